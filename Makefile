@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+.PHONY: all bootstrap build build-asan run test test-release test-asan bench format clean
+
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
+JOBS ?= $(shell nproc)
+DATABASE ?= sqlite://hookd.db
+LISTEN ?= 127.0.0.1:8080
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+build/build.ninja: | bootstrap
+	cmake --preset release
+
+build-asan/build.ninja: | bootstrap
+	cmake --preset asan
+
+build: bootstrap build/build.ninja
+	cmake --build --preset release -j $(JOBS)
+
+build-asan: bootstrap build-asan/build.ninja
+	cmake --build --preset asan -j $(JOBS)
+
+run: build
+	./build/hookd serve --listen $(LISTEN) --database $(DATABASE)
+
+test-release: build
+	ctest --preset release -j $(JOBS)
+
+test-asan: build-asan
+	ctest --preset asan -j $(JOBS)
+
+# Every test, on the optimised build and again under the sanitizers.
+test: test-release test-asan
+
+bench: build
+	@scripts/bootstrap.sh --bench
+	bench/run.sh
+
+format:
+	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf build build-asan
