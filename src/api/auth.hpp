@@ -1,0 +1,16 @@
+#pragma once
+
+#include "domain/tenancy.hpp"
+#include "http/message.hpp"
+
+namespace hookd::store {
+class Store;
+}
+
+namespace hookd::api {
+
+// Resolves `Authorization: Bearer <token>` (scheme word case-insensitive) to what the token
+// grants. Throws ApiError 401 for a missing, malformed, unknown or revoked token.
+domain::Principal authenticate(const http::Request& request, store::Store& store);
+
+}  // namespace hookd::api

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+
+#include "common/clock.hpp"
+
+namespace hookd::store {
+class Store;
+}
+namespace hookd::security {
+class DestinationGuard;
+}
+
+namespace hookd::api {
+
+// What every route may use. Built once by the composition root.
+struct ApiContext {
+  store::Store& store;
+  const Clock& clock;
+  const security::DestinationGuard& guard;
+  size_t max_body_bytes = 64 * 1024;
+};
+
+// Decoded query parameters; a repeated name keeps its last value.
+using Query = std::map<std::string, std::string, std::less<>>;
+
+}  // namespace hookd::api

@@ -1,0 +1,72 @@
+#include "api/errors.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+namespace hookd::api {
+
+http::Response to_response(const ApiError& error) {
+  boost::json::object body;
+  body["message"] = error.message;
+  body["code"] = error.code;
+  body["errorMessage"] = error.message;
+  body["errorCode"] = error.code;
+  return http::Response{error.status, boost::json::serialize(body)};
+}
+
+namespace errors {
+namespace {
+ApiError make(int status, std::string_view code, std::string message) {
+  return ApiError{status, std::string(code), std::move(message)};
+}
+}  // namespace
+
+ApiError invalid_token() {
+  return make(401, "InvalidAuthenticationToken", "Invalid authentication token");
+}
+ApiError insufficient_rights() { return make(403, "InsufficientRights", "Insufficient rights"); }
+ApiError payload_too_large(size_t limit) {
+  return make(413, "PayloadTooLarge",
+              "Payload too large: the request body is limited to " + std::to_string(limit) +
+                  " bytes");
+}
+ApiError invalid_body(std::string_view detail) {
+  return make(400, "InvalidRequestBody", "Invalid request body: " + std::string(detail));
+}
+ApiError invalid_query(std::string_view detail) {
+  return make(400, "InvalidQueryParameter", "Invalid query parameter: " + std::string(detail));
+}
+ApiError invalid_url(std::string_view detail) {
+  return make(400, "WebhookInvalidUrl", "Invalid webhook URL: " + std::string(detail));
+}
+ApiError unsupported_protocol() {
+  return make(400, "WebhookUnsupportedProtocol",
+              "Unsupported protocol: We only support https for now.");
+}
+ApiError forbidden_destination() {
+  return make(400, "WebhookForbiddenDestination",
+              "Forbidden destination: webhookUrl points to a loopback, private or reserved "
+              "address");
+}
+ApiError unsupported_topic(std::string_view topic) {
+  return make(400, "UnsupportedTopic", "Unsupported topic: " + std::string(topic));
+}
+ApiError device_not_found(int64_t id) {
+  return make(404, "DeviceNotFound", "Device not found: " + std::to_string(id));
+}
+ApiError device_group_not_found(int64_t id) {
+  return make(404, "DeviceGroupNotFound", "Device group not found: " + std::to_string(id));
+}
+ApiError organization_not_found(int64_t id) {
+  return make(404, "OrganizationNotFound", "Organization not found: " + std::to_string(id));
+}
+ApiError webhook_not_found() { return make(404, "WebhookNotFound", "Webhook not found"); }
+ApiError token_not_found() { return make(404, "TokenNotFound", "Token not found"); }
+ApiError route_not_found() { return make(404, "NotFound", "Not found"); }
+ApiError method_not_allowed() { return make(405, "MethodNotAllowed", "Method not allowed"); }
+ApiError service_unavailable() {
+  return make(503, "ServiceUnavailable", "Service unavailable: the database cannot be reached");
+}
+
+}  // namespace errors
+}  // namespace hookd::api

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "http/message.hpp"
+
+namespace hookd::api {
+
+// A client-visible error. Routes throw it; one place (to_response) turns it into the status
+// and the seed's error body.
+struct ApiError {
+  int status;
+  std::string code;
+  std::string message;
+};
+
+http::Response to_response(const ApiError& error);
+
+namespace errors {
+ApiError invalid_token();
+ApiError insufficient_rights();
+ApiError payload_too_large(size_t limit);
+ApiError invalid_body(std::string_view detail);
+ApiError invalid_query(std::string_view detail);
+ApiError invalid_url(std::string_view detail);
+ApiError unsupported_protocol();
+ApiError forbidden_destination();
+ApiError unsupported_topic(std::string_view topic);
+ApiError device_not_found(int64_t id);
+ApiError device_group_not_found(int64_t id);
+ApiError organization_not_found(int64_t id);
+ApiError webhook_not_found();
+ApiError token_not_found();
+ApiError route_not_found();
+ApiError method_not_allowed();
+ApiError service_unavailable();
+}  // namespace errors
+
+}  // namespace hookd::api

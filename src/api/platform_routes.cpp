@@ -1,0 +1,102 @@
+#include "api/platform_routes.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "api/errors.hpp"
+#include "api/json_body.hpp"
+#include "security/secrets.hpp"
+#include "store/store.hpp"
+
+namespace hookd::api::platform_routes {
+namespace {
+
+constexpr size_t kMaxNameBytes = 200;
+constexpr size_t kMaxGroupDevices = 10'000;
+
+http::Response json_response(int status, const boost::json::object& o) {
+  return http::Response{status, boost::json::serialize(o)};
+}
+
+http::Response no_content() { return http::Response{204, "", ""}; }
+
+void throw_put_outcome(const store::PutOutcome& outcome) {
+  switch (outcome.kind) {
+    case store::PutOutcome::Kind::kOk:
+      return;
+    case store::PutOutcome::Kind::kOrganizationNotFound:
+      throw errors::organization_not_found(outcome.missing_id);
+    case store::PutOutcome::Kind::kDeviceNotFound:
+      throw errors::device_not_found(outcome.missing_id);
+  }
+}
+
+}  // namespace
+
+http::Response put_organization(ApiContext& ctx, const http::Request& req, int64_t id) {
+  const auto body = json_body::parse_object(req.body);
+  domain::Organization org{id, json_body::required_string(body, "name", kMaxNameBytes)};
+  ctx.store.put_organization(org);
+  boost::json::object out{{"id", org.id}, {"name", org.name}};
+  return json_response(200, out);
+}
+
+http::Response put_device(ApiContext& ctx, const http::Request& req, int64_t id) {
+  const auto body = json_body::parse_object(req.body);
+  domain::Device device{id, json_body::required_id(body, "organizationId"),
+                        json_body::optional_string(body, "name", kMaxNameBytes).value_or("")};
+  throw_put_outcome(ctx.store.put_device(device));
+  boost::json::object out{
+      {"id", device.id}, {"organizationId", device.organization_id}, {"name", device.name}};
+  return json_response(200, out);
+}
+
+http::Response delete_device(ApiContext& ctx, int64_t id) {
+  if (!ctx.store.delete_device(id)) throw errors::device_not_found(id);
+  return no_content();
+}
+
+http::Response put_device_group(ApiContext& ctx, const http::Request& req, int64_t id) {
+  const auto body = json_body::parse_object(req.body);
+  domain::DeviceGroup group;
+  group.id = id;
+  group.organization_id = json_body::required_id(body, "organizationId");
+  group.name = json_body::optional_string(body, "name", kMaxNameBytes).value_or("");
+  group.device_ids = json_body::optional_id_list(body, "deviceIds", kMaxGroupDevices)
+                         .value_or(std::vector<domain::DeviceId>{});
+  throw_put_outcome(ctx.store.put_device_group(group));
+  boost::json::object out{{"id", group.id},
+                          {"organizationId", group.organization_id},
+                          {"name", group.name},
+                          {"deviceIds", boost::json::array(group.device_ids.begin(),
+                                                           group.device_ids.end())}};
+  return json_response(200, out);
+}
+
+http::Response delete_device_group(ApiContext& ctx, int64_t id) {
+  if (!ctx.store.delete_device_group(id)) throw errors::device_group_not_found(id);
+  return no_content();
+}
+
+http::Response create_token(ApiContext& ctx, const http::Request& req) {
+  const auto body = json_body::parse_object(req.body);
+  const auto role = domain::parse_role(json_body::required_string(body, "role", 16));
+  if (!role) throw errors::invalid_body("role must be \"admin\", \"read\" or \"platform\"");
+  const auto org = json_body::optional_id(body, "organizationId");
+  if (*role != domain::Role::kPlatform) {
+    if (!org) throw errors::invalid_body("organizationId is required for admin and read tokens");
+    if (!ctx.store.organization_exists(*org)) throw errors::organization_not_found(*org);
+  } else if (org) {
+    throw errors::invalid_body("platform tokens hold every organization; omit organizationId");
+  }
+  const std::string token = security::generate_token();
+  const domain::TokenId id = ctx.store.create_token(*role, org, security::hash_token(token));
+  boost::json::object out{{"id", id}, {"token", token}};
+  return json_response(200, out);
+}
+
+http::Response revoke_token(ApiContext& ctx, int64_t id) {
+  if (!ctx.store.revoke_token(id)) throw errors::token_not_found();
+  return no_content();
+}
+
+}  // namespace hookd::api::platform_routes

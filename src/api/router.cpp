@@ -1,0 +1,145 @@
+#include "api/router.hpp"
+
+#include <boost/url/parse.hpp>
+#include <charconv>
+
+#include "api/auth.hpp"
+#include "api/errors.hpp"
+#include "api/platform_routes.hpp"
+#include "api/webhook_routes.hpp"
+#include "common/log.hpp"
+#include "store/store.hpp"
+
+namespace hookd::api {
+namespace {
+
+struct Target {
+  std::vector<std::string> segments;
+  Query query;
+};
+
+std::optional<Target> parse_target(std::string_view text) {
+  auto parsed = boost::urls::parse_origin_form(text);
+  if (!parsed) return std::nullopt;
+  Target t;
+  for (auto segment : parsed->segments()) t.segments.push_back(segment);
+  // "/v2/webhooks/" names the same resource as "/v2/webhooks".
+  if (!t.segments.empty() && t.segments.back().empty()) t.segments.pop_back();
+  for (auto param : parsed->params()) t.query[param.key] = param.value;
+  return t;
+}
+
+std::optional<int64_t> parse_id(std::string_view s) {
+  int64_t id = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+  if (ec != std::errc() || ptr != s.data() + s.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+int64_t id_or(std::string_view s, const ApiError& not_found) {
+  auto id = parse_id(s);
+  if (!id) throw not_found;
+  return *id;
+}
+
+http::Response text_response(int status, std::string body) {
+  return http::Response{status, std::move(body)};
+}
+
+}  // namespace
+
+http::Response Router::handle(const http::Request& request) {
+  try {
+    return dispatch(request);
+  } catch (const ApiError& e) {
+    return to_response(e);
+  } catch (const store::StoreError& e) {
+    log::error("database error", {{"error", e.what()}});
+    return to_response(errors::service_unavailable());
+  }
+}
+
+http::Response Router::dispatch(const http::Request& req) {
+  if (req.method == "OPTIONS") return http::Response{204, "", ""};
+  auto target = parse_target(req.target);
+  if (!target) throw errors::route_not_found();
+  const auto& seg = target->segments;
+  const std::string& m = req.method;
+
+  if (seg.size() == 1 && seg[0] == "healthz") {
+    if (m != "GET" && m != "HEAD") throw errors::method_not_allowed();
+    return text_response(200, R"({"status":"ok"})");
+  }
+  if (seg.size() == 1 && seg[0] == "readyz") {
+    if (m != "GET" && m != "HEAD") throw errors::method_not_allowed();
+    if (!ctx_.store.ping()) throw errors::service_unavailable();
+    return text_response(200, R"({"status":"ready"})");
+  }
+  if (seg.size() < 2 || seg[0] != "v2") throw errors::route_not_found();
+
+  // Authentication comes first, then the body limit (contract section 3).
+  auto authenticate_request = [&] {
+    domain::Principal caller = authenticate(req, ctx_.store);
+    if (req.body_too_large) throw errors::payload_too_large(ctx_.max_body_bytes);
+    return caller;
+  };
+
+  if (seg[1] == "webhooks") {
+    if (seg.size() == 2) {
+      if (m != "GET" && m != "POST") throw errors::method_not_allowed();
+      const auto caller = authenticate_request();
+      return m == "GET" ? webhook_routes::list(ctx_, caller, target->query)
+                        : webhook_routes::create(ctx_, caller, req);
+    }
+    if (seg.size() == 3) {
+      if (m != "GET" && m != "PUT" && m != "DELETE") throw errors::method_not_allowed();
+      const auto caller = authenticate_request();
+      const int64_t id = id_or(seg[2], errors::webhook_not_found());
+      if (m == "GET") return webhook_routes::get(ctx_, caller, id);
+      if (m == "PUT") return webhook_routes::update(ctx_, caller, req, id);
+      return webhook_routes::remove(ctx_, caller, id);
+    }
+    throw errors::route_not_found();
+  }
+
+  if (seg[1] == "platform" && seg.size() >= 3) {
+    const std::string& kind = seg[2];
+    auto platform_caller = [&] {
+      const auto caller = authenticate_request();
+      if (caller.role != domain::Role::kPlatform) throw errors::insufficient_rights();
+    };
+    if (kind == "tokens" && seg.size() == 3) {
+      if (m != "POST") throw errors::method_not_allowed();
+      platform_caller();
+      return platform_routes::create_token(ctx_, req);
+    }
+    if (seg.size() != 4) throw errors::route_not_found();
+    if (kind == "organizations") {
+      if (m != "PUT") throw errors::method_not_allowed();
+      platform_caller();
+      return platform_routes::put_organization(ctx_, req,
+                                               id_or(seg[3], errors::route_not_found()));
+    }
+    if (kind == "devices" || kind == "device-groups") {
+      if (m != "PUT" && m != "DELETE") throw errors::method_not_allowed();
+      platform_caller();
+      const bool device = kind == "devices";
+      const int64_t id = id_or(seg[3], device ? errors::device_not_found(0)
+                                              : errors::device_group_not_found(0));
+      if (device) {
+        return m == "PUT" ? platform_routes::put_device(ctx_, req, id)
+                          : platform_routes::delete_device(ctx_, id);
+      }
+      return m == "PUT" ? platform_routes::put_device_group(ctx_, req, id)
+                        : platform_routes::delete_device_group(ctx_, id);
+    }
+    if (kind == "tokens") {
+      if (m != "DELETE") throw errors::method_not_allowed();
+      platform_caller();
+      return platform_routes::revoke_token(ctx_, id_or(seg[3], errors::token_not_found()));
+    }
+  }
+  throw errors::route_not_found();
+}
+
+}  // namespace hookd::api

@@ -1,0 +1,141 @@
+#include "api/webhook_routes.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <charconv>
+
+#include "api/errors.hpp"
+#include "api/webhook_input.hpp"
+#include "api/webhook_json.hpp"
+#include "security/secrets.hpp"
+#include "store/store.hpp"
+
+namespace hookd::api::webhook_routes {
+namespace {
+
+using domain::Webhook;
+
+constexpr int64_t kDefaultPageSize = 50;
+constexpr int64_t kMaxPageSize = 100;
+constexpr int64_t kMaxOffset = 1'000'000'000;
+
+http::Response json_response(int status, const boost::json::value& v) {
+  return http::Response{status, boost::json::serialize(v)};
+}
+
+// The webhook if the caller may see it; another organization's webhook does not exist.
+Webhook visible_webhook(ApiContext& ctx, const domain::Principal& caller, domain::WebhookId id) {
+  auto w = ctx.store.find_webhook(id);
+  if (!w || !caller.can_see(w->organization_id)) throw errors::webhook_not_found();
+  return std::move(*w);
+}
+
+void check_scope_exists(ApiContext& ctx, domain::OrganizationId org,
+                        const std::optional<std::vector<domain::DeviceId>>& devices,
+                        const std::optional<std::vector<domain::DeviceGroupId>>& groups) {
+  if (devices) {
+    if (auto missing = ctx.store.first_missing_device(org, *devices)) {
+      throw errors::device_not_found(*missing);
+    }
+  }
+  if (groups) {
+    if (auto missing = ctx.store.first_missing_device_group(org, *groups)) {
+      throw errors::device_group_not_found(*missing);
+    }
+  }
+}
+
+int64_t query_int(const Query& query, std::string_view name, int64_t fallback, int64_t min,
+                  int64_t max) {
+  auto it = query.find(name);
+  if (it == query.end()) return fallback;
+  int64_t value = 0;
+  const std::string& text = it->second;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value < min || value > max) {
+    throw errors::invalid_query(std::string(name) + " must be an integer from " +
+                                std::to_string(min) + " to " + std::to_string(max));
+  }
+  return value;
+}
+
+}  // namespace
+
+http::Response create(ApiContext& ctx, const domain::Principal& caller, const http::Request& req) {
+  const WebhookInput in = parse_webhook_input(req.body, WebhookInputMode::kCreate, ctx.guard);
+  const domain::OrganizationId org = *in.organization_id;
+  if (!caller.can_write(org)) throw errors::insufficient_rights();
+  if (!ctx.store.organization_exists(org)) throw errors::organization_not_found(org);
+  check_scope_exists(ctx, org, in.device_ids, in.device_group_ids);
+
+  Webhook w;
+  w.organization_id = org;
+  w.device_ids = in.device_ids.value_or(std::vector<domain::DeviceId>{});
+  w.device_group_ids = in.device_group_ids.value_or(std::vector<domain::DeviceGroupId>{});
+  w.url = *in.url;
+  w.topics = *in.topics;
+  w.secret_hmac = security::generate_hmac_secret();
+  w.secret_http = in.secret_http;
+  w.created_at = w.modified_at = ctx.clock.now();
+  const Webhook created = ctx.store.create_webhook(w);
+
+  boost::json::object body;
+  body["id"] = created.id;
+  body["secretHmac"] = created.secret_hmac;
+  return json_response(200, body);
+}
+
+http::Response list(ApiContext& ctx, const domain::Principal& caller, const Query& query) {
+  store::WebhookQuery q;
+  if (query.contains("organizationId")) {
+    q.organization = query_int(query, "organizationId", 0, 1, INT64_MAX);
+    if (!caller.can_see(*q.organization)) throw errors::insufficient_rights();
+  } else if (caller.role != domain::Role::kPlatform) {
+    q.organization = caller.organization;
+  }
+  q.offset = query_int(query, "offset", 0, 0, kMaxOffset);
+  q.size = query_int(query, "size", kDefaultPageSize, 1, kMaxPageSize);
+  boost::json::array out;
+  for (const Webhook& w : ctx.store.list_webhooks(q)) out.push_back(webhook_to_json(w));
+  return json_response(200, out);
+}
+
+http::Response get(ApiContext& ctx, const domain::Principal& caller, domain::WebhookId id) {
+  return json_response(200, webhook_to_json(visible_webhook(ctx, caller, id)));
+}
+
+http::Response update(ApiContext& ctx, const domain::Principal& caller, const http::Request& req,
+                      domain::WebhookId id) {
+  Webhook w = visible_webhook(ctx, caller, id);
+  const WebhookInput in = parse_webhook_input(req.body, WebhookInputMode::kUpdate, ctx.guard);
+  if (!caller.can_write(w.organization_id)) throw errors::insufficient_rights();
+  if (in.organization_id && *in.organization_id != w.organization_id) {
+    throw errors::invalid_body("organizationId cannot be changed");
+  }
+  check_scope_exists(ctx, w.organization_id, in.device_ids, in.device_group_ids);
+
+  if (in.device_ids) w.device_ids = *in.device_ids;
+  if (in.device_group_ids) w.device_group_ids = *in.device_group_ids;
+  if (in.url) w.url = *in.url;
+  if (in.topics) w.topics = *in.topics;
+  if (in.secret_http_present) w.secret_http = in.secret_http;
+  const TimePoint now = ctx.clock.now();
+  if (in.status && *in.status != w.status) {
+    w.status = *in.status;
+    w.disabled_reason =
+        w.status == domain::WebhookStatus::kEnabled
+            ? std::nullopt
+            : std::optional<std::string>("Disabled through the API at " + format_rfc3339(now));
+  }
+  w.modified_at = now;
+  if (!ctx.store.update_webhook(w)) throw errors::webhook_not_found();
+  return json_response(200, webhook_to_json(w));
+}
+
+http::Response remove(ApiContext& ctx, const domain::Principal& caller, domain::WebhookId id) {
+  const Webhook w = visible_webhook(ctx, caller, id);
+  if (!caller.can_write(w.organization_id)) throw errors::insufficient_rights();
+  if (!ctx.store.delete_webhook(id)) throw errors::webhook_not_found();
+  return http::Response{204, "", ""};
+}
+
+}  // namespace hookd::api::webhook_routes

@@ -1,0 +1,215 @@
+#include "config/config.hpp"
+
+#include <charconv>
+#include <toml++/toml.h>
+
+namespace hookd::config {
+namespace {
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::vector<std::string> split_list(std::string_view s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string_view::npos) comma = s.size();
+    std::string item = trim(s.substr(start, comma - start));
+    if (!item.empty()) out.push_back(std::move(item));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::vector<Duration> parse_duration_list(const std::vector<std::string>& items) {
+  std::vector<Duration> out;
+  for (const auto& i : items) out.push_back(parse_duration(i));
+  return out;
+}
+
+// Reads a string or an array of strings from a TOML node.
+std::vector<std::string> toml_string_list(const toml::node& node, std::string_view key) {
+  std::vector<std::string> out;
+  if (const auto* s = node.as_string()) return split_list(s->get());
+  const toml::array* arr = node.as_array();
+  if (!arr) throw ConfigError("config: " + std::string(key) + " must be a list of strings");
+  for (const auto& el : *arr) {
+    const auto* v = el.as_string();
+    if (!v) throw ConfigError("config: " + std::string(key) + " must be a list of strings");
+    out.push_back(v->get());
+  }
+  return out;
+}
+
+std::string toml_string(const toml::node& node, std::string_view key) {
+  const auto* v = node.as_string();
+  if (!v) throw ConfigError("config: " + std::string(key) + " must be a string");
+  return v->get();
+}
+
+Duration toml_duration(const toml::node& node, std::string_view key) {
+  if (const auto* n = node.as_integer()) return std::chrono::seconds(n->get());
+  return parse_duration(toml_string(node, key));
+}
+
+void apply_table(Config& config, const toml::table& table);
+
+}  // namespace
+
+Duration parse_duration(std::string_view text) {
+  std::string t = trim(text);
+  int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+  if (ec != std::errc() || ptr == t.data() || value < 0) {
+    throw ConfigError("invalid duration \"" + t + "\": expected a number and a unit such as 5s");
+  }
+  std::string_view unit(ptr, t.data() + t.size() - ptr);
+  using namespace std::chrono;
+  if (unit == "ms") return milliseconds(value);
+  if (unit == "s" || unit.empty()) return seconds(value);
+  if (unit == "m") return minutes(value);
+  if (unit == "h") return hours(value);
+  if (unit == "d") return hours(24 * value);
+  throw ConfigError("invalid duration \"" + t + "\": unit must be ms, s, m, h or d");
+}
+
+void apply_toml_file(Config& config, const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError("config file " + path + ": " + std::string(e.description()));
+  }
+  apply_table(config, table);
+}
+
+void apply_toml_text(Config& config, std::string_view text, std::string_view source_name) {
+  toml::table table;
+  try {
+    table = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError("config " + std::string(source_name) + ": " + std::string(e.description()));
+  }
+  apply_table(config, table);
+}
+
+namespace {
+
+void apply_table(Config& config, const toml::table& table) {
+  for (auto&& [key, node] : table) {
+    const std::string_view k = key.str();
+    if (k == "listen") {
+      config.listen = toml_string(node, k);
+    } else if (k == "database") {
+      config.database = toml_string(node, k);
+    } else if (k == "tls_cert") {
+      config.tls_cert = toml_string(node, k);
+    } else if (k == "tls_key") {
+      config.tls_key = toml_string(node, k);
+    } else if (k == "role") {
+      config.role = toml_string(node, k);
+    } else if (k == "log_level") {
+      config.log_level = toml_string(node, k);
+    } else if (k == "threads") {
+      const auto* n = node.as_integer();
+      if (!n || n->get() < 0 || n->get() > 256) {
+        throw ConfigError("config: threads must be 0..256");
+      }
+      config.threads = static_cast<unsigned>(n->get());
+    } else if (k == "delivery") {
+      const toml::table* d = node.as_table();
+      if (!d) throw ConfigError("config: [delivery] must be a table");
+      for (auto&& [dkey, dnode] : *d) {
+        const std::string_view dk = dkey.str();
+        DeliveryConfig& dc = config.delivery;
+        if (dk == "retry_schedule") {
+          dc.retry_schedule = parse_duration_list(toml_string_list(dnode, dk));
+        } else if (dk == "timeout") {
+          dc.timeout = toml_duration(dnode, dk);
+        } else if (dk == "connect_timeout") {
+          dc.connect_timeout = toml_duration(dnode, dk);
+        } else if (dk == "disable_after") {
+          dc.disable_after = toml_duration(dnode, dk);
+        } else if (dk == "secret_rotation_grace") {
+          dc.secret_rotation_grace = toml_duration(dnode, dk);
+        } else if (dk == "secret_header") {
+          dc.secret_header = toml_string(dnode, dk);
+        } else if (dk == "allow_targets") {
+          dc.allow_targets = toml_string_list(dnode, dk);
+        } else if (dk == "ca_file") {
+          dc.ca_file = toml_string(dnode, dk);
+        } else {
+          throw ConfigError("config: unknown key delivery." + std::string(dk));
+        }
+      }
+    } else {
+      throw ConfigError("config: unknown key " + std::string(k));
+    }
+  }
+}
+
+}  // namespace
+
+void apply_environment(Config& config, const std::function<const char*(const char*)>& getenv_fn) {
+  auto get = [&](const char* name) -> std::optional<std::string> {
+    const char* v = getenv_fn(name);
+    if (!v || !*v) return std::nullopt;
+    return std::string(v);
+  };
+  if (auto v = get("HOOKD_LISTEN")) config.listen = *v;
+  if (auto v = get("HOOKD_DATABASE")) config.database = *v;
+  if (auto v = get("HOOKD_TLS_CERT")) config.tls_cert = *v;
+  if (auto v = get("HOOKD_TLS_KEY")) config.tls_key = *v;
+  if (auto v = get("HOOKD_ROLE")) config.role = *v;
+  if (auto v = get("HOOKD_LOG_LEVEL")) config.log_level = *v;
+  if (auto v = get("HOOKD_THREADS")) {
+    unsigned n = 0;
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || p != v->data() + v->size() || n > 256) {
+      throw ConfigError("HOOKD_THREADS must be 0..256");
+    }
+    config.threads = n;
+  }
+  DeliveryConfig& dc = config.delivery;
+  if (auto v = get("HOOKD_DELIVERY_RETRY_SCHEDULE")) {
+    dc.retry_schedule = parse_duration_list(split_list(*v));
+  }
+  if (auto v = get("HOOKD_DELIVERY_TIMEOUT")) dc.timeout = parse_duration(*v);
+  if (auto v = get("HOOKD_DELIVERY_CONNECT_TIMEOUT")) dc.connect_timeout = parse_duration(*v);
+  if (auto v = get("HOOKD_DELIVERY_DISABLE_AFTER")) dc.disable_after = parse_duration(*v);
+  if (auto v = get("HOOKD_DELIVERY_SECRET_ROTATION_GRACE")) {
+    dc.secret_rotation_grace = parse_duration(*v);
+  }
+  if (auto v = get("HOOKD_DELIVERY_SECRET_HEADER")) dc.secret_header = *v;
+  if (auto v = get("HOOKD_DELIVERY_ALLOW_TARGETS")) dc.allow_targets = split_list(*v);
+  if (auto v = get("HOOKD_DELIVERY_CA_FILE")) dc.ca_file = *v;
+}
+
+void validate(const Config& config) {
+  if (config.role != "all" && config.role != "api" && config.role != "worker") {
+    throw ConfigError("role must be all, api or worker, not \"" + config.role + "\"");
+  }
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    throw ConfigError("tls_cert and tls_key must be set together");
+  }
+  if (config.log_level != "debug" && config.log_level != "info" && config.log_level != "warn" &&
+      config.log_level != "error") {
+    throw ConfigError("log_level must be debug, info, warn or error");
+  }
+  const DeliveryConfig& dc = config.delivery;
+  if (dc.retry_schedule.empty() || dc.retry_schedule.size() > 50) {
+    throw ConfigError("delivery.retry_schedule must have 1 to 50 entries");
+  }
+  if (dc.timeout.count() <= 0 || dc.connect_timeout.count() <= 0) {
+    throw ConfigError("delivery timeouts must be positive");
+  }
+  if (dc.secret_header.empty() || dc.secret_header.find_first_of(" :\r\n") != std::string::npos) {
+    throw ConfigError("delivery.secret_header must be a valid header name");
+  }
+}
+
+}  // namespace hookd::config

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hookd::config {
+
+using Duration = std::chrono::milliseconds;
+
+struct DeliveryConfig {
+  std::vector<Duration> retry_schedule{
+      std::chrono::seconds(5), std::chrono::minutes(5), std::chrono::minutes(30),
+      std::chrono::hours(2),   std::chrono::hours(5),   std::chrono::hours(10),
+      std::chrono::hours(10)};
+  Duration timeout = std::chrono::seconds(15);
+  Duration connect_timeout = std::chrono::seconds(5);
+  Duration disable_after = std::chrono::hours(24 * 5);
+  Duration secret_rotation_grace = std::chrono::hours(24);
+  std::string secret_header = "x-webhook-secret";
+  std::vector<std::string> allow_targets;  // CIDRs, checked when the guard is built
+  std::string ca_file;
+};
+
+// Everything hookd reads at start. Parsed once, validated, then passed by value.
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  std::string database = "sqlite://hookd.db";
+  std::string tls_cert;
+  std::string tls_key;
+  std::string role = "all";  // all | api | worker
+  unsigned threads = 0;      // HTTP threads; 0 means one per core
+  std::string log_level = "info";
+  DeliveryConfig delivery;
+};
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// "500ms", "5s", "5m", "2h", "5d" (a bare number is seconds).
+Duration parse_duration(std::string_view text);
+
+// Layers, applied in this order, each overriding the one before: defaults, the TOML file,
+// HOOKD_* environment variables, then command-line flags (applied by the CLI).
+void apply_toml_file(Config& config, const std::string& path);
+void apply_toml_text(Config& config, std::string_view text, std::string_view source_name);
+void apply_environment(Config& config,
+                       const std::function<const char*(const char*)>& getenv_fn);
+
+// Throws ConfigError for values that cannot work (empty schedule, bad role, half a TLS pair).
+void validate(const Config& config);
+
+}  // namespace hookd::config

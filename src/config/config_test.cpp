@@ -1,0 +1,75 @@
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace hookd::config {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Config, DurationsTakeTheContractsUnits) {
+  EXPECT_EQ(parse_duration("500ms"), 500ms);
+  EXPECT_EQ(parse_duration("5s"), 5s);
+  EXPECT_EQ(parse_duration("5m"), 5min);
+  EXPECT_EQ(parse_duration("2h"), 2h);
+  EXPECT_EQ(parse_duration("5d"), 120h);
+  EXPECT_EQ(parse_duration("7"), 7s);
+  EXPECT_THROW(parse_duration("five"), ConfigError);
+  EXPECT_THROW(parse_duration("5y"), ConfigError);
+  EXPECT_THROW(parse_duration("-5s"), ConfigError);
+}
+
+TEST(Config, DefaultsAreTheContracts) {
+  Config c;
+  EXPECT_EQ(c.database, "sqlite://hookd.db");
+  EXPECT_EQ(c.delivery.retry_schedule.size(), 7u);  // eight attempts in all
+  EXPECT_EQ(c.delivery.timeout, 15s);
+  EXPECT_EQ(c.delivery.connect_timeout, 5s);
+  EXPECT_EQ(c.delivery.disable_after, 120h);
+  EXPECT_EQ(c.delivery.secret_rotation_grace, 24h);
+  EXPECT_NO_THROW(validate(c));
+}
+
+TEST(Config, LaterLayersWin) {
+  Config c;
+  apply_toml_text(c, R"(
+listen = "0.0.0.0:9000"
+database = "sqlite:///var/lib/hookd.db"
+[delivery]
+retry_schedule = ["500ms", "1s"]
+timeout = "2s"
+allow_targets = ["127.0.0.0/8", "::1/128"]
+)",
+                  "test.toml");
+  EXPECT_EQ(c.listen, "0.0.0.0:9000");
+  EXPECT_EQ(c.delivery.retry_schedule, (std::vector<Duration>{500ms, 1s}));
+  EXPECT_EQ(c.delivery.timeout, 2s);
+  EXPECT_EQ(c.delivery.allow_targets.size(), 2u);
+
+  std::map<std::string, std::string> env{{"HOOKD_LISTEN", "127.0.0.1:0"},
+                                         {"HOOKD_DELIVERY_RETRY_SCHEDULE", "1s, 2s,3s"}};
+  apply_environment(c, [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(c.listen, "127.0.0.1:0");
+  EXPECT_EQ(c.database, "sqlite:///var/lib/hookd.db");
+  EXPECT_EQ(c.delivery.retry_schedule, (std::vector<Duration>{1s, 2s, 3s}));
+}
+
+TEST(Config, UnknownKeysAndBadValuesAreRefused) {
+  Config c;
+  EXPECT_THROW(apply_toml_text(c, "lisen = \"x\"", "t"), ConfigError);
+  EXPECT_THROW(apply_toml_text(c, "[delivery]\ntimeout = true", "t"), ConfigError);
+  EXPECT_THROW(apply_toml_text(c, "not toml at all [", "t"), ConfigError);
+  c.tls_cert = "cert.pem";
+  EXPECT_THROW(validate(c), ConfigError);
+  c.tls_key = "key.pem";
+  c.role = "leader";
+  EXPECT_THROW(validate(c), ConfigError);
+}
+
+}  // namespace
+}  // namespace hookd::config

@@ -1,0 +1,20 @@
+#include "store/sqlite/sqlite_store.hpp"
+#include "store/store.hpp"
+
+namespace hookd::store {
+
+std::unique_ptr<Store> open_store(const std::string& url) {
+  constexpr std::string_view kSqlite = "sqlite://";
+  if (url.starts_with(kSqlite)) {
+    std::string path = url.substr(kSqlite.size());
+    if (path.empty()) throw StoreError("database URL sqlite:// needs a file path");
+    return std::make_unique<sqlite::SqliteStore>(path);
+  }
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    throw StoreError("the PostgreSQL backend is not available in this build yet");
+  }
+  // The URL itself is not echoed: it may carry a password.
+  throw StoreError("unsupported database URL: expected sqlite://PATH or postgresql://...");
+}
+
+}  // namespace hookd::store

@@ -1,0 +1,421 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "store/sqlite/connection.hpp"
+#include "store/sqlite/migrations.hpp"
+
+namespace hookd::store::sqlite {
+namespace {
+
+using domain::Webhook;
+
+constexpr auto kAcquireTimeout = std::chrono::seconds(10);
+
+constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)";
+constexpr const char* kAppliedVersions = "SELECT version FROM schema_migrations";
+constexpr const char* kRecordMigration =
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)";
+
+constexpr const char* kInsertToken =
+    "INSERT INTO tokens (token_hash, role, organization_id, created_at) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* kFindActiveToken =
+    "SELECT id, role, organization_id, token_hash FROM tokens"
+    " WHERE token_hash = ?1 AND revoked_at IS NULL";
+constexpr const char* kRevokeToken =
+    "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
+
+constexpr const char* kUpsertOrganization =
+    "INSERT INTO organizations (id, name, created_at, modified_at) VALUES (?1, ?2, ?3, ?3)"
+    " ON CONFLICT (id) DO UPDATE SET name = excluded.name, modified_at = excluded.modified_at";
+constexpr const char* kOrganizationExists = "SELECT 1 FROM organizations WHERE id = ?1";
+
+constexpr const char* kDeviceOrganization = "SELECT organization_id FROM devices WHERE id = ?1";
+constexpr const char* kUpsertDevice =
+    "INSERT INTO devices (id, organization_id, name) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id,"
+    " name = excluded.name";
+// A device that changes organization leaves its old organization's groups and webhooks.
+constexpr const char* kDetachDeviceFromGroups =
+    "DELETE FROM device_group_members WHERE device_id = ?1";
+constexpr const char* kDetachDeviceFromWebhooks = "DELETE FROM webhook_devices WHERE device_id = ?1";
+constexpr const char* kDeleteDevice = "DELETE FROM devices WHERE id = ?1";
+constexpr const char* kDeviceInOrganization =
+    "SELECT 1 FROM devices WHERE id = ?1 AND organization_id = ?2";
+
+constexpr const char* kGroupOrganization =
+    "SELECT organization_id FROM device_groups WHERE id = ?1";
+constexpr const char* kUpsertGroup =
+    "INSERT INTO device_groups (id, organization_id, name) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id,"
+    " name = excluded.name";
+constexpr const char* kDetachGroupFromWebhooks =
+    "DELETE FROM webhook_device_groups WHERE group_id = ?1";
+constexpr const char* kClearGroupMembers = "DELETE FROM device_group_members WHERE group_id = ?1";
+constexpr const char* kInsertGroupMember =
+    "INSERT OR IGNORE INTO device_group_members (group_id, device_id) VALUES (?1, ?2)";
+constexpr const char* kDeleteGroup = "DELETE FROM device_groups WHERE id = ?1";
+constexpr const char* kGroupInOrganization =
+    "SELECT 1 FROM device_groups WHERE id = ?1 AND organization_id = ?2";
+
+constexpr const char* kInsertWebhook =
+    "INSERT INTO webhooks (organization_id, url, topics, secret_hmac, secret_http, status,"
+    " disabled_reason, created_at, modified_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr const char* kFindWebhook =
+    "SELECT id, organization_id, url, topics, secret_hmac, secret_http, status,"
+    " disabled_reason, created_at, modified_at FROM webhooks WHERE id = ?1";
+constexpr const char* kListWebhooks =
+    "SELECT id, organization_id, url, topics, secret_hmac, secret_http, status,"
+    " disabled_reason, created_at, modified_at FROM webhooks ORDER BY id DESC LIMIT ?1 OFFSET ?2";
+constexpr const char* kListOrganizationWebhooks =
+    "SELECT id, organization_id, url, topics, secret_hmac, secret_http, status,"
+    " disabled_reason, created_at, modified_at FROM webhooks WHERE organization_id = ?3"
+    " ORDER BY id DESC LIMIT ?1 OFFSET ?2";
+constexpr const char* kUpdateWebhook =
+    "UPDATE webhooks SET url = ?2, topics = ?3, secret_hmac = ?4, secret_http = ?5, status = ?6,"
+    " disabled_reason = ?7, modified_at = ?8 WHERE id = ?1";
+constexpr const char* kDeleteWebhook = "DELETE FROM webhooks WHERE id = ?1";
+constexpr const char* kWebhookDevices =
+    "SELECT device_id FROM webhook_devices WHERE webhook_id = ?1 ORDER BY device_id";
+constexpr const char* kWebhookGroups =
+    "SELECT group_id FROM webhook_device_groups WHERE webhook_id = ?1 ORDER BY group_id";
+constexpr const char* kClearWebhookDevices = "DELETE FROM webhook_devices WHERE webhook_id = ?1";
+constexpr const char* kClearWebhookGroups =
+    "DELETE FROM webhook_device_groups WHERE webhook_id = ?1";
+constexpr const char* kInsertWebhookDevice =
+    "INSERT INTO webhook_devices (webhook_id, device_id) VALUES (?1, ?2)";
+constexpr const char* kInsertWebhookGroup =
+    "INSERT INTO webhook_device_groups (webhook_id, group_id) VALUES (?1, ?2)";
+
+Webhook read_webhook(const Statement& s) {
+  Webhook w;
+  w.id = s.column_int(0);
+  w.organization_id = s.column_int(1);
+  w.url = s.column_text(2);
+  w.topics = domain::TopicSet::from_mask(static_cast<uint32_t>(s.column_int(3)));
+  w.secret_hmac = s.column_text(4);
+  w.secret_http = s.column_optional_text(5);
+  w.status = s.column_text(6) == "enabled" ? domain::WebhookStatus::kEnabled
+                                           : domain::WebhookStatus::kDisabled;
+  w.disabled_reason = s.column_optional_text(7);
+  w.created_at = from_unix_micros(s.column_int(8));
+  w.modified_at = from_unix_micros(s.column_int(9));
+  return w;
+}
+
+std::optional<int64_t> single_int(Connection& c, const char* sql, int64_t arg) {
+  Statement s = c.prepare(sql);
+  s.bind(1, arg);
+  if (!s.step()) return std::nullopt;
+  return s.column_int(0);
+}
+
+}  // namespace
+
+const Clock& SqliteStore::default_clock() {
+  static const SystemClock clock;
+  return clock;
+}
+
+SqliteStore::SqliteStore(std::string path, const Clock& clock, size_t pool_size)
+    : path_(std::move(path)), clock_(clock), pool_size_(std::max<size_t>(pool_size, 1)) {
+  // Open one connection now so that a bad path fails at start, not at the first request.
+  release(std::make_unique<Connection>(path_));
+  open_ = 1;
+}
+
+SqliteStore::~SqliteStore() = default;
+
+SqliteStore::Lease::Lease(SqliteStore& store, std::unique_ptr<Connection> c)
+    : store_(store), conn_(std::move(c)) {}
+
+SqliteStore::Lease::~Lease() { store_.release(std::move(conn_)); }
+
+SqliteStore::Lease SqliteStore::acquire() {
+  std::unique_lock lock(mutex_);
+  if (idle_.empty() && open_ < pool_size_) {
+    ++open_;
+    lock.unlock();
+    try {
+      return Lease(*this, std::make_unique<Connection>(path_));
+    } catch (...) {
+      std::lock_guard relock(mutex_);
+      --open_;
+      throw;
+    }
+  }
+  if (!available_.wait_for(lock, kAcquireTimeout, [&] { return !idle_.empty(); })) {
+    throw StoreError("timed out waiting for a database connection");
+  }
+  auto c = std::move(idle_.back());
+  idle_.pop_back();
+  return Lease(*this, std::move(c));
+}
+
+void SqliteStore::release(std::unique_ptr<Connection> c) {
+  {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(c));
+  }
+  available_.notify_one();
+}
+
+void SqliteStore::migrate() {
+  Lease c = acquire();
+  c->exec(kCreateMigrationsTable);
+  std::vector<int64_t> applied;
+  {
+    Statement s = c->prepare(kAppliedVersions);
+    while (s.step()) applied.push_back(s.column_int(0));
+  }
+  for (const Migration& m : migrations()) {
+    if (std::find(applied.begin(), applied.end(), m.version) != applied.end()) continue;
+    WriteTransaction tx(*c);
+    c->exec(m.sql);
+    c->prepare(kRecordMigration)
+        .bind(1, int64_t{m.version})
+        .bind(2, std::string_view(m.name))
+        .bind(3, to_unix_micros(clock_.now()))
+        .run();
+    tx.commit();
+  }
+}
+
+bool SqliteStore::ping() {
+  try {
+    Lease c = acquire();
+    c->exec("SELECT 1");
+    return true;
+  } catch (const StoreError&) {
+    return false;
+  }
+}
+
+domain::TokenId SqliteStore::create_token(domain::Role role,
+                                          std::optional<domain::OrganizationId> organization,
+                                          std::string_view token_hash) {
+  Lease c = acquire();
+  c->prepare(kInsertToken)
+      .bind(1, token_hash)
+      .bind(2, domain::role_name(role))
+      .bind(3, organization)
+      .bind(4, to_unix_micros(clock_.now()))
+      .run();
+  return c->last_insert_rowid();
+}
+
+std::optional<TokenRecord> SqliteStore::find_active_token(std::string_view token_hash) {
+  Lease c = acquire();
+  Statement s = c->prepare(kFindActiveToken);
+  s.bind(1, token_hash);
+  if (!s.step()) return std::nullopt;
+  auto role = domain::parse_role(s.column_text(1));
+  if (!role) return std::nullopt;
+  return TokenRecord{domain::Principal{s.column_int(0), *role, s.column_optional_int(2)},
+                     s.column_text(3)};
+}
+
+bool SqliteStore::revoke_token(domain::TokenId id) {
+  Lease c = acquire();
+  c->prepare(kRevokeToken).bind(1, id).bind(2, to_unix_micros(clock_.now())).run();
+  return c->changes() > 0;
+}
+
+bool SqliteStore::put_organization(const domain::Organization& organization) {
+  Lease c = acquire();
+  WriteTransaction tx(*c);
+  const bool existed = single_int(*c, kOrganizationExists, organization.id).has_value();
+  c->prepare(kUpsertOrganization)
+      .bind(1, organization.id)
+      .bind(2, std::string_view(organization.name))
+      .bind(3, to_unix_micros(clock_.now()))
+      .run();
+  tx.commit();
+  return !existed;
+}
+
+bool SqliteStore::organization_exists(domain::OrganizationId id) {
+  Lease c = acquire();
+  return single_int(*c, kOrganizationExists, id).has_value();
+}
+
+PutOutcome SqliteStore::put_device(const domain::Device& device) {
+  Lease c = acquire();
+  WriteTransaction tx(*c);
+  if (!single_int(*c, kOrganizationExists, device.organization_id)) {
+    return {PutOutcome::Kind::kOrganizationNotFound, device.organization_id};
+  }
+  const auto previous_org = single_int(*c, kDeviceOrganization, device.id);
+  if (previous_org && *previous_org != device.organization_id) {
+    c->prepare(kDetachDeviceFromGroups).bind(1, device.id).run();
+    c->prepare(kDetachDeviceFromWebhooks).bind(1, device.id).run();
+  }
+  c->prepare(kUpsertDevice)
+      .bind(1, device.id)
+      .bind(2, device.organization_id)
+      .bind(3, std::string_view(device.name))
+      .run();
+  tx.commit();
+  return {PutOutcome::Kind::kOk, 0, !previous_org.has_value()};
+}
+
+bool SqliteStore::delete_device(domain::DeviceId id) {
+  Lease c = acquire();
+  c->prepare(kDeleteDevice).bind(1, id).run();
+  return c->changes() > 0;
+}
+
+PutOutcome SqliteStore::put_device_group(const domain::DeviceGroup& group) {
+  Lease c = acquire();
+  WriteTransaction tx(*c);
+  if (!single_int(*c, kOrganizationExists, group.organization_id)) {
+    return {PutOutcome::Kind::kOrganizationNotFound, group.organization_id};
+  }
+  for (domain::DeviceId d : group.device_ids) {
+    Statement s = c->prepare(kDeviceInOrganization);
+    s.bind(1, d).bind(2, group.organization_id);
+    if (!s.step()) return {PutOutcome::Kind::kDeviceNotFound, d};
+  }
+  const auto previous_org = single_int(*c, kGroupOrganization, group.id);
+  if (previous_org && *previous_org != group.organization_id) {
+    c->prepare(kDetachGroupFromWebhooks).bind(1, group.id).run();
+  }
+  c->prepare(kUpsertGroup)
+      .bind(1, group.id)
+      .bind(2, group.organization_id)
+      .bind(3, std::string_view(group.name))
+      .run();
+  c->prepare(kClearGroupMembers).bind(1, group.id).run();
+  for (domain::DeviceId d : group.device_ids) {
+    c->prepare(kInsertGroupMember).bind(1, group.id).bind(2, d).run();
+  }
+  tx.commit();
+  return {PutOutcome::Kind::kOk, 0, !previous_org.has_value()};
+}
+
+bool SqliteStore::delete_device_group(domain::DeviceGroupId id) {
+  Lease c = acquire();
+  c->prepare(kDeleteGroup).bind(1, id).run();
+  return c->changes() > 0;
+}
+
+std::optional<domain::DeviceId> SqliteStore::first_missing_device(
+    domain::OrganizationId organization, const std::vector<domain::DeviceId>& ids) {
+  Lease c = acquire();
+  for (domain::DeviceId d : ids) {
+    Statement s = c->prepare(kDeviceInOrganization);
+    s.bind(1, d).bind(2, organization);
+    if (!s.step()) return d;
+  }
+  return std::nullopt;
+}
+
+std::optional<domain::DeviceGroupId> SqliteStore::first_missing_device_group(
+    domain::OrganizationId organization, const std::vector<domain::DeviceGroupId>& ids) {
+  Lease c = acquire();
+  for (domain::DeviceGroupId g : ids) {
+    Statement s = c->prepare(kGroupInOrganization);
+    s.bind(1, g).bind(2, organization);
+    if (!s.step()) return g;
+  }
+  return std::nullopt;
+}
+
+void SqliteStore::load_lists(Connection& c, Webhook& w) {
+  {
+    Statement s = c.prepare(kWebhookDevices);
+    s.bind(1, w.id);
+    while (s.step()) w.device_ids.push_back(s.column_int(0));
+  }
+  Statement s = c.prepare(kWebhookGroups);
+  s.bind(1, w.id);
+  while (s.step()) w.device_group_ids.push_back(s.column_int(0));
+}
+
+void SqliteStore::write_lists(Connection& c, const Webhook& w) {
+  c.prepare(kClearWebhookDevices).bind(1, w.id).run();
+  c.prepare(kClearWebhookGroups).bind(1, w.id).run();
+  for (domain::DeviceId d : w.device_ids) {
+    c.prepare(kInsertWebhookDevice).bind(1, w.id).bind(2, d).run();
+  }
+  for (domain::DeviceGroupId g : w.device_group_ids) {
+    c.prepare(kInsertWebhookGroup).bind(1, w.id).bind(2, g).run();
+  }
+}
+
+Webhook SqliteStore::create_webhook(const Webhook& webhook) {
+  Lease c = acquire();
+  WriteTransaction tx(*c);
+  c->prepare(kInsertWebhook)
+      .bind(1, webhook.organization_id)
+      .bind(2, std::string_view(webhook.url))
+      .bind(3, int64_t{webhook.topics.mask()})
+      .bind(4, std::string_view(webhook.secret_hmac))
+      .bind(5, webhook.secret_http)
+      .bind(6, domain::webhook_status_name(webhook.status))
+      .bind(7, webhook.disabled_reason)
+      .bind(8, to_unix_micros(webhook.created_at))
+      .bind(9, to_unix_micros(webhook.modified_at))
+      .run();
+  Webhook created = webhook;
+  created.id = c->last_insert_rowid();
+  write_lists(*c, created);
+  tx.commit();
+  return created;
+}
+
+std::optional<Webhook> SqliteStore::find_webhook(domain::WebhookId id) {
+  Lease c = acquire();
+  std::optional<Webhook> w;
+  {
+    Statement s = c->prepare(kFindWebhook);
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    w = read_webhook(s);
+  }
+  load_lists(*c, *w);
+  return w;
+}
+
+std::vector<Webhook> SqliteStore::list_webhooks(const WebhookQuery& query) {
+  Lease c = acquire();
+  std::vector<Webhook> out;
+  {
+    Statement s = c->prepare(query.organization ? kListOrganizationWebhooks : kListWebhooks);
+    s.bind(1, query.size).bind(2, query.offset);
+    if (query.organization) s.bind(3, *query.organization);
+    while (s.step()) out.push_back(read_webhook(s));
+  }
+  for (Webhook& w : out) load_lists(*c, w);
+  return out;
+}
+
+bool SqliteStore::update_webhook(const Webhook& webhook) {
+  Lease c = acquire();
+  WriteTransaction tx(*c);
+  c->prepare(kUpdateWebhook)
+      .bind(1, webhook.id)
+      .bind(2, std::string_view(webhook.url))
+      .bind(3, int64_t{webhook.topics.mask()})
+      .bind(4, std::string_view(webhook.secret_hmac))
+      .bind(5, webhook.secret_http)
+      .bind(6, domain::webhook_status_name(webhook.status))
+      .bind(7, webhook.disabled_reason)
+      .bind(8, to_unix_micros(webhook.modified_at))
+      .run();
+  if (c->changes() == 0) return false;
+  write_lists(*c, webhook);
+  tx.commit();
+  return true;
+}
+
+bool SqliteStore::delete_webhook(domain::WebhookId id) {
+  Lease c = acquire();
+  c->prepare(kDeleteWebhook).bind(1, id).run();
+  return c->changes() > 0;
+}
+
+}  // namespace hookd::store::sqlite

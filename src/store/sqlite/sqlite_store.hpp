@@ -1,0 +1,82 @@
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "store/store.hpp"
+
+namespace hookd::store::sqlite {
+
+class Connection;
+
+// The embedded backend: one SQLite file in WAL mode, a small pool of connections so that
+// readers on different threads do not wait for each other.
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(std::string path, const Clock& clock = default_clock(),
+                       size_t pool_size = 8);
+  ~SqliteStore() override;
+
+  void migrate() override;
+  bool ping() override;
+
+  domain::TokenId create_token(domain::Role role,
+                               std::optional<domain::OrganizationId> organization,
+                               std::string_view token_hash) override;
+  std::optional<TokenRecord> find_active_token(std::string_view token_hash) override;
+  bool revoke_token(domain::TokenId id) override;
+
+  bool put_organization(const domain::Organization& organization) override;
+  bool organization_exists(domain::OrganizationId id) override;
+  PutOutcome put_device(const domain::Device& device) override;
+  bool delete_device(domain::DeviceId id) override;
+  PutOutcome put_device_group(const domain::DeviceGroup& group) override;
+  bool delete_device_group(domain::DeviceGroupId id) override;
+  std::optional<domain::DeviceId> first_missing_device(
+      domain::OrganizationId organization, const std::vector<domain::DeviceId>& ids) override;
+  std::optional<domain::DeviceGroupId> first_missing_device_group(
+      domain::OrganizationId organization, const std::vector<domain::DeviceGroupId>& ids) override;
+
+  domain::Webhook create_webhook(const domain::Webhook& webhook) override;
+  std::optional<domain::Webhook> find_webhook(domain::WebhookId id) override;
+  std::vector<domain::Webhook> list_webhooks(const WebhookQuery& query) override;
+  bool update_webhook(const domain::Webhook& webhook) override;
+  bool delete_webhook(domain::WebhookId id) override;
+
+ private:
+  static const Clock& default_clock();
+
+  // A connection borrowed from the pool for the length of one store call.
+  class Lease {
+   public:
+    Lease(SqliteStore& store, std::unique_ptr<Connection> c);
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease();
+    Connection& operator*() { return *conn_; }
+    Connection* operator->() { return conn_.get(); }
+
+   private:
+    SqliteStore& store_;
+    std::unique_ptr<Connection> conn_;
+  };
+
+  Lease acquire();
+  void release(std::unique_ptr<Connection> c);
+  void load_lists(Connection& c, domain::Webhook& webhook);
+  void write_lists(Connection& c, const domain::Webhook& webhook);
+
+  std::string path_;
+  const Clock& clock_;
+  size_t pool_size_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  size_t open_ = 0;
+};
+
+}  // namespace hookd::store::sqlite
