@@ -1,0 +1,133 @@
+#include "security/signature.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+
+#include <charconv>
+#include <stdexcept>
+
+#include "security/secrets.hpp"
+
+namespace hookd::security {
+namespace {
+
+std::string base64_encode(const unsigned char* data, size_t n) {
+  std::string out(4 * ((n + 2) / 3), '\0');
+  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
+                                      static_cast<int>(n));
+  out.resize(static_cast<size_t>(written));
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view in) {
+  if (in.empty() || in.size() % 4 != 0) return std::nullopt;
+  for (char c : in) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '+' || c == '/' || c == '=';
+    if (!ok) return std::nullopt;
+  }
+  std::string out(3 * in.size() / 4, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts padding as zero bytes; drop them.
+  size_t len = static_cast<size_t>(n);
+  if (in.ends_with("==")) {
+    len -= 2;
+  } else if (in.ends_with("=")) {
+    len -= 1;
+  }
+  out.resize(len);
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> signing_key(std::string_view secret) {
+  if (secret.starts_with("whsec_")) secret.remove_prefix(6);
+  return base64_decode(secret);
+}
+
+std::string sign(std::string_view key, std::string_view message_id, int64_t timestamp,
+                 std::string_view body) {
+  const std::string ts = std::to_string(timestamp);
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+  char digest_name[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest_name, 0),
+                         OSSL_PARAM_construct_end()};
+  unsigned char out[EVP_MAX_MD_SIZE];
+  size_t out_len = 0;
+  const bool ok =
+      ctx && EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                          params) == 1 &&
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(message_id.data()),
+                     message_id.size()) == 1 &&
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>("."), 1) == 1 &&
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(ts.data()), ts.size()) == 1 &&
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>("."), 1) == 1 &&
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(body.data()), body.size()) ==
+          1 &&
+      EVP_MAC_final(ctx, out, &out_len, sizeof out) == 1;
+  EVP_MAC_CTX_free(ctx);
+  EVP_MAC_free(mac);
+  if (!ok) throw std::runtime_error("HMAC-SHA256 failed");
+  return "v1," + base64_encode(out, out_len);
+}
+
+std::string signature_header(const std::vector<std::string>& secrets,
+                             std::string_view message_id, int64_t timestamp,
+                             std::string_view body) {
+  std::string header;
+  for (const std::string& secret : secrets) {
+    auto key = signing_key(secret);
+    if (!key) continue;
+    if (!header.empty()) header += ' ';
+    header += sign(*key, message_id, timestamp, body);
+  }
+  return header;
+}
+
+std::string_view verify_result_text(VerifyResult r) {
+  switch (r) {
+    case VerifyResult::kValid:
+      return "valid";
+    case VerifyResult::kBadSecret:
+      return "the secret is not valid base64";
+    case VerifyResult::kBadTimestamp:
+      return "the timestamp is not a number";
+    case VerifyResult::kTimestampOutOfTolerance:
+      return "the timestamp is too old or in the future";
+    case VerifyResult::kNoMatch:
+      return "no signature matches";
+  }
+  return "";
+}
+
+VerifyResult verify(std::string_view secret, std::string_view message_id,
+                    std::string_view timestamp, std::string_view header, std::string_view body,
+                    int64_t now_unix, std::chrono::seconds tolerance) {
+  const auto key = signing_key(secret);
+  if (!key) return VerifyResult::kBadSecret;
+  int64_t ts = 0;
+  auto [ptr, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ts);
+  if (ec != std::errc() || ptr != timestamp.data() + timestamp.size()) {
+    return VerifyResult::kBadTimestamp;
+  }
+  if (ts < now_unix - tolerance.count() || ts > now_unix + tolerance.count()) {
+    return VerifyResult::kTimestampOutOfTolerance;
+  }
+  const std::string expected = sign(*key, message_id, ts, body);
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t end = header.find(' ', pos);
+    if (end == std::string_view::npos) end = header.size();
+    if (constant_time_equal(header.substr(pos, end - pos), expected)) return VerifyResult::kValid;
+    pos = end + 1;
+  }
+  return VerifyResult::kNoMatch;
+}
+
+}  // namespace hookd::security

@@ -1,0 +1,114 @@
+// The server as operators meet it: health, routing errors, HTTPS, shutdown, the command line.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+
+#include <boost/json.hpp>
+
+#include "support/db_snapshot.hpp"
+#include "support/hookd_process.hpp"
+#include "support/http_client.hpp"
+#include "support/test_ca.hpp"
+
+namespace hookd::testing {
+namespace {
+
+TEST(Server, HealthAndReadinessNeedNoToken) {
+  HookdServer server;
+  HttpClient client(server.base_url());
+  auto health = client.get("/healthz");
+  EXPECT_EQ(health.status, 200) << health;
+  EXPECT_EQ(health.json().at("status"), "ok");
+  auto ready = client.get("/readyz");
+  EXPECT_EQ(ready.status, 200) << ready;
+}
+
+TEST(Server, UnknownRoutesAndMethodsGetTheErrorBody) {
+  HookdServer server;
+  HttpClient client(server.base_url());
+  auto missing = client.get("/v3/anything");
+  EXPECT_EQ(missing.status, 404) << missing;
+  EXPECT_EQ(missing.json().at("code"), "NotFound");
+  EXPECT_EQ(missing.json().at("errorCode"), "NotFound");
+  auto wrong_method = client.request("PATCH", "/v2/webhooks/1", std::string("{}"));
+  EXPECT_EQ(wrong_method.status, 405) << wrong_method;
+  EXPECT_EQ(wrong_method.json().at("code"), "MethodNotAllowed");
+}
+
+TEST(Server, KeepAliveServesManyRequestsOnOneConnection) {
+  HookdServer server;
+  HttpClient client(server.base_url());
+  for (int i = 0; i < 50; ++i) {
+    auto r = client.get("/healthz");
+    ASSERT_EQ(r.status, 200) << r;
+    EXPECT_FALSE(r.header("Connection") == "close");
+  }
+}
+
+TEST(Server, SigtermStopsGracefullyWithExitCodeZero) {
+  HookdServer server;
+  HttpClient client(server.base_url());
+  ASSERT_EQ(client.get("/healthz").status, 200);
+  EXPECT_EQ(server.stop(), 0);
+  EXPECT_NE(server.process().stderr_text().find("\"msg\":\"stopped\""), std::string::npos);
+}
+
+TEST(Server, ServesHttpsWhenGivenACertificate) {
+  TempDir dir;
+  const TestCertificates certs = make_test_certificates(dir.path());
+  HookdServer server(HookdOptions{.config_toml = "tls_cert = \"" + certs.server_cert +
+                                                 "\"\ntls_key = \"" + certs.server_key + "\"\n"});
+  ASSERT_EQ(server.base_url().rfind("https://", 0), 0u) << server.base_url();
+  HttpClient client(server.base_url());
+  client.set_ca_file(certs.ca_cert);
+  auto r = client.get("/healthz");
+  EXPECT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.header("Strict-Transport-Security"), "max-age=31536000; includeSubDomains");
+}
+
+TEST(Server, MigrationsAreIdempotentAndKeepData) {
+  HookdServer server;
+  const std::string token = server.create_token("platform");
+  HttpClient client(server.base_url());
+  ASSERT_EQ(client.put("/v2/platform/organizations/1", R"({"name":"a"})", token).status, 200);
+  server.stop();
+  const std::string before = sqlite_snapshot(server.database_url());
+  auto migrate = run_hookd({"migrate", "--database", server.database_url()});
+  EXPECT_EQ(migrate.exit_code, 0) << migrate.err;
+  EXPECT_EQ(sqlite_snapshot(server.database_url()), before);
+  server.start();
+  HttpClient again(server.base_url());
+  EXPECT_EQ(again.put("/v2/platform/organizations/1", R"({"name":"b"})", token).status, 200);
+}
+
+TEST(Cli, VersionAndUsageErrors) {
+  auto version = run_hookd({"version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.out.rfind("hookd ", 0), 0u) << version.out;
+  EXPECT_NE(run_hookd({"no-such-command"}).exit_code, 0);
+  TempDir dir;
+  auto bad_role = run_hookd(
+      {"token", "create", "--role", "owner", "--database", "sqlite://" + dir.file("x.db")});
+  EXPECT_NE(bad_role.exit_code, 0);
+  auto admin_without_org = run_hookd(
+      {"token", "create", "--role", "admin", "--database", "sqlite://" + dir.file("x.db")});
+  EXPECT_NE(admin_without_org.exit_code, 0);
+  auto bad_database = run_hookd({"migrate", "--database", "mysql://nope"});
+  EXPECT_NE(bad_database.exit_code, 0);
+}
+
+TEST(Cli, InvalidConfigurationIsRefusedAtStart) {
+  TempDir dir;
+  const std::string config = dir.file("bad.toml");
+  {
+    std::ofstream(config) << "[delivery]\nallow_targets = [\"not-a-cidr\"]\n";
+  }
+  auto r = run_hookd({"serve", "--listen", "127.0.0.1:0", "--config", config, "--database",
+                      "sqlite://" + dir.file("x.db")});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("allow_targets"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace hookd::testing

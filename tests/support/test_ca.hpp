@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace hookd::testing {
+
+// A certificate authority made at test time with the openssl command, and a server
+// certificate it signed. Files live in `dir` and are PEM.
+struct TestCertificates {
+  std::string ca_cert;
+  std::string server_cert;  // chain: server certificate then CA
+  std::string server_key;
+};
+
+// `names` become the certificate's subjectAltNames: IP literals as IP, others as DNS.
+// `days` (at least 1) is the server certificate's validity. Throws std::runtime_error.
+TestCertificates make_test_certificates(const std::string& dir,
+                                        const std::vector<std::string>& names = {"localhost",
+                                                                                 "127.0.0.1"},
+                                        int days = 1);
+
+}  // namespace hookd::testing
