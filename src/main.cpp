@@ -73,7 +73,9 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
   options.tls_cert = c.tls_cert;
   options.tls_key = c.tls_key;
   api::Router router(api::ApiContext{*store, clock, guard, options.max_body_bytes});
-  http::Server server(options, [&router](const http::Request& r) { return router.handle(r); });
+  http::Server server(options, [&router](http::Request request, http::Responder respond) {
+    router.handle(std::move(request), std::move(respond));
+  });
   log::info("listening", {{"address", address.host},
                           {"port", unsigned{server.port()}},
                           {"tls", server.tls()},

@@ -48,6 +48,10 @@ http::Response text_response(int status, std::string body) {
 
 }  // namespace
 
+void Router::handle(http::Request request, http::Responder respond) {
+  respond(handle(request));
+}
+
 http::Response Router::handle(const http::Request& request) {
   try {
     return dispatch(request);

@@ -10,6 +10,8 @@ namespace hookd::api {
 class Router {
  public:
   explicit Router(ApiContext ctx) : ctx_(ctx) {}
+  // Answers through `respond`; every route but event ingestion answers before returning.
+  void handle(http::Request request, http::Responder respond);
   http::Response handle(const http::Request& request);
 
  private:

@@ -28,6 +28,9 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-using Handler = std::function<Response(const Request&)>;
+// Completes a request: call it exactly once, from any thread, now or later (a request that
+// waits for a group commit answers later without holding a server thread).
+using Responder = std::function<void(Response)>;
+using Handler = std::function<void(Request, Responder)>;
 
 }  // namespace hookd::http

@@ -98,6 +98,9 @@ class Session {
 
   void handle(bool too_large) {
     auto& req = parser_->get();
+    version_ = req.version();
+    request_keep_alive_ = req.keep_alive();
+    too_large_ = too_large;
     Request request;
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
@@ -108,16 +111,26 @@ class Session {
     request.body_too_large = too_large;
     if (!too_large) request.body = std::move(req.body());
 
-    Response response;
+    auto session = self().shared_from_this();
+    Responder respond = [session](Response response) {
+      auto* raw = session.get();
+      asio::dispatch(raw->stream().get_executor(),
+                     [session = std::move(session), response = std::move(response)]() mutable {
+                       session->write_response(std::move(response));
+                     });
+    };
     try {
-      response = ctx_.handler(request);
+      ctx_.handler(std::move(request), std::move(respond));
     } catch (const std::exception& e) {
+      // The handler failed before it answered; it must not answer any more.
       log::error("unhandled error in request handler", {{"error", e.what()}});
-      response = internal_error();
+      write_response(internal_error());
     }
+  }
 
+  void write_response(Response response) {
     res_ = {};
-    res_.version(req.version());
+    res_.version(version_);
     res_.result(static_cast<unsigned>(response.status));
     for (const auto& [name, value] : kSecurityHeaders) res_.set(name, value);
     if (!response.content_type.empty() && !response.body.empty()) {
@@ -126,7 +139,7 @@ class Session {
     for (auto& [name, value] : response.headers) res_.set(name, value);
     res_.body() = std::move(response.body);
     // An unread body leaves the connection unusable; shutdown ends keep-alive too.
-    keep_alive_ = req.keep_alive() && !too_large && !ctx_.stopping.load();
+    keep_alive_ = request_keep_alive_ && !too_large_ && !ctx_.stopping.load();
     res_.keep_alive(keep_alive_);
     res_.prepare_payload();
 
@@ -134,7 +147,7 @@ class Session {
     bhttp::async_write(self().stream(), res_,
                        [s = self().shared_from_this()](error_code ec, size_t) {
                          s->ctx_.in_flight.fetch_sub(1);
-                         if (ec || !s->keep_alive_) return s->do_close();
+                         if (ec || !s->keep_alive_) return s->self().do_close();
                          s->do_read();
                        });
   }
@@ -144,6 +157,9 @@ class Session {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::empty_body>> continue_;
   bhttp::response<bhttp::string_body> res_;
+  unsigned version_ = 11;
+  bool request_keep_alive_ = false;
+  bool too_large_ = false;
   bool keep_alive_ = false;
 };
 
