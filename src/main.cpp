@@ -1,10 +1,19 @@
 // The composition root: parses the command line and wires configuration, store, API and
 // server together. Nothing else in the code base constructs these pieces.
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cstdlib>
 #include <iostream>
 
+#include <signal.h>
+
+#include <random>
+
 #include "api/router.hpp"
+#include "delivery/dispatcher.hpp"
+#include "delivery/http_sender.hpp"
+#include "ingest/ingestor.hpp"
+#include "security/signature.hpp"
 #include "cli/listen_address.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
@@ -54,33 +63,91 @@ std::unique_ptr<store::Store> open_migrated_store(const std::string& url) {
   return store;
 }
 
+// Blocks until SIGINT or SIGTERM (for a process that serves no HTTP).
+void wait_for_stop_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  log::info("shutting down", {{"signal", sig}});
+}
+
 int serve(const CommonFlags& flags, const std::string& listen, const std::string& role) {
   config::Config c = load_config(flags);
   if (!listen.empty()) c.listen = listen;
   if (!role.empty()) c.role = role;
   config::validate(c);
   log::set_min_level(parse_level(c.log_level));
+  const bool runs_api = c.role != "worker";
+  const bool runs_worker = c.role != "api";
 
   const cli::ListenAddress address = cli::parse_listen_address(c.listen);
   const security::DestinationGuard guard = build_guard(c.delivery);
   auto store = open_migrated_store(c.database);
   const SystemClock clock;
 
-  http::ServerOptions options;
-  options.address = address.host;
-  options.port = address.port;
-  options.threads = c.threads;
-  options.tls_cert = c.tls_cert;
-  options.tls_key = c.tls_key;
-  api::Router router(api::ApiContext{*store, clock, guard, options.max_body_bytes});
-  http::Server server(options, [&router](http::Request request, http::Responder respond) {
-    router.handle(std::move(request), std::move(respond));
-  });
-  log::info("listening", {{"address", address.host},
-                          {"port", unsigned{server.port()}},
-                          {"tls", server.tls()},
-                          {"version", HOOKD_VERSION}});
-  server.run();
+  // Delivery: a sender thread on libcurl and a dispatcher thread that feeds it.
+  std::unique_ptr<delivery::HttpSender> sender;
+  std::unique_ptr<delivery::Dispatcher> dispatcher;
+  if (runs_worker) {
+    if (c.database.starts_with("sqlite://")) store->release_all_leases();  // one process only
+    const std::string user_agent = std::string("hookd/") + HOOKD_VERSION;
+    sender = std::make_unique<delivery::HttpSender>(
+        delivery::SenderOptions{c.delivery.timeout, c.delivery.connect_timeout,
+                                c.delivery.ca_file, user_agent},
+        guard, clock);
+    delivery::DispatcherOptions options;
+    options.retry_schedule = c.delivery.retry_schedule;
+    options.secret_header = c.delivery.secret_header;
+    options.user_agent = user_agent;
+    auto jitter = [rng = std::mt19937_64(std::random_device{}()),
+                   dist = std::uniform_real_distribution<double>(-1.0, 1.0)]() mutable {
+      return dist(rng);
+    };
+    dispatcher = std::make_unique<delivery::Dispatcher>(*store, *sender, guard, options, clock,
+                                                        jitter);
+    dispatcher->start();
+  }
+
+  if (!runs_api) {
+    // Signals must reach sigwait, not a default handler: block them before waiting.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    log::info("working", {{"role", c.role}, {"version", HOOKD_VERSION}});
+    wait_for_stop_signal();
+  } else {
+    ingest::Ingestor ingestor(*store, clock, [&dispatcher] {
+      if (dispatcher) dispatcher->wake();
+    });
+    http::ServerOptions options;
+    options.address = address.host;
+    options.port = address.port;
+    options.threads = c.threads;
+    options.tls_cert = c.tls_cert;
+    options.tls_key = c.tls_key;
+    options.body_limit_for = [limit = options.max_body_bytes](std::string_view target) {
+      return api::Router::body_limit(target, limit);
+    };
+    api::Router router(api::ApiContext{*store, clock, guard, options.max_body_bytes, &ingestor});
+    http::Server server(options, [&router](http::Request request, http::Responder respond) {
+      router.handle(std::move(request), std::move(respond));
+    });
+    log::info("listening", {{"address", address.host},
+                            {"port", unsigned{server.port()}},
+                            {"tls", server.tls()},
+                            {"role", c.role},
+                            {"version", HOOKD_VERSION}});
+    server.run();
+    ingestor.stop();
+  }
+  // In-flight attempts finish (each bounded by the delivery timeout) and are recorded.
+  if (dispatcher) dispatcher->stop();
+  if (sender) sender->stop();
   log::info("stopped");
   return 0;
 }
@@ -110,6 +177,24 @@ int create_token(const CommonFlags& flags, const std::string& role_name, int64_t
 
 }  // namespace
 
+int verify(const std::string& secret, const std::string& id, const std::string& timestamp,
+           const std::string& signature, int64_t tolerance_seconds) {
+  const std::string body{std::istreambuf_iterator<char>(std::cin), {}};
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(SystemClock().now().time_since_epoch())
+          .count();
+  int64_t reference = now;
+  // A tolerance of 0 checks the signature alone, e.g. for a body taken from a log.
+  if (tolerance_seconds == 0) {
+    reference = 0;
+    std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), reference);
+  }
+  const auto result = security::verify(secret, id, timestamp, signature, body, reference,
+                                       std::chrono::seconds(tolerance_seconds));
+  std::cout << security::verify_result_text(result) << '\n';
+  return result == security::VerifyResult::kValid ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"hookd: webhooks for device fleets"};
   app.require_subcommand(1);
@@ -137,6 +222,17 @@ int main(int argc, char** argv) {
   token_create->add_option("--role", token_role, "admin, read or platform")->required();
   token_create->add_option("--organization", token_org, "organization id (admin and read)");
 
+  CLI::App* verify_cmd = app.add_subcommand(
+      "verify", "Verify a delivery's signature; the body is read from standard input");
+  std::string v_secret, v_id, v_timestamp, v_signature;
+  int64_t v_tolerance = 300;
+  verify_cmd->add_option("--secret", v_secret, "the webhook's secretHmac")->required();
+  verify_cmd->add_option("--id", v_id, "the webhook-id header")->required();
+  verify_cmd->add_option("--timestamp", v_timestamp, "the webhook-timestamp header")->required();
+  verify_cmd->add_option("--signature", v_signature, "the webhook-signature header")->required();
+  verify_cmd->add_option("--tolerance", v_tolerance,
+                         "seconds the timestamp may differ from now (0: do not check)");
+
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version");
 
   try {
@@ -149,6 +245,7 @@ int main(int argc, char** argv) {
     if (*serve_cmd) return serve(flags, listen, role);
     if (*migrate_cmd) return migrate(flags);
     if (*token_create) return create_token(flags, token_role, token_org);
+    if (*verify_cmd) return verify(v_secret, v_id, v_timestamp, v_signature, v_tolerance);
     if (*version_cmd) {
       std::cout << "hookd " << HOOKD_VERSION << '\n';
       return 0;

@@ -12,6 +12,9 @@ class Store;
 namespace hookd::security {
 class DestinationGuard;
 }
+namespace hookd::ingest {
+class Ingestor;
+}
 
 namespace hookd::api {
 
@@ -21,6 +24,7 @@ struct ApiContext {
   const Clock& clock;
   const security::DestinationGuard& guard;
   size_t max_body_bytes = 64 * 1024;
+  ingest::Ingestor* ingestor = nullptr;  // absent on a worker-only process
 };
 
 // Decoded query parameters; a repeated name keeps its last value.

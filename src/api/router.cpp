@@ -3,11 +3,15 @@
 #include <boost/url/parse.hpp>
 #include <charconv>
 
+#include <boost/json/serialize.hpp>
+
 #include "api/auth.hpp"
+#include "api/event_input.hpp"
 #include "api/errors.hpp"
 #include "api/platform_routes.hpp"
 #include "api/webhook_routes.hpp"
 #include "common/log.hpp"
+#include "ingest/ingestor.hpp"
 #include "store/store.hpp"
 
 namespace hookd::api {
@@ -48,22 +52,46 @@ http::Response text_response(int status, std::string body) {
 
 }  // namespace
 
-void Router::handle(http::Request request, http::Responder respond) {
-  respond(handle(request));
+constexpr std::string_view kEventsPath = "/v2/platform/events";
+
+size_t Router::body_limit(std::string_view target, size_t default_limit) {
+  return target.starts_with(kEventsPath) ? kMaxEventsBodyBytes : default_limit;
 }
 
-http::Response Router::handle(const http::Request& request) {
+void Router::handle(http::Request request, http::Responder respond) {
+  std::optional<http::Response> response;
   try {
-    return dispatch(request);
+    response = dispatch(request, respond);
   } catch (const ApiError& e) {
-    return to_response(e);
+    response = to_response(e);
   } catch (const store::StoreError& e) {
     log::error("database error", {{"error", e.what()}});
-    return to_response(errors::service_unavailable());
+    response = to_response(errors::service_unavailable());
   }
+  if (response) respond(std::move(*response));
 }
 
-http::Response Router::dispatch(const http::Request& req) {
+void Router::ingest_events(const http::Request& req, const http::Responder& respond) {
+  if (!ctx_.ingestor) throw errors::service_unavailable();
+  store::IngestRequest request = parse_events(req.body, ctx_.clock.now());
+  ctx_.ingestor->submit(
+      std::move(request), [respond](const store::IngestOutcome* outcome, const char* error) {
+        if (!outcome) {
+          log::warn("events not accepted", {{"error", error}});
+          return respond(to_response(errors::service_unavailable()));
+        }
+        if (!outcome->ok) return respond(to_response(errors::device_not_found(outcome->missing_device)));
+        boost::json::array events;
+        for (const auto& e : outcome->events) {
+          events.push_back(boost::json::object{
+              {"id", e.id}, {"deliveries", e.deliveries}, {"duplicate", e.duplicate}});
+        }
+        respond(http::Response{202, boost::json::serialize(boost::json::object{{"events", events}})});
+      });
+}
+
+std::optional<http::Response> Router::dispatch(const http::Request& req,
+                                               const http::Responder& respond) {
   if (req.method == "OPTIONS") return http::Response{204, "", ""};
   auto target = parse_target(req.target);
   if (!target) throw errors::route_not_found();
@@ -84,7 +112,9 @@ http::Response Router::dispatch(const http::Request& req) {
   // Authentication comes first, then the body limit (contract section 3).
   auto authenticate_request = [&] {
     domain::Principal caller = authenticate(req, ctx_.store);
-    if (req.body_too_large) throw errors::payload_too_large(ctx_.max_body_bytes);
+    if (req.body_too_large) {
+      throw errors::payload_too_large(body_limit(req.target, ctx_.max_body_bytes));
+    }
     return caller;
   };
 
@@ -112,6 +142,12 @@ http::Response Router::dispatch(const http::Request& req) {
       const auto caller = authenticate_request();
       if (caller.role != domain::Role::kPlatform) throw errors::insufficient_rights();
     };
+    if (kind == "events" && seg.size() == 3) {
+      if (m != "POST") throw errors::method_not_allowed();
+      platform_caller();
+      ingest_events(req, respond);
+      return std::nullopt;
+    }
     if (kind == "tokens" && seg.size() == 3) {
       if (m != "POST") throw errors::method_not_allowed();
       platform_caller();

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <optional>
+#include <string_view>
+
 #include "api/context.hpp"
 #include "http/message.hpp"
 
@@ -12,10 +15,15 @@ class Router {
   explicit Router(ApiContext ctx) : ctx_(ctx) {}
   // Answers through `respond`; every route but event ingestion answers before returning.
   void handle(http::Request request, http::Responder respond);
-  http::Response handle(const http::Request& request);
+
+  // The largest body a request to `target` may have; the server reads no more.
+  static size_t body_limit(std::string_view target, size_t default_limit);
 
  private:
-  http::Response dispatch(const http::Request& request);
+  // The response, or nothing when `respond` will be called later.
+  std::optional<http::Response> dispatch(const http::Request& request,
+                                         const http::Responder& respond);
+  void ingest_events(const http::Request& request, const http::Responder& respond);
   ApiContext ctx_;
 };
 

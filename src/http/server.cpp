@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include <atomic>
+#include <limits>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
@@ -23,6 +24,9 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
+
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr size_t kMaxLingerBytes = 64 * 1024 * 1024;
 
 // Shared by all sessions of one server.
 struct SessionContext {
@@ -55,7 +59,9 @@ class Session {
   void do_read() {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(ctx_.options.max_header_bytes));
-    parser_->body_limit(ctx_.options.max_body_bytes);
+    // The real limit depends on the target and is set once the header is in; Beast would
+    // otherwise fail the header itself on a large Content-Length, before auth is judged.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     beast::get_lowest_layer(self().stream()).expires_after(ctx_.options.read_timeout);
     bhttp::async_read_header(
         self().stream(), buffer_, *parser_,
@@ -65,8 +71,12 @@ class Session {
   void on_header(error_code ec) {
     if (ec) return self().do_close();  // closed, timed out, or a malformed header
     ctx_.in_flight.fetch_add(1);
+    const size_t limit = ctx_.options.body_limit_for
+                             ? ctx_.options.body_limit_for(parser_->get().target())
+                             : ctx_.options.max_body_bytes;
+    parser_->body_limit(limit);
     const auto length = parser_->content_length();
-    if (length && *length > ctx_.options.max_body_bytes) return handle(/*too_large=*/true);
+    if (length && *length > limit) return handle(/*too_large=*/true);
     if (parser_->is_done()) return handle(false);
     if (expects_continue(*parser_)) {
       continue_.emplace(bhttp::status::continue_, parser_->get().version());
@@ -147,9 +157,29 @@ class Session {
     bhttp::async_write(self().stream(), res_,
                        [s = self().shared_from_this()](error_code ec, size_t) {
                          s->ctx_.in_flight.fetch_sub(1);
+                         if (!ec && s->too_large_) return s->linger();
                          if (ec || !s->keep_alive_) return s->self().do_close();
                          s->do_read();
                        });
+  }
+
+  // After refusing an oversized body, read and drop what the client is still sending for a
+  // little while, as nginx's lingering close does: closing at once would reset the connection
+  // and the client would lose the answer it has not read yet.
+  void linger() {
+    self().half_close();
+    beast::get_lowest_layer(self().stream()).expires_after(kLingerTime);
+    linger_read();
+  }
+
+  void linger_read() {
+    discard_.resize(16 * 1024);
+    self().stream().async_read_some(
+        asio::buffer(discard_), [s = self().shared_from_this()](error_code ec, size_t n) {
+          s->lingered_ += n;
+          if (ec || s->lingered_ > kMaxLingerBytes) return s->self().do_close();
+          s->linger_read();
+        });
   }
 
   SessionContext& ctx_;
@@ -161,6 +191,8 @@ class Session {
   bool request_keep_alive_ = false;
   bool too_large_ = false;
   bool keep_alive_ = false;
+  std::vector<char> discard_;
+  size_t lingered_ = 0;
 };
 
 class PlainSession : public Session<PlainSession>,
@@ -173,6 +205,10 @@ class PlainSession : public Session<PlainSession>,
     asio::dispatch(stream_.get_executor(), [s = shared_from_this()] { s->do_read(); });
   }
   beast::tcp_stream& stream() { return stream_; }
+  void half_close() {
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
   void do_close() {
     error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -199,6 +235,9 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
     });
   }
   beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
+  // TLS has no half-close that keeps the session readable; the client closes on
+  // "Connection: close".
+  void half_close() {}
   void do_close() {
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
     stream_.async_shutdown([s = shared_from_this()](error_code) { s->close_socket(); });

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,8 @@ struct ServerOptions {
   std::string tls_key;
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 64 * 1024;
+  // A different bound for some targets (event batches); max_body_bytes when unset.
+  std::function<size_t(std::string_view target)> body_limit_for;
   std::chrono::milliseconds read_timeout{30'000};   // a whole request, idle keep-alive included
   std::chrono::milliseconds write_timeout{30'000};  // a whole response
   std::chrono::milliseconds drain_timeout{10'000};  // in-flight requests at shutdown

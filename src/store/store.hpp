@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -7,6 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/clock.hpp"
+#include "domain/delivery.hpp"
+#include "domain/event.hpp"
 #include "domain/tenancy.hpp"
 #include "domain/webhook.hpp"
 
@@ -34,6 +38,46 @@ struct WebhookQuery {
   std::optional<domain::OrganizationId> organization;  // empty: every organization
   int64_t offset = 0;
   int64_t size = 50;
+};
+
+// One ingestion request: stored whole or not at all. Each event's id is set by the caller;
+// organization_id is filled in from the device.
+struct IngestRequest {
+  std::vector<domain::Event> events;
+};
+
+struct IngestedEvent {
+  std::string id;  // for a duplicate, the id of the event first stored
+  int64_t deliveries = 0;
+  bool duplicate = false;
+};
+
+struct IngestOutcome {
+  bool ok = true;
+  domain::DeviceId missing_device = 0;  // when !ok
+  std::vector<IngestedEvent> events;
+};
+
+// A delivery claimed by a worker, with what it takes to send it.
+struct ClaimedDelivery {
+  domain::DeliveryId id = 0;
+  domain::WebhookId webhook_id = 0;
+  int attempts_made = 0;  // before this one
+  domain::Event event;
+  std::string url;
+  std::vector<std::string> hmac_secrets;  // newest first
+  std::optional<std::string> secret_http;
+};
+
+// What an attempt changed.
+struct AttemptRecord {
+  domain::DeliveryId delivery_id = 0;
+  domain::WebhookId webhook_id = 0;
+  int attempt = 0;  // 1-based
+  domain::AttemptResult result;
+  domain::DeliveryStatus new_status = domain::DeliveryStatus::kPending;
+  std::optional<TimePoint> next_attempt_at;  // when still pending
+  bool disable_webhook = false;              // the receiver answered 410 Gone
 };
 
 // The persistence boundary. One implementation per database backend, each in its own
@@ -75,6 +119,25 @@ class Store {
   // Replaces every mutable field; false when the webhook no longer exists.
   virtual bool update_webhook(const domain::Webhook& webhook) = 0;
   virtual bool delete_webhook(domain::WebhookId id) = 0;
+
+  // Stores the events of several requests in one transaction (group commit), each request
+  // all or nothing, and a delivery for every webhook each event matches: pending for enabled
+  // webhooks, skipped for disabled ones. A producer id seen in the last 24 h is a duplicate.
+  virtual std::vector<IngestOutcome> ingest(const std::vector<const IngestRequest*>& requests,
+                                            TimePoint now) = 0;
+
+  // Leases up to `limit` pending deliveries due at `now` to `owner` until `lease_until`,
+  // oldest first, so that no webhook has more than `per_webhook_cap` in flight counting the
+  // `in_flight` ones the caller already holds.
+  virtual std::vector<ClaimedDelivery> claim_due(
+      std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
+      size_t per_webhook_cap, const std::map<domain::WebhookId, size_t>& in_flight) = 0;
+  // When the next pending delivery is due, if any.
+  virtual std::optional<TimePoint> next_due() = 0;
+  // Logs attempts and moves their deliveries on, in one transaction.
+  virtual void record_attempts(const std::vector<AttemptRecord>& records, TimePoint now) = 0;
+  // Frees every lease; for a backend only one process uses, at its start.
+  virtual void release_all_leases() = 0;
 };
 
 // Opens the store a database URL names: sqlite://PATH (postgresql:// is not built yet).

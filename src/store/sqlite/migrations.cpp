@@ -70,6 +70,63 @@ CREATE TABLE webhook_device_groups (
 ) WITHOUT ROWID;
 CREATE INDEX webhook_device_groups_by_group ON webhook_device_groups(group_id);
 )sql"},
+    {2, "events and deliveries", R"sql(
+-- Organization-wide webhooks are found through this flag, so that matching an event never
+-- walks the webhooks that name other devices.
+ALTER TABLE webhooks ADD COLUMN organization_wide INTEGER NOT NULL DEFAULT 0;
+UPDATE webhooks SET organization_wide = 1
+ WHERE id NOT IN (SELECT webhook_id FROM webhook_devices)
+   AND id NOT IN (SELECT webhook_id FROM webhook_device_groups);
+CREATE INDEX webhooks_organization_wide ON webhooks(organization_id) WHERE organization_wide = 1;
+
+CREATE TABLE events (
+  id              TEXT PRIMARY KEY,
+  producer_id     TEXT,
+  organization_id INTEGER NOT NULL,
+  device_id       INTEGER NOT NULL,
+  topic           INTEGER NOT NULL,
+  type            TEXT,
+  time            INTEGER NOT NULL,
+  data            TEXT NOT NULL,
+  created_at      INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- The last event stored for each producer id; older than 24 h it no longer deduplicates.
+CREATE TABLE producer_ids (
+  producer_id TEXT PRIMARY KEY,
+  event_id    TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE deliveries (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  webhook_id       INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  event_id         TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'skipped')),
+  attempt_count    INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  INTEGER,
+  lease_owner      TEXT,
+  lease_until      INTEGER,
+  last_status_code INTEGER,
+  last_error       TEXT,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL
+);
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_by_webhook ON deliveries(webhook_id, id);
+
+CREATE TABLE attempts (
+  id            INTEGER PRIMARY KEY,
+  delivery_id   INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+  attempt       INTEGER NOT NULL,
+  at            INTEGER NOT NULL,
+  duration_ms   INTEGER NOT NULL,
+  status_code   INTEGER,
+  error         TEXT,
+  response_body TEXT NOT NULL
+);
+CREATE INDEX attempts_by_delivery ON attempts(delivery_id, attempt);
+)sql"},
 };
 
 }  // namespace

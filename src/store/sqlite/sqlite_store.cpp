@@ -63,7 +63,8 @@ constexpr const char* kGroupInOrganization =
 
 constexpr const char* kInsertWebhook =
     "INSERT INTO webhooks (organization_id, url, topics, secret_hmac, secret_http, status,"
-    " disabled_reason, created_at, modified_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    " disabled_reason, created_at, modified_at, organization_wide)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 constexpr const char* kFindWebhook =
     "SELECT id, organization_id, url, topics, secret_hmac, secret_http, status,"
     " disabled_reason, created_at, modified_at FROM webhooks WHERE id = ?1";
@@ -76,7 +77,7 @@ constexpr const char* kListOrganizationWebhooks =
     " ORDER BY id DESC LIMIT ?1 OFFSET ?2";
 constexpr const char* kUpdateWebhook =
     "UPDATE webhooks SET url = ?2, topics = ?3, secret_hmac = ?4, secret_http = ?5, status = ?6,"
-    " disabled_reason = ?7, modified_at = ?8 WHERE id = ?1";
+    " disabled_reason = ?7, modified_at = ?8, organization_wide = ?9 WHERE id = ?1";
 constexpr const char* kDeleteWebhook = "DELETE FROM webhooks WHERE id = ?1";
 constexpr const char* kWebhookDevices =
     "SELECT device_id FROM webhook_devices WHERE webhook_id = ?1 ORDER BY device_id";
@@ -359,6 +360,7 @@ Webhook SqliteStore::create_webhook(const Webhook& webhook) {
       .bind(7, webhook.disabled_reason)
       .bind(8, to_unix_micros(webhook.created_at))
       .bind(9, to_unix_micros(webhook.modified_at))
+      .bind(10, int64_t{webhook.organization_wide()})
       .run();
   Webhook created = webhook;
   created.id = c->last_insert_rowid();
@@ -405,6 +407,7 @@ bool SqliteStore::update_webhook(const Webhook& webhook) {
       .bind(6, domain::webhook_status_name(webhook.status))
       .bind(7, webhook.disabled_reason)
       .bind(8, to_unix_micros(webhook.modified_at))
+      .bind(9, int64_t{webhook.organization_wide()})
       .run();
   if (c->changes() == 0) return false;
   write_lists(*c, webhook);

@@ -47,6 +47,15 @@ class SqliteStore final : public Store {
   bool update_webhook(const domain::Webhook& webhook) override;
   bool delete_webhook(domain::WebhookId id) override;
 
+  std::vector<IngestOutcome> ingest(const std::vector<const IngestRequest*>& requests,
+                                    TimePoint now) override;
+  std::vector<ClaimedDelivery> claim_due(
+      std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
+      size_t per_webhook_cap, const std::map<domain::WebhookId, size_t>& in_flight) override;
+  std::optional<TimePoint> next_due() override;
+  void record_attempts(const std::vector<AttemptRecord>& records, TimePoint now) override;
+  void release_all_leases() override;
+
  private:
   static const Clock& default_clock();
 

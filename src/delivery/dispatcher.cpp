@@ -1,0 +1,241 @@
+#include "delivery/dispatcher.hpp"
+
+#include <netdb.h>
+
+#include "common/log.hpp"
+#include "delivery/http_sender.hpp"
+#include "delivery/retry_policy.hpp"
+#include "security/destination_guard.hpp"
+#include "security/ip_address.hpp"
+#include "security/secrets.hpp"
+#include "security/signature.hpp"
+#include "security/webhook_url.hpp"
+
+namespace hookd::delivery {
+namespace {
+
+// Every address a host name resolves to, or nothing when it does not resolve.
+std::vector<security::IpAddress> resolve(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* result = nullptr;
+  std::vector<security::IpAddress> out;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &result) != 0) return out;
+  for (addrinfo* a = result; a; a = a->ai_next) {
+    if (auto ip = security::IpAddress::from_sockaddr(a->ai_addr)) out.push_back(*ip);
+  }
+  freeaddrinfo(result);
+  return out;
+}
+
+std::string unbracketed(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return std::string(host);
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(store::Store& store, HttpSender& sender,
+                       const security::DestinationGuard& guard, DispatcherOptions options,
+                       const Clock& clock, std::function<double()> jitter)
+    : store_(store),
+      sender_(sender),
+      guard_(guard),
+      options_(std::move(options)),
+      clock_(clock),
+      jitter_(std::move(jitter)),
+      owner_("worker-" + security::random_alphanumeric(12)) {}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+void Dispatcher::start() { thread_ = std::thread([this] { run(); }); }
+
+void Dispatcher::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  wake_.notify_one();
+}
+
+void Dispatcher::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Dispatcher::run() {
+  while (true) {
+    bool more = false;
+    auto deadline = std::chrono::steady_clock::now() + options_.poll_interval;
+    try {
+      more = claim_and_send();
+      // Sleep until the next retry is due, if that comes before the next look at the queue.
+      if (auto due = store_.next_due(); due && !more) {
+        const auto until_due =
+            std::chrono::duration_cast<std::chrono::milliseconds>(*due - clock_.now());
+        if (until_due < options_.poll_interval) {
+          deadline = std::chrono::steady_clock::now() +
+                     std::max(until_due, std::chrono::milliseconds(1));
+        }
+      }
+    } catch (const std::exception& e) {
+      log::error("reading the delivery queue failed", {{"error", e.what()}});
+    }
+    std::vector<Completion> done;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_until(lock, deadline, [&] {
+        if (!completions_.empty()) return true;
+        return stopping_ ? in_flight_ == 0 : more || woken_;
+      });
+      woken_ = false;
+      done.swap(completions_);
+      if (stopping_ && in_flight_ == 0 && done.empty()) return;
+    }
+    if (!done.empty()) record(std::move(done));
+  }
+}
+
+bool Dispatcher::claim_and_send() {
+  std::map<domain::WebhookId, size_t> busy;
+  size_t room = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || in_flight_ >= options_.max_in_flight) return false;
+    room = std::min(options_.claim_batch, options_.max_in_flight - in_flight_);
+    busy = in_flight_by_webhook_;
+  }
+  const TimePoint now = clock_.now();
+  auto claimed = store_.claim_due(owner_, now, now + options_.lease, room,
+                                  options_.max_in_flight_per_webhook, busy);
+  const bool full = claimed.size() == room;
+  for (auto& d : claimed) dispatch(std::move(d));
+  return full;
+}
+
+std::optional<OutgoingRequest> Dispatcher::build_request(const store::ClaimedDelivery& d,
+                                                         domain::AttemptResult& refused) {
+  const auto check = security::check_webhook_url(d.url, guard_);
+  refused.at = clock_.now();
+  if (check.problem == security::UrlProblem::kInvalid ||
+      check.problem == security::UrlProblem::kUnsupportedProtocol || !check.target) {
+    if (check.problem == security::UrlProblem::kForbiddenDestination) {
+      refused.error = "forbidden_destination: " + check.detail;
+    } else {
+      refused.error = "invalid_url: " + check.detail;
+    }
+    return std::nullopt;
+  }
+  const security::WebhookTarget& target = *check.target;
+  OutgoingRequest request;
+  request.url = d.url;
+  if (!target.literal) {
+    const std::string host = unbracketed(target.host);
+    const auto addresses = resolve(host);
+    if (addresses.empty()) {
+      refused.error = "dns: " + host + " does not resolve";
+      return std::nullopt;
+    }
+    if (!guard_.allows_all(addresses)) {
+      refused.error = "forbidden_destination: " + host + " resolves to a non-public address";
+      return std::nullopt;
+    }
+    const security::IpAddress& pin = addresses.front();
+    request.pinned_address = host + ":" + std::to_string(target.port) + ":" +
+                             (pin.is_v4() ? pin.to_string() : "[" + pin.to_string() + "]");
+  }
+
+  const int64_t timestamp =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
+  request.body = domain::delivery_body(d.event, d.webhook_id);
+  request.headers = {
+      "content-type: application/json",
+      "webhook-id: " + d.event.id,
+      "webhook-timestamp: " + std::to_string(timestamp),
+      "webhook-signature: " +
+          security::signature_header(d.hmac_secrets, d.event.id, timestamp, request.body),
+      "x-webhook-topic: " + std::string(domain::topic_name(d.event.topic)),
+      "x-webhook-attempt: " + std::to_string(d.attempts_made + 1),
+  };
+  if (d.secret_http) request.headers.push_back(options_.secret_header + ": " + *d.secret_http);
+  return request;
+}
+
+void Dispatcher::dispatch(store::ClaimedDelivery d) {
+  domain::AttemptResult refused;
+  auto request = build_request(d, refused);
+  {
+    std::lock_guard lock(mutex_);
+    ++in_flight_;
+    ++in_flight_by_webhook_[d.webhook_id];
+  }
+  if (!request) return complete(std::move(d), std::move(refused));
+  sender_.send(std::move(*request),
+               [this, d = std::move(d)](domain::AttemptResult result) mutable {
+                 complete(std::move(d), std::move(result));
+               });
+}
+
+void Dispatcher::complete(store::ClaimedDelivery delivery, domain::AttemptResult result) {
+  {
+    std::lock_guard lock(mutex_);
+    completions_.push_back(Completion{std::move(delivery), std::move(result)});
+  }
+  wake_.notify_one();
+}
+
+void Dispatcher::record(std::vector<Completion> completions) {
+  const TimePoint now = clock_.now();
+  std::vector<store::AttemptRecord> records;
+  records.reserve(completions.size());
+  for (Completion& c : completions) {
+    const int attempt = c.delivery.attempts_made + 1;
+    const RetryDecision decision =
+        decide(c.result, attempt, options_.retry_schedule, now, jitter_());
+    store::AttemptRecord r;
+    r.delivery_id = c.delivery.id;
+    r.webhook_id = c.delivery.webhook_id;
+    r.attempt = attempt;
+    switch (decision.verdict) {
+      case Verdict::kSucceeded:
+        r.new_status = domain::DeliveryStatus::kSucceeded;
+        break;
+      case Verdict::kRetry:
+        r.new_status = domain::DeliveryStatus::kPending;
+        r.next_attempt_at = decision.next_attempt_at;
+        break;
+      case Verdict::kFailed:
+        r.new_status = domain::DeliveryStatus::kFailed;
+        break;
+      case Verdict::kDisableWebhook:
+        r.new_status = domain::DeliveryStatus::kFailed;
+        r.disable_webhook = true;
+        break;
+    }
+    r.result = std::move(c.result);
+    records.push_back(std::move(r));
+  }
+  // The attempts are logged before their slots are given back, so a failed write does not let
+  // the same deliveries be sent again before their leases run out.
+  try {
+    store_.record_attempts(records, now);
+  } catch (const std::exception& e) {
+    log::error("recording attempts failed; their leases will expire and they will be retried",
+               {{"error", e.what()}, {"attempts", records.size()}});
+  }
+  std::lock_guard lock(mutex_);
+  for (const Completion& c : completions) {
+    --in_flight_;
+    if (--in_flight_by_webhook_[c.delivery.webhook_id] == 0) {
+      in_flight_by_webhook_.erase(c.delivery.webhook_id);
+    }
+  }
+}
+
+}  // namespace hookd::delivery

@@ -1,0 +1,85 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "store/store.hpp"
+
+namespace hookd::security {
+class DestinationGuard;
+}
+
+namespace hookd::delivery {
+
+class HttpSender;
+struct OutgoingRequest;
+
+struct DispatcherOptions {
+  std::vector<std::chrono::milliseconds> retry_schedule;
+  std::string secret_header = "x-webhook-secret";
+  std::string user_agent;
+  std::chrono::milliseconds lease{30'000};
+  size_t max_in_flight = 512;
+  // A slow or hung receiver holds at most this many attempts; the rest of the work goes on.
+  size_t max_in_flight_per_webhook = 16;
+  size_t claim_batch = 128;
+  // How often the queue is looked at when nothing wakes the dispatcher sooner.
+  std::chrono::milliseconds poll_interval{250};
+};
+
+// The delivery loop: claims due deliveries with a lease, signs and sends them, and records
+// each attempt with the retry decision. One thread; the sending happens on the sender's.
+class Dispatcher {
+ public:
+  Dispatcher(store::Store& store, HttpSender& sender, const security::DestinationGuard& guard,
+             DispatcherOptions options, const Clock& clock, std::function<double()> jitter);
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  void start();
+  // New work may be due (called after an ingestion commit).
+  void wake();
+  // Claims nothing more, waits for the attempts in flight and records them.
+  void stop();
+
+ private:
+  struct Completion {
+    store::ClaimedDelivery delivery;
+    domain::AttemptResult result;
+  };
+  void run();
+  // True when it claimed all it asked for: more may be due at once.
+  bool claim_and_send();
+  void dispatch(store::ClaimedDelivery delivery);
+  std::optional<OutgoingRequest> build_request(const store::ClaimedDelivery& d,
+                                               domain::AttemptResult& refused);
+  void complete(store::ClaimedDelivery delivery, domain::AttemptResult result);
+  void record(std::vector<Completion> completions);
+
+  store::Store& store_;
+  HttpSender& sender_;
+  const security::DestinationGuard& guard_;
+  const DispatcherOptions options_;
+  const Clock& clock_;
+  std::function<double()> jitter_;
+  const std::string owner_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool woken_ = false;
+  bool stopping_ = false;
+  std::vector<Completion> completions_;
+  size_t in_flight_ = 0;
+  std::map<domain::WebhookId, size_t> in_flight_by_webhook_;
+  std::thread thread_;
+};
+
+}  // namespace hookd::delivery

@@ -1,0 +1,266 @@
+#include "delivery/http_sender.hpp"
+
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <charconv>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "common/log.hpp"
+#include "security/destination_guard.hpp"
+#include "security/ip_address.hpp"
+
+namespace hookd::delivery {
+namespace {
+
+// Bytes of a response read before the transfer is cut short; the log keeps the first 4 KiB.
+constexpr size_t kMaxResponseBytesRead = 64 * 1024;
+
+struct Transfer {
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  curl_slist* resolve = nullptr;
+  OutgoingRequest request;
+  HttpSender::Callback callback;
+  std::string response;
+  size_t response_bytes = 0;
+  std::optional<int64_t> retry_after;
+  bool refused_destination = false;
+  const security::DestinationGuard* guard = nullptr;
+  std::chrono::steady_clock::time_point started;
+  TimePoint at;
+
+  ~Transfer() {
+    curl_slist_free_all(headers);
+    curl_slist_free_all(resolve);
+    if (easy) curl_easy_cleanup(easy);
+  }
+};
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  if (t->response.size() < domain::kMaxLoggedResponseBytes) {
+    t->response.append(data, std::min(n, domain::kMaxLoggedResponseBytes - t->response.size()));
+  }
+  t->response_bytes += n;
+  // The status is known; reading a huge body further would only cost time.
+  return t->response_bytes > kMaxResponseBytesRead ? 0 : n;
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view line(data, size * count);
+  constexpr std::string_view kName = "retry-after:";
+  if (line.size() > kName.size()) {
+    bool match = true;
+    for (size_t i = 0; i < kName.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(line[i])) != kName[i]) match = false;
+    }
+    if (match) {
+      std::string_view v = line.substr(kName.size());
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      int64_t seconds = 0;
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+      if (ec == std::errc() && ptr != v.data()) t->retry_after = seconds;
+    }
+  }
+  return size * count;
+}
+
+// The last word on where a connection goes: the address curl is about to connect to.
+curl_socket_t on_open_socket(void* user, curlsocktype purpose, curl_sockaddr* address) {
+  auto* t = static_cast<Transfer*>(user);
+  if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+  auto ip = security::IpAddress::from_sockaddr(&address->addr);
+  if (!ip || !t->guard->allows(*ip)) {
+    t->refused_destination = true;
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype, address->protocol);
+}
+
+CURLcode on_ssl_context(CURL*, void* ssl_ctx, void* user) {
+  const auto* ca_file = static_cast<const std::string*>(user);
+  X509_STORE* store = SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx));
+  return X509_STORE_load_file(store, ca_file->c_str()) == 1 ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
+}
+
+std::string error_class(CURLcode code) {
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return "timeout";
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return "dns";
+    case CURLE_COULDNT_CONNECT:
+      return "connect";
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+      return "tls";
+    default:
+      return "network";
+  }
+}
+
+}  // namespace
+
+class HttpSender::Impl {
+ public:
+  Impl(SenderOptions options, const security::DestinationGuard& guard, const Clock& clock)
+      : options_(std::move(options)), guard_(guard), clock_(clock) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    multi_ = curl_multi_init();
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(options_.max_connections));
+    curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    thread_ = std::thread([this] { run(); });
+  }
+
+  ~Impl() {
+    stop();
+    curl_multi_cleanup(multi_);
+  }
+
+  void send(OutgoingRequest request, Callback callback) {
+    auto t = std::make_unique<Transfer>();
+    t->request = std::move(request);
+    t->callback = std::move(callback);
+    {
+      std::lock_guard lock(mutex_);
+      incoming_.push_back(std::move(t));
+    }
+    curl_multi_wakeup(multi_);
+  }
+
+  void stop() {
+    if (stopping_.exchange(true)) return;
+    curl_multi_wakeup(multi_);
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void start(std::unique_ptr<Transfer> t) {
+    CURL* e = curl_easy_init();
+    t->easy = e;
+    t->guard = &guard_;
+    for (const std::string& h : t->request.headers) t->headers = curl_slist_append(t->headers, h.c_str());
+    t->headers = curl_slist_append(t->headers, "Expect:");
+    if (t->request.pinned_address) {
+      t->resolve = curl_slist_append(nullptr, t->request.pinned_address->c_str());
+      curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
+    }
+    curl_easy_setopt(e, CURLOPT_URL, t->request.url.c_str());
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->request.body.data());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->request.body.size()));
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options_.connect_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t.get());
+    if (!options_.ca_file.empty()) {
+      curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_context);
+      curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, &options_.ca_file);
+    }
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+    t->started = std::chrono::steady_clock::now();
+    t->at = clock_.now();
+    curl_multi_add_handle(multi_, e);
+    t.release();  // owned by the multi handle until it completes
+    ++active_;
+  }
+
+  void finish(Transfer* raw, CURLcode code) {
+    std::unique_ptr<Transfer> t(raw);
+    curl_multi_remove_handle(multi_, t->easy);
+    --active_;
+    domain::AttemptResult r;
+    r.at = t->at;
+    r.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - t->started)
+                        .count();
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status > 0 && (code == CURLE_OK || code == CURLE_WRITE_ERROR)) {
+      r.status_code = static_cast<int>(status);
+      r.response_body = std::move(t->response);
+      r.retry_after_seconds = t->retry_after;
+      if (status >= 300 && status < 400) {
+        r.error = "redirect: " + std::to_string(status) + " is not followed";
+      } else if (status < 200 || status >= 300) {
+        r.error = "http_status: " + std::to_string(status);
+      }
+    } else if (t->refused_destination) {
+      r.error = "forbidden_destination: the address is not public";
+    } else {
+      r.error = error_class(code) + ": " + curl_easy_strerror(code);
+    }
+    t->callback(std::move(r));
+  }
+
+  void run() {
+    while (true) {
+      std::deque<std::unique_ptr<Transfer>> incoming;
+      {
+        std::lock_guard lock(mutex_);
+        incoming.swap(incoming_);
+      }
+      for (auto& t : incoming) start(std::move(t));
+      if (stopping_ && active_ == 0) {
+        std::lock_guard lock(mutex_);
+        if (incoming_.empty()) return;
+      }
+      int running = 0;
+      curl_multi_perform(multi_, &running);
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        Transfer* t = nullptr;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+        finish(t, msg->data.result);
+      }
+      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+    }
+  }
+
+  SenderOptions options_;
+  const security::DestinationGuard& guard_;
+  const Clock& clock_;
+  CURLM* multi_ = nullptr;
+  std::mutex mutex_;
+  std::deque<std::unique_ptr<Transfer>> incoming_;
+  std::atomic<bool> stopping_{false};
+  size_t active_ = 0;
+  std::thread thread_;
+};
+
+HttpSender::HttpSender(SenderOptions options, const security::DestinationGuard& guard,
+                       const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(options), guard, clock)) {}
+HttpSender::~HttpSender() = default;
+void HttpSender::send(OutgoingRequest request, Callback callback) {
+  impl_->send(std::move(request), std::move(callback));
+}
+void HttpSender::stop() { impl_->stop(); }
+
+}  // namespace hookd::delivery

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/clock.hpp"
+#include "domain/tenancy.hpp"
+#include "domain/topic.hpp"
+#include "domain/webhook.hpp"
+
+namespace hookd::domain {
+
+// A device event as the platform sent it, after validation.
+struct Event {
+  std::string id;                          // hookd's id: the webhook-id of every delivery
+  std::optional<std::string> producer_id;  // the platform's own id, for deduplication
+  OrganizationId organization_id = 0;
+  DeviceId device_id = 0;
+  Topic topic = Topic::kDeviceStatus;
+  std::optional<std::string> type;  // a finer kind, e.g. DeviceTamperVibration
+  TimePoint time;
+  std::string data_json = "{}";  // a JSON object, serialised
+};
+
+// "evt_" and 24 characters of [A-Za-z0-9] from the CSPRNG.
+std::string new_event_id();
+
+// The body a receiver gets for `event` sent to `webhook`; the same bytes on every attempt,
+// since the signature covers them.
+std::string delivery_body(const Event& event, WebhookId webhook);
+
+}  // namespace hookd::domain

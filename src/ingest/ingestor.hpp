@@ -1,0 +1,54 @@
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "store/store.hpp"
+
+namespace hookd::ingest {
+
+// Commits ingestion requests in groups: requests that arrive while a commit is running wait
+// for the next one and share its transaction, so many concurrent producers cost one fsync.
+// Every request is answered only after its commit.
+class Ingestor {
+ public:
+  using Done = std::function<void(const store::IngestOutcome*, const char* error)>;
+
+  // `after_commit` runs on the ingestor's thread after each commit that stored events (the
+  // delivery engine's wake-up).
+  Ingestor(store::Store& store, const Clock& clock, std::function<void()> after_commit,
+           size_t max_requests_per_commit = 256, size_t max_queued_requests = 10'000);
+  ~Ingestor();
+  Ingestor(const Ingestor&) = delete;
+  Ingestor& operator=(const Ingestor&) = delete;
+
+  // `done` gets the outcome, or an error text when the store failed or the queue is full
+  // (then nothing was stored). Called on the ingestor's thread, or at once when refused.
+  void submit(store::IngestRequest request, Done done);
+
+  // Commits what is queued, then stops the thread. Later submissions are refused.
+  void stop();
+
+ private:
+  struct Pending {
+    store::IngestRequest request;
+    Done done;
+  };
+  void run();
+
+  store::Store& store_;
+  const Clock& clock_;
+  std::function<void()> after_commit_;
+  const size_t max_batch_;
+  const size_t max_queue_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace hookd::ingest
