@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-.PHONY: all bootstrap build build-asan run test test-release test-asan bench format clean
+.PHONY: all bootstrap node-deps build build-asan run test test-release test-asan bench format clean
 
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 JOBS ?= $(shell nproc)
@@ -10,6 +10,13 @@ all: build
 
 bootstrap:
 	@scripts/bootstrap.sh
+
+# The real Standard Webhooks libraries that end-to-end tests verify signatures with.
+NODE_DIR := tests/e2e/node
+$(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json | bootstrap
+	npm ci --prefix $(NODE_DIR) --no-audit --no-fund
+
+node-deps: $(NODE_DIR)/node_modules/.package-lock.json
 
 build/build.ninja: | bootstrap
 	cmake --preset release
@@ -26,10 +33,10 @@ build-asan: bootstrap build-asan/build.ninja
 run: build
 	./build/hookd serve --listen $(LISTEN) --database $(DATABASE)
 
-test-release: build
+test-release: build node-deps
 	ctest --preset release -j $(JOBS)
 
-test-asan: build-asan
+test-asan: build-asan node-deps
 	ctest --preset asan -j $(JOBS)
 
 # Every test, on the optimised build and again under the sanitizers.

@@ -14,8 +14,11 @@ namespace hookd::testing {
 // 85-87 and group 600 {85, 86}, organization 7 with devices 89-91 and group 700 {89}.
 class ApiTest : public ::testing::Test {
  protected:
+  // Fixtures that need settings (a retry schedule, allowed targets) override this.
+  virtual HookdOptions server_options() { return {}; }
+
   void SetUp() override {
-    server_ = std::make_unique<HookdServer>();
+    server_ = std::make_unique<HookdServer>(server_options());
     client_ = std::make_unique<HttpClient>(server_->base_url());
     platform_token_ = server_->create_token("platform");
     for (int org : {6, 7}) {

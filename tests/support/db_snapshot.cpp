@@ -7,7 +7,9 @@
 
 namespace hookd::testing {
 
-std::string sqlite_snapshot(const std::string& database_url) {
+namespace {
+
+sqlite3* open_read_only(const std::string& database_url) {
   const std::string prefix = "sqlite://";
   if (database_url.rfind(prefix, 0) != 0) throw std::runtime_error("not a sqlite URL");
   sqlite3* db = nullptr;
@@ -16,7 +18,11 @@ std::string sqlite_snapshot(const std::string& database_url) {
     sqlite3_close(db);
     throw std::runtime_error("cannot open database");
   }
-  auto rows = [db](const std::string& sql) {
+  sqlite3_busy_timeout(db, 5000);
+  return db;
+}
+
+std::vector<std::string> query(sqlite3* db, const std::string& sql) {
     std::vector<std::string> out;
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
@@ -33,7 +39,25 @@ std::string sqlite_snapshot(const std::string& database_url) {
     }
     sqlite3_finalize(stmt);
     return out;
-  };
+}
+
+}  // namespace
+
+std::vector<std::string> sqlite_rows(const std::string& database_url, const std::string& sql) {
+  sqlite3* db = open_read_only(database_url);
+  try {
+    auto out = query(db, sql);
+    sqlite3_close(db);
+    return out;
+  } catch (...) {
+    sqlite3_close(db);
+    throw;
+  }
+}
+
+std::string sqlite_snapshot(const std::string& database_url) {
+  sqlite3* db = open_read_only(database_url);
+  auto rows = [db](const std::string& sql) { return query(db, sql); };
   std::string snapshot;
   for (const std::string& table :
        rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")) {

@@ -1,0 +1,57 @@
+// An HTTPS webhook receiver for hookd's end-to-end tests.
+// Usage: node receiver.mjs CERT KEY
+// Writes one JSON line to stderr when listening ({"listening": port}) and one per request
+// received ({"received": {...}}). The path chooses the answer:
+//   /ok/...                        200
+//   /fail/N/...                    500 for the first N requests to that path, then 200
+//   /status/CODE/...               CODE every time (302 and 301 carry Location: /ok/redirected)
+//   /retry-after/SECONDS/N/...     429 with Retry-After for the first N, then 200
+//   /hang/...                      never answers
+//   /slow/MS/...                   200 after MS milliseconds
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+
+const [cert, key] = process.argv.slice(2);
+const counts = new Map();
+
+function emit(obj) {
+  process.stderr.write(JSON.stringify(obj) + '\n');
+}
+
+const server = createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks).toString('utf8');
+    const seen = (counts.get(req.url) ?? 0) + 1;
+    counts.set(req.url, seen);
+    emit({ received: { t: performance.timeOrigin + performance.now(), method: req.method,
+                       path: req.url, headers: req.headers, body, n: seen } });
+    const parts = req.url.split('/').filter((p) => p.length > 0);
+    const answer = (status, headers = {}, text = 'ok') => {
+      res.writeHead(status, { 'content-type': 'text/plain', ...headers });
+      res.end(text);
+    };
+    switch (parts[0]) {
+      case 'fail':
+        return seen <= Number(parts[1]) ? answer(500, {}, 'failing on purpose') : answer(200);
+      case 'status': {
+        const code = Number(parts[1]);
+        const location = code >= 300 && code < 400 ? { location: '/ok/redirected' } : {};
+        return answer(code, location, 'status ' + code);
+      }
+      case 'retry-after':
+        return seen <= Number(parts[2]) ? answer(429, { 'retry-after': parts[1] }, 'slow down')
+                                        : answer(200);
+      case 'hang':
+        return;  // hookd's timeout ends it
+      case 'slow':
+        return setTimeout(() => answer(200), Number(parts[1]));
+      default:
+        return answer(200);
+    }
+  });
+});
+server.keepAliveTimeout = 60000;
+server.listen(0, '127.0.0.1', () => emit({ listening: server.address().port }));
+process.on('SIGTERM', () => process.exit(0));
