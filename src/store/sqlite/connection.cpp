@@ -115,7 +115,9 @@ int64_t Connection::last_insert_rowid() const { return sqlite3_last_insert_rowid
 
 int Connection::changes() const { return sqlite3_changes(db_); }
 
-WriteTransaction::WriteTransaction(Connection& c) : conn_(c) { conn_.exec("BEGIN IMMEDIATE"); }
+WriteTransaction::WriteTransaction(Connection& c, std::mutex& writer) : lock_(writer), conn_(c) {
+  conn_.exec("BEGIN IMMEDIATE");
+}
 
 WriteTransaction::~WriteTransaction() {
   if (!done_) {

@@ -174,7 +174,7 @@ void SqliteStore::migrate() {
   }
   for (const Migration& m : migrations()) {
     if (std::find(applied.begin(), applied.end(), m.version) != applied.end()) continue;
-    WriteTransaction tx(*c);
+    WriteTransaction tx(*c, write_mutex_);
     c->exec(m.sql);
     c->prepare(kRecordMigration)
         .bind(1, int64_t{m.version})
@@ -199,13 +199,16 @@ domain::TokenId SqliteStore::create_token(domain::Role role,
                                           std::optional<domain::OrganizationId> organization,
                                           std::string_view token_hash) {
   Lease c = acquire();
+  WriteTransaction tx(*c, write_mutex_);
   c->prepare(kInsertToken)
       .bind(1, token_hash)
       .bind(2, domain::role_name(role))
       .bind(3, organization)
       .bind(4, to_unix_micros(clock_.now()))
       .run();
-  return c->last_insert_rowid();
+  const domain::TokenId id = c->last_insert_rowid();
+  tx.commit();
+  return id;
 }
 
 std::optional<TokenRecord> SqliteStore::find_active_token(std::string_view token_hash) {
@@ -221,13 +224,16 @@ std::optional<TokenRecord> SqliteStore::find_active_token(std::string_view token
 
 bool SqliteStore::revoke_token(domain::TokenId id) {
   Lease c = acquire();
+  WriteTransaction tx(*c, write_mutex_);
   c->prepare(kRevokeToken).bind(1, id).bind(2, to_unix_micros(clock_.now())).run();
-  return c->changes() > 0;
+  const bool changed = c->changes() > 0;
+  tx.commit();
+  return changed;
 }
 
 bool SqliteStore::put_organization(const domain::Organization& organization) {
   Lease c = acquire();
-  WriteTransaction tx(*c);
+  WriteTransaction tx(*c, write_mutex_);
   const bool existed = single_int(*c, kOrganizationExists, organization.id).has_value();
   c->prepare(kUpsertOrganization)
       .bind(1, organization.id)
@@ -245,7 +251,7 @@ bool SqliteStore::organization_exists(domain::OrganizationId id) {
 
 PutOutcome SqliteStore::put_device(const domain::Device& device) {
   Lease c = acquire();
-  WriteTransaction tx(*c);
+  WriteTransaction tx(*c, write_mutex_);
   if (!single_int(*c, kOrganizationExists, device.organization_id)) {
     return {PutOutcome::Kind::kOrganizationNotFound, device.organization_id};
   }
@@ -265,13 +271,16 @@ PutOutcome SqliteStore::put_device(const domain::Device& device) {
 
 bool SqliteStore::delete_device(domain::DeviceId id) {
   Lease c = acquire();
+  WriteTransaction tx(*c, write_mutex_);
   c->prepare(kDeleteDevice).bind(1, id).run();
-  return c->changes() > 0;
+  const bool changed = c->changes() > 0;
+  tx.commit();
+  return changed;
 }
 
 PutOutcome SqliteStore::put_device_group(const domain::DeviceGroup& group) {
   Lease c = acquire();
-  WriteTransaction tx(*c);
+  WriteTransaction tx(*c, write_mutex_);
   if (!single_int(*c, kOrganizationExists, group.organization_id)) {
     return {PutOutcome::Kind::kOrganizationNotFound, group.organization_id};
   }
@@ -299,8 +308,11 @@ PutOutcome SqliteStore::put_device_group(const domain::DeviceGroup& group) {
 
 bool SqliteStore::delete_device_group(domain::DeviceGroupId id) {
   Lease c = acquire();
+  WriteTransaction tx(*c, write_mutex_);
   c->prepare(kDeleteGroup).bind(1, id).run();
-  return c->changes() > 0;
+  const bool changed = c->changes() > 0;
+  tx.commit();
+  return changed;
 }
 
 std::optional<domain::DeviceId> SqliteStore::first_missing_device(
@@ -349,7 +361,7 @@ void SqliteStore::write_lists(Connection& c, const Webhook& w) {
 
 Webhook SqliteStore::create_webhook(const Webhook& webhook) {
   Lease c = acquire();
-  WriteTransaction tx(*c);
+  WriteTransaction tx(*c, write_mutex_);
   c->prepare(kInsertWebhook)
       .bind(1, webhook.organization_id)
       .bind(2, std::string_view(webhook.url))
@@ -397,7 +409,7 @@ std::vector<Webhook> SqliteStore::list_webhooks(const WebhookQuery& query) {
 
 bool SqliteStore::update_webhook(const Webhook& webhook) {
   Lease c = acquire();
-  WriteTransaction tx(*c);
+  WriteTransaction tx(*c, write_mutex_);
   c->prepare(kUpdateWebhook)
       .bind(1, webhook.id)
       .bind(2, std::string_view(webhook.url))
@@ -417,8 +429,11 @@ bool SqliteStore::update_webhook(const Webhook& webhook) {
 
 bool SqliteStore::delete_webhook(domain::WebhookId id) {
   Lease c = acquire();
+  WriteTransaction tx(*c, write_mutex_);
   c->prepare(kDeleteWebhook).bind(1, id).run();
-  return c->changes() > 0;
+  const bool changed = c->changes() > 0;
+  tx.commit();
+  return changed;
 }
 
 }  // namespace hookd::store::sqlite

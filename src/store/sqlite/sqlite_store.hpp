@@ -82,7 +82,8 @@ class SqliteStore final : public Store {
   std::string path_;
   const Clock& clock_;
   size_t pool_size_;
-  std::mutex mutex_;
+  std::mutex write_mutex_;  // one writer at a time, queued here rather than in SQLite
+  std::mutex mutex_;        // guards the pool
   std::condition_variable available_;
   std::vector<std::unique_ptr<Connection>> idle_;
   size_t open_ = 0;

@@ -93,7 +93,7 @@ std::string json_pairs(const std::map<domain::WebhookId, size_t>& counts) {
 std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestRequest*>& requests,
                                                TimePoint now) {
   Lease c = acquire();
-  WriteTransaction tx(*c);
+  WriteTransaction tx(*c, write_mutex_);
   const int64_t now_us = to_unix_micros(now);
   const int64_t window_start = to_unix_micros(now - kProducerIdWindow);
   std::vector<IngestOutcome> outcomes;
@@ -165,7 +165,7 @@ std::vector<ClaimedDelivery> SqliteStore::claim_due(
     std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
     size_t per_webhook_cap, const std::map<domain::WebhookId, size_t>& in_flight) {
   Lease c = acquire();
-  WriteTransaction tx(*c);
+  WriteTransaction tx(*c, write_mutex_);
   std::vector<int64_t> ids;
   {
     Statement s = c->prepare(kClaimDue);
@@ -218,7 +218,7 @@ std::optional<TimePoint> SqliteStore::next_due() {
 void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, TimePoint now) {
   if (records.empty()) return;
   Lease c = acquire();
-  WriteTransaction tx(*c);
+  WriteTransaction tx(*c, write_mutex_);
   const int64_t now_us = to_unix_micros(now);
   for (const AttemptRecord& r : records) {
     c->prepare(kInsertAttempt)
@@ -255,7 +255,9 @@ void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, Tim
 
 void SqliteStore::release_all_leases() {
   Lease c = acquire();
+  WriteTransaction tx(*c, write_mutex_);
   c->exec(kReleaseAllLeases);
+  tx.commit();
 }
 
 }  // namespace hookd::store::sqlite

@@ -1,0 +1,211 @@
+// Delivery under adversity: refused destinations, bad certificates, a hung receiver beside a
+// healthy one, and a server killed while events flow.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "delivery_fixture.hpp"
+
+namespace hookd::testing {
+namespace {
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+// No allow_targets: the guard's defaults, as in production.
+class GuardedDeliveryTest : public DeliveryTest {
+ protected:
+  HookdOptions server_options() override {
+    HookdOptions o;
+    o.config_toml = "[delivery]\n" + delivery_toml() + "ca_file = \"" + certs_.ca_cert + "\"\n";
+    return o;
+  }
+};
+
+TEST_F(GuardedDeliveryTest, AHostNameThatResolvesToLoopbackIsRefusedWhenDelivering) {
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof host - 1), 0);
+  const auto resolved = run_command({"getent", "ahosts", host});
+  if (resolved.exit_code != 0 || resolved.out.rfind("127.", 0) != 0) {
+    GTEST_SKIP() << "this machine's name (" << host << ") does not resolve to 127.x";
+  }
+  // Host names are not resolved at creation, only when delivering.
+  const std::string url =
+      "https://" + std::string(host) + ":" + std::to_string(receiver_->port()) + "/ok/rebind";
+  auto r = client_->post("/v2/webhooks",
+                         R"({"organizationId":6,"deviceIds":[85],"webhookUrl":")" + url +
+                             R"(","topics":["DeviceStatusEvents"]})",
+                         admin6_);
+  ASSERT_EQ(r.status, 200) << r;
+  ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
+  ASSERT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"failed|"}));
+  for (const auto& error :
+       sqlite_rows(server_->database_url(), "SELECT error FROM attempts")) {
+    EXPECT_EQ(error.rfind("forbidden_destination", 0), 0u) << error;
+  }
+  EXPECT_TRUE(receiver_->received().empty());
+}
+
+TEST_F(DeliveryTest, AnUnknownCertificateAuthorityFails) {
+  TempDir other_dir;
+  const TestCertificates other = make_test_certificates(other_dir.path());
+  WebhookReceiver stranger(other);
+  auto r = client_->post("/v2/webhooks",
+                         R"({"organizationId":6,"deviceIds":[85],"webhookUrl":")" +
+                             stranger.url("/ok/untrusted") +
+                             R"(","topics":["DeviceStatusEvents"]})",
+                         admin6_);
+  ASSERT_EQ(r.status, 200) << r;
+  ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
+  ASSERT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"failed|"}));
+  for (const auto& error : sqlite_rows(server_->database_url(), "SELECT error FROM attempts")) {
+    EXPECT_EQ(error.rfind("tls", 0), 0u) << error;
+  }
+  EXPECT_TRUE(stranger.received().empty());
+}
+
+TEST_F(DeliveryTest, ACertificateForAnotherHostFails) {
+  TempDir other_dir;
+  // Signed by the trusted test CA, but for another name than the 127.0.0.1 hookd connects to.
+  const TestCertificates wrong_host = make_test_certificates(other_dir.path(), {"elsewhere.test"});
+  WebhookReceiver impostor(TestCertificates{certs_.ca_cert, wrong_host.server_cert,
+                                            wrong_host.server_key});
+  auto r = client_->post("/v2/webhooks",
+                         R"({"organizationId":6,"deviceIds":[85],"webhookUrl":")" +
+                             impostor.url("/ok/wrong-host") +
+                             R"(","topics":["DeviceStatusEvents"]})",
+                         admin6_);
+  ASSERT_EQ(r.status, 200) << r;
+  ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
+  ASSERT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"failed|"}));
+  for (const auto& error : sqlite_rows(server_->database_url(), "SELECT error FROM attempts")) {
+    EXPECT_EQ(error.rfind("tls", 0), 0u) << error;
+  }
+  EXPECT_TRUE(impostor.received().empty());
+}
+
+// A receiver that hangs until the timeout must not slow a healthy one down.
+class FairnessTest : public DeliveryTest {
+ protected:
+  std::string delivery_toml() const override {
+    return "retry_schedule = [\"10s\"]\ntimeout = \"3s\"\nconnect_timeout = \"1s\"\n";
+  }
+
+  // Sends `n` events one after another; returns each healthy delivery's latency in ms, from
+  // just before its event was posted to its arrival.
+  std::vector<double> healthy_latencies(int n, const std::string& healthy_prefix) {
+    std::map<std::string, double> sent;
+    for (int i = 0; i < n; ++i) {
+      const double t = now_ms();
+      auto r = post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})");
+      EXPECT_EQ(r.status, 202) << r;
+      sent[std::string(r.json().at("events").at(0).at("id").as_string())] = t;
+    }
+    EXPECT_TRUE(receiver_->wait_for(static_cast<size_t>(n), healthy_prefix));
+    std::vector<double> latencies;
+    for (const auto& got : receiver_->received()) {
+      if (!got.path.starts_with(healthy_prefix)) continue;
+      auto it = sent.find(got.header("webhook-id"));
+      if (it != sent.end()) latencies.push_back(got.received_at_ms - it->second);
+    }
+    return latencies;
+  }
+};
+
+TEST_F(FairnessTest, AHungReceiverDoesNotDelayAHealthyOne) {
+  create_hook("/ok/alone");
+  const auto alone = healthy_latencies(60, "/ok/alone");
+  ASSERT_EQ(alone.size(), 60u);
+  // Now a second webhook for the same device hangs on every delivery until the timeout.
+  create_hook("/hang/neighbour");
+  create_hook("/ok/beside");
+  const auto beside = healthy_latencies(60, "/ok/beside");
+  ASSERT_EQ(beside.size(), 60u);
+  const double p99_alone = percentile(alone, 0.99);
+  const double p99_beside = percentile(beside, 0.99);
+  std::printf("healthy receiver p50/p99 alone: %.1f/%.1f ms; beside a hung receiver: %.1f/%.1f ms\n",
+              percentile(alone, 0.5), p99_alone, percentile(beside, 0.5), p99_beside);
+  EXPECT_GE(receiver_->received().size(), 120u);
+  // The hung receiver holds each attempt for 3 s; a healthy delivery that waited for it would
+  // take at least that long.
+  EXPECT_LT(p99_beside, 1000.0);
+}
+
+TEST_F(DeliveryTest, EveryAcceptedEventArrivesAfterTheServerIsKilled) {
+  create_hook("/ok/crash");
+  std::mutex mutex;
+  std::set<std::string> accepted;
+  std::atomic<bool> stop{false};
+  auto produce = [&](std::string base_url) {
+    HttpClient producer(base_url);
+    producer.set_timeout(std::chrono::seconds(5));
+    while (!stop) {
+      try {
+        auto r = producer.post("/v2/platform/events",
+                               R"({"deviceId":85,"topic":"DeviceStatusEvents"})", platform_token_);
+        if (r.status != 202) continue;
+        std::lock_guard lock(mutex);
+        accepted.insert(std::string(r.json().at("events").at(0).at("id").as_string()));
+      } catch (const std::exception&) {
+        return;  // the server is gone
+      }
+    }
+  };
+  std::thread producer(produce, server_->base_url());
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < until) {
+    std::lock_guard lock(mutex);
+    if (accepted.size() >= 200) break;
+  }
+  server_->kill();
+  producer.join();
+  const size_t before_kill = accepted.size();
+  ASSERT_GE(before_kill, 200u);
+
+  server_->start();
+  stop = false;
+  std::thread after(produce, server_->base_url());
+  while (true) {
+    std::lock_guard lock(mutex);
+    if (accepted.size() >= before_kill + 50) break;
+  }
+  stop = true;
+  after.join();
+
+  // Every event answered 202 reaches the receiver, before or after the crash.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::set<std::string> delivered;
+  size_t received = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    delivered.clear();
+    const auto all = receiver_->received();
+    received = all.size();
+    for (const auto& r : all) delivered.insert(r.header("webhook-id"));
+    if (std::includes(delivered.begin(), delivered.end(), accepted.begin(), accepted.end())) break;
+    receiver_->wait_for(received + 1, "/", std::chrono::milliseconds(500));
+  }
+  std::vector<std::string> missing;
+  std::set_difference(accepted.begin(), accepted.end(), delivered.begin(), delivered.end(),
+                      std::back_inserter(missing));
+  std::printf("accepted %zu events (%zu before kill -9), received %zu requests for %zu distinct "
+              "events: %zu duplicates, %zu missing\n",
+              accepted.size(), before_kill, received, delivered.size(),
+              received - delivered.size(), missing.size());
+  EXPECT_TRUE(missing.empty()) << missing.size() << " accepted events never arrived, e.g. "
+                               << (missing.empty() ? "" : missing.front());
+}
+
+}  // namespace
+}  // namespace hookd::testing
