@@ -2,6 +2,7 @@
 
 #include "api/errors.hpp"
 #include "security/secrets.hpp"
+#include "security/token_cache.hpp"
 #include "store/store.hpp"
 
 namespace hookd::api {
@@ -20,7 +21,8 @@ bool iequals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-domain::Principal authenticate(const http::Request& request, store::Store& store) {
+domain::Principal authenticate(const http::Request& request, store::Store& store,
+                               security::TokenCache& cache) {
   if (!request.has_authorization) throw errors::invalid_token();
   std::string_view value = request.authorization;
   const size_t space = value.find(' ');
@@ -38,11 +40,14 @@ domain::Principal authenticate(const http::Request& request, store::Store& store
     if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
   }
   const std::string hash = security::hash_token(normalized);
+  const auto now = security::TokenCache::Clock::now();
+  if (auto cached = cache.find(hash, now)) return *cached;
   auto record = store.find_active_token(hash);
   // The index lookup finds the row; the final word is a constant-time comparison.
   if (!record || !security::constant_time_equal(record->token_hash, hash)) {
     throw errors::invalid_token();
   }
+  cache.put(hash, record->principal, now);
   return record->principal;
 }
 

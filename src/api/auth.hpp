@@ -6,11 +6,16 @@
 namespace hookd::store {
 class Store;
 }
+namespace hookd::security {
+class TokenCache;
+}
 
 namespace hookd::api {
 
 // Resolves `Authorization: Bearer <token>` (scheme word case-insensitive) to what the token
-// grants. Throws ApiError 401 for a missing, malformed, unknown or revoked token.
-domain::Principal authenticate(const http::Request& request, store::Store& store);
+// grants. Throws ApiError 401 for a missing, malformed, unknown or revoked token. Tokens found
+// in `cache` are not looked up again.
+domain::Principal authenticate(const http::Request& request, store::Store& store,
+                               security::TokenCache& cache);
 
 }  // namespace hookd::api

@@ -111,7 +111,7 @@ std::optional<http::Response> Router::dispatch(const http::Request& req,
 
   // Authentication comes first, then the body limit (contract section 3).
   auto authenticate_request = [&] {
-    domain::Principal caller = authenticate(req, ctx_.store);
+    domain::Principal caller = authenticate(req, ctx_.store, tokens_);
     if (req.body_too_large) {
       throw errors::payload_too_large(body_limit(req.target, ctx_.max_body_bytes));
     }
@@ -176,7 +176,9 @@ std::optional<http::Response> Router::dispatch(const http::Request& req,
     if (kind == "tokens") {
       if (m != "DELETE") throw errors::method_not_allowed();
       platform_caller();
-      return platform_routes::revoke_token(ctx_, id_or(seg[3], errors::token_not_found()));
+      auto response = platform_routes::revoke_token(ctx_, id_or(seg[3], errors::token_not_found()));
+      tokens_.clear();  // the revoked token must not outlive its cache entry
+      return response;
     }
   }
   throw errors::route_not_found();

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "api/context.hpp"
+#include "security/token_cache.hpp"
 #include "http/message.hpp"
 
 namespace hookd::api {
@@ -25,6 +26,7 @@ class Router {
                                          const http::Responder& respond);
   void ingest_events(const http::Request& request, const http::Responder& respond);
   ApiContext ctx_;
+  security::TokenCache tokens_;
 };
 
 }  // namespace hookd::api

@@ -268,9 +268,9 @@ class Server::Impl {
         ctx_{options_, handler_},
         threads_(options_.threads ? options_.threads
                                   : std::max(1u, std::thread::hardware_concurrency())),
-        ioc_(static_cast<int>(threads_)),
-        acceptor_(asio::make_strand(ioc_)),
-        signals_(ioc_, SIGINT, SIGTERM) {
+        iocs_(make_contexts(threads_)),
+        acceptor_(*iocs_.front()),
+        signals_(*iocs_.front(), SIGINT, SIGTERM) {
     if (!options_.tls_cert.empty()) {
       tls_.emplace(asio::ssl::context::tls_server);
       tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -306,9 +306,12 @@ class Server::Impl {
       stop();
     });
     do_accept();
+    // A context with no connection yet must keep its thread waiting, not return.
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+    for (auto& ioc : iocs_) keep_running.push_back(asio::make_work_guard(*ioc));
     std::vector<std::thread> workers;
-    for (unsigned i = 1; i < threads_; ++i) workers.emplace_back([this] { ioc_.run(); });
-    ioc_.run();
+    for (size_t i = 1; i < iocs_.size(); ++i) workers.emplace_back([this, i] { iocs_[i]->run(); });
+    iocs_.front()->run();
     for (auto& t : workers) t.join();
   }
 
@@ -326,7 +329,9 @@ class Server::Impl {
 
  private:
   void do_accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](error_code ec, tcp::socket socket) {
+    // Connections are spread over the threads' contexts; each session then lives on one thread.
+    asio::io_context& next = *iocs_[next_context_++ % iocs_.size()];
+    acceptor_.async_accept(next, [this](error_code ec, tcp::socket socket) {
       if (ec) {
         if (!acceptor_.is_open()) return;
         log::warn("accept failed", {{"error", ec.message()}});
@@ -345,7 +350,7 @@ class Server::Impl {
   // Idle keep-alive connections hold no request; once nothing is in flight, stop.
   void wait_for_drain() {
     if (ctx_.in_flight.load() == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
-      ioc_.stop();
+      for (auto& ioc : iocs_) ioc->stop();
       return;
     }
     drain_timer_->expires_after(std::chrono::milliseconds(5));
@@ -356,8 +361,17 @@ class Server::Impl {
   Handler handler_;
   SessionContext ctx_;
   unsigned threads_;
-  std::optional<asio::ssl::context> tls_;  // outlives the sessions that ioc_ may still hold
-  asio::io_context ioc_;
+  // An io_context per thread, each told it is single-threaded: no scheduler lock is shared
+  // between threads.
+  static std::vector<std::unique_ptr<asio::io_context>> make_contexts(unsigned n) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (unsigned i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
+
+  std::optional<asio::ssl::context> tls_;  // outlives the sessions the contexts may still hold
+  std::vector<std::unique_ptr<asio::io_context>> iocs_;
+  size_t next_context_ = 0;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   std::optional<asio::steady_timer> drain_timer_;

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
+
 #include "store/store.hpp"
 
 namespace hookd::store::sqlite {
@@ -71,6 +73,10 @@ std::optional<int64_t> Statement::column_optional_int(int index) const {
 }
 
 Connection::Connection(const std::string& path) {
+  // SQLite's allocation statistics take a global mutex on every allocation, which every
+  // thread's reads would then contend on; hookd does not read them.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     std::string msg = "cannot open SQLite database " + path + ": " +

@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 
 #include "store/sqlite/connection.hpp"
@@ -61,28 +62,32 @@ constexpr const char* kDeleteGroup = "DELETE FROM device_groups WHERE id = ?1";
 constexpr const char* kGroupInOrganization =
     "SELECT 1 FROM device_groups WHERE id = ?1 AND organization_id = ?2";
 
+// A webhook's devices and groups as comma-separated ids, in the same statement as its row:
+// one read of the database per webhook.
+#define WEBHOOK_LISTS                                                                    \
+  " (SELECT group_concat(device_id) FROM (SELECT device_id FROM webhook_devices"         \
+  "   WHERE webhook_id = webhooks.id ORDER BY device_id)),"                             \
+  " (SELECT group_concat(group_id) FROM (SELECT group_id FROM webhook_device_groups"     \
+  "   WHERE webhook_id = webhooks.id ORDER BY group_id))"
+
 constexpr const char* kInsertWebhook =
     "INSERT INTO webhooks (organization_id, url, topics, secret_hmac, secret_http, status,"
     " disabled_reason, created_at, modified_at, organization_wide)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 constexpr const char* kFindWebhook =
     "SELECT id, organization_id, url, topics, secret_hmac, secret_http, status,"
-    " disabled_reason, created_at, modified_at FROM webhooks WHERE id = ?1";
+    " disabled_reason, created_at, modified_at," WEBHOOK_LISTS " FROM webhooks WHERE id = ?1";
 constexpr const char* kListWebhooks =
     "SELECT id, organization_id, url, topics, secret_hmac, secret_http, status,"
-    " disabled_reason, created_at, modified_at FROM webhooks ORDER BY id DESC LIMIT ?1 OFFSET ?2";
+    " disabled_reason, created_at, modified_at," WEBHOOK_LISTS " FROM webhooks ORDER BY id DESC LIMIT ?1 OFFSET ?2";
 constexpr const char* kListOrganizationWebhooks =
     "SELECT id, organization_id, url, topics, secret_hmac, secret_http, status,"
-    " disabled_reason, created_at, modified_at FROM webhooks WHERE organization_id = ?3"
+    " disabled_reason, created_at, modified_at," WEBHOOK_LISTS " FROM webhooks WHERE organization_id = ?3"
     " ORDER BY id DESC LIMIT ?1 OFFSET ?2";
 constexpr const char* kUpdateWebhook =
     "UPDATE webhooks SET url = ?2, topics = ?3, secret_hmac = ?4, secret_http = ?5, status = ?6,"
     " disabled_reason = ?7, modified_at = ?8, organization_wide = ?9 WHERE id = ?1";
 constexpr const char* kDeleteWebhook = "DELETE FROM webhooks WHERE id = ?1";
-constexpr const char* kWebhookDevices =
-    "SELECT device_id FROM webhook_devices WHERE webhook_id = ?1 ORDER BY device_id";
-constexpr const char* kWebhookGroups =
-    "SELECT group_id FROM webhook_device_groups WHERE webhook_id = ?1 ORDER BY group_id";
 constexpr const char* kClearWebhookDevices = "DELETE FROM webhook_devices WHERE webhook_id = ?1";
 constexpr const char* kClearWebhookGroups =
     "DELETE FROM webhook_device_groups WHERE webhook_id = ?1";
@@ -90,6 +95,23 @@ constexpr const char* kInsertWebhookDevice =
     "INSERT INTO webhook_devices (webhook_id, device_id) VALUES (?1, ?2)";
 constexpr const char* kInsertWebhookGroup =
     "INSERT INTO webhook_device_groups (webhook_id, group_id) VALUES (?1, ?2)";
+
+std::vector<int64_t> parse_id_list(const std::optional<std::string>& text) {
+  std::vector<int64_t> ids;
+  if (!text) return ids;
+  const char* p = text->data();
+  const char* end = p + text->size();
+  while (p < end) {
+    int64_t id = 0;
+    auto [next, ec] = std::from_chars(p, end, id);
+    if (ec != std::errc()) break;
+    ids.push_back(id);
+    p = next + 1;  // skip the comma
+  }
+  // group_concat's order is not promised by SQLite; the API's is.
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
 
 Webhook read_webhook(const Statement& s) {
   Webhook w;
@@ -104,6 +126,8 @@ Webhook read_webhook(const Statement& s) {
   w.disabled_reason = s.column_optional_text(7);
   w.created_at = from_unix_micros(s.column_int(8));
   w.modified_at = from_unix_micros(s.column_int(9));
+  w.device_ids = parse_id_list(s.column_optional_text(10));
+  w.device_group_ids = parse_id_list(s.column_optional_text(11));
   return w;
 }
 
@@ -337,17 +361,6 @@ std::optional<domain::DeviceGroupId> SqliteStore::first_missing_device_group(
   return std::nullopt;
 }
 
-void SqliteStore::load_lists(Connection& c, Webhook& w) {
-  {
-    Statement s = c.prepare(kWebhookDevices);
-    s.bind(1, w.id);
-    while (s.step()) w.device_ids.push_back(s.column_int(0));
-  }
-  Statement s = c.prepare(kWebhookGroups);
-  s.bind(1, w.id);
-  while (s.step()) w.device_group_ids.push_back(s.column_int(0));
-}
-
 void SqliteStore::write_lists(Connection& c, const Webhook& w) {
   c.prepare(kClearWebhookDevices).bind(1, w.id).run();
   c.prepare(kClearWebhookGroups).bind(1, w.id).run();
@@ -383,15 +396,10 @@ Webhook SqliteStore::create_webhook(const Webhook& webhook) {
 
 std::optional<Webhook> SqliteStore::find_webhook(domain::WebhookId id) {
   Lease c = acquire();
-  std::optional<Webhook> w;
-  {
-    Statement s = c->prepare(kFindWebhook);
-    s.bind(1, id);
-    if (!s.step()) return std::nullopt;
-    w = read_webhook(s);
-  }
-  load_lists(*c, *w);
-  return w;
+  Statement s = c->prepare(kFindWebhook);
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_webhook(s);
 }
 
 std::vector<Webhook> SqliteStore::list_webhooks(const WebhookQuery& query) {
@@ -403,7 +411,6 @@ std::vector<Webhook> SqliteStore::list_webhooks(const WebhookQuery& query) {
     if (query.organization) s.bind(3, *query.organization);
     while (s.step()) out.push_back(read_webhook(s));
   }
-  for (Webhook& w : out) load_lists(*c, w);
   return out;
 }
 

@@ -76,7 +76,6 @@ class SqliteStore final : public Store {
 
   Lease acquire();
   void release(std::unique_ptr<Connection> c);
-  void load_lists(Connection& c, domain::Webhook& webhook);
   void write_lists(Connection& c, const domain::Webhook& webhook);
 
   std::string path_;
