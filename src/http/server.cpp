@@ -28,6 +28,18 @@ using error_code = boost::system::error_code;
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr size_t kMaxLingerBytes = 64 * 1024 * 1024;
 
+// The seed's twelve headers, serialised once.
+const std::string kSecurityHeaderBlock = [] {
+  std::string block;
+  for (const auto& [name, value] : kSecurityHeaders) {
+    block += name;
+    block += ": ";
+    block += value;
+    block += "\r\n";
+  }
+  return block;
+}();
+
 // Shared by all sessions of one server.
 struct SessionContext {
   const ServerOptions& options;
@@ -110,6 +122,7 @@ class Session {
     auto& req = parser_->get();
     version_ = req.version();
     request_keep_alive_ = req.keep_alive();
+    head_request_ = req.method() == bhttp::verb::head;
     too_large_ = too_large;
     Request request;
     request.method = std::string(req.method_string());
@@ -138,29 +151,53 @@ class Session {
     }
   }
 
+  // The response is written as one buffer built here: the seed's twelve headers are a
+  // constant block, and Beast's field-by-field serializer cost more than the rest of a GET.
   void write_response(Response response) {
-    res_ = {};
-    res_.version(version_);
-    res_.result(static_cast<unsigned>(response.status));
-    for (const auto& [name, value] : kSecurityHeaders) res_.set(name, value);
-    if (!response.content_type.empty() && !response.body.empty()) {
-      res_.set(bhttp::field::content_type, response.content_type);
-    }
-    for (auto& [name, value] : response.headers) res_.set(name, value);
-    res_.body() = std::move(response.body);
     // An unread body leaves the connection unusable; shutdown ends keep-alive too.
     keep_alive_ = request_keep_alive_ && !too_large_ && !ctx_.stopping.load();
-    res_.keep_alive(keep_alive_);
-    res_.prepare_payload();
+    const int status = response.status;
+    const bool bodiless_status = status == 204 || status == 304 || (status >= 100 && status < 200);
+    out_.clear();
+    out_.reserve(kSecurityHeaderBlock.size() + 128 + response.body.size());
+    out_ += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    out_ += std::to_string(status);
+    out_ += ' ';
+    out_ += bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+    out_ += "\r\n";
+    out_ += kSecurityHeaderBlock;
+    if (!response.content_type.empty() && !response.body.empty()) {
+      out_ += "Content-Type: ";
+      out_ += response.content_type;
+      out_ += "\r\n";
+    }
+    if (!bodiless_status) {
+      out_ += "Content-Length: ";
+      out_ += std::to_string(response.body.size());
+      out_ += "\r\n";
+    }
+    if (!keep_alive_) {
+      out_ += "Connection: close\r\n";
+    } else if (version_ == 10) {
+      out_ += "Connection: keep-alive\r\n";
+    }
+    for (const auto& [name, value] : response.headers) {
+      out_ += name;
+      out_ += ": ";
+      out_ += value;
+      out_ += "\r\n";
+    }
+    out_ += "\r\n";
+    if (!bodiless_status && !head_request_) out_ += response.body;
 
     beast::get_lowest_layer(self().stream()).expires_after(ctx_.options.write_timeout);
-    bhttp::async_write(self().stream(), res_,
-                       [s = self().shared_from_this()](error_code ec, size_t) {
-                         s->ctx_.in_flight.fetch_sub(1);
-                         if (!ec && s->too_large_) return s->linger();
-                         if (ec || !s->keep_alive_) return s->self().do_close();
-                         s->do_read();
-                       });
+    asio::async_write(self().stream(), asio::buffer(out_),
+                      [s = self().shared_from_this()](error_code ec, size_t) {
+                        s->ctx_.in_flight.fetch_sub(1);
+                        if (!ec && s->too_large_) return s->linger();
+                        if (ec || !s->keep_alive_) return s->self().do_close();
+                        s->do_read();
+                      });
   }
 
   // After refusing an oversized body, read and drop what the client is still sending for a
@@ -186,8 +223,9 @@ class Session {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::empty_body>> continue_;
-  bhttp::response<bhttp::string_body> res_;
+  std::string out_;
   unsigned version_ = 11;
+  bool head_request_ = false;
   bool request_keep_alive_ = false;
   bool too_large_ = false;
   bool keep_alive_ = false;
