@@ -41,6 +41,13 @@ TEST_F(DeliveryTest, DeliversASignedEventThatStandardLibrariesVerify) {
   EXPECT_FALSE(wrong[0].standardwebhooks);
   EXPECT_FALSE(wrong[0].svix);
 
+  // So does the Python standard library example of the README.
+  auto python = run_command({"python3", hookd_source_dir() + "/examples/verify_signature.py",
+                             hook.secret, got.header("webhook-id"),
+                             got.header("webhook-timestamp"), got.header("webhook-signature")},
+                            got.body);
+  EXPECT_EQ(python.exit_code, 0) << python.out << python.err;
+
   // hookd's own verifier agrees.
   auto ok = run_hookd({"verify", "--secret", hook.secret, "--id", got.header("webhook-id"),
                        "--timestamp", got.header("webhook-timestamp"), "--signature",
