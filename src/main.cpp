@@ -1,26 +1,25 @@
 // The composition root: parses the command line and wires configuration, store, API and
 // server together. Nothing else in the code base constructs these pieces.
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <cstdlib>
 #include <iostream>
-
-#include <signal.h>
-
 #include <random>
 
 #include "api/router.hpp"
-#include "delivery/dispatcher.hpp"
-#include "delivery/http_sender.hpp"
-#include "ingest/ingestor.hpp"
-#include "security/signature.hpp"
 #include "cli/listen_address.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
+#include "delivery/dispatcher.hpp"
+#include "delivery/http_sender.hpp"
 #include "http/server.hpp"
+#include "ingest/ingestor.hpp"
 #include "security/destination_guard.hpp"
 #include "security/ip_address.hpp"
 #include "security/secrets.hpp"
+#include "security/signature.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -95,8 +94,8 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
     if (c.database.starts_with("sqlite://")) store->release_all_leases();  // one process only
     const std::string user_agent = std::string("hookd/") + HOOKD_VERSION;
     sender = std::make_unique<delivery::HttpSender>(
-        delivery::SenderOptions{c.delivery.timeout, c.delivery.connect_timeout,
-                                c.delivery.ca_file, user_agent},
+        delivery::SenderOptions{c.delivery.timeout, c.delivery.connect_timeout, c.delivery.ca_file,
+                                user_agent},
         guard, clock);
     delivery::DispatcherOptions options;
     options.retry_schedule = c.delivery.retry_schedule;
@@ -106,8 +105,8 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
                    dist = std::uniform_real_distribution<double>(-1.0, 1.0)]() mutable {
       return dist(rng);
     };
-    dispatcher = std::make_unique<delivery::Dispatcher>(*store, *sender, guard, options, clock,
-                                                        jitter);
+    dispatcher =
+        std::make_unique<delivery::Dispatcher>(*store, *sender, guard, options, clock, jitter);
     dispatcher->start();
   }
 

@@ -26,9 +26,9 @@ ApiError invalid_token() {
 }
 ApiError insufficient_rights() { return make(403, "InsufficientRights", "Insufficient rights"); }
 ApiError payload_too_large(size_t limit) {
-  return make(413, "PayloadTooLarge",
-              "Payload too large: the request body is limited to " + std::to_string(limit) +
-                  " bytes");
+  return make(
+      413, "PayloadTooLarge",
+      "Payload too large: the request body is limited to " + std::to_string(limit) + " bytes");
 }
 ApiError invalid_body(std::string_view detail) {
   return make(400, "InvalidRequestBody", "Invalid request body: " + std::string(detail));

@@ -85,16 +85,14 @@ std::optional<std::string> optional_string(const boost::json::object& o, std::st
   return std::string(*s);
 }
 
-std::string required_string(const boost::json::object& o, std::string_view key,
-                            size_t max_bytes) {
+std::string required_string(const boost::json::object& o, std::string_view key, size_t max_bytes) {
   auto s = optional_string(o, key, max_bytes);
   if (!s) throw errors::invalid_body(field(key) + " is required");
   return *s;
 }
 
 std::optional<std::vector<std::string>> optional_string_list(const boost::json::object& o,
-                                                             std::string_view key,
-                                                             size_t max_items,
+                                                             std::string_view key, size_t max_items,
                                                              size_t max_bytes) {
   auto it = o.find(key);
   if (it == o.end()) return std::nullopt;

@@ -27,13 +27,11 @@ std::optional<std::vector<int64_t>> optional_id_list(const boost::json::object& 
 
 std::optional<std::string> optional_string(const boost::json::object& o, std::string_view key,
                                            size_t max_bytes);
-std::string required_string(const boost::json::object& o, std::string_view key,
-                            size_t max_bytes);
+std::string required_string(const boost::json::object& o, std::string_view key, size_t max_bytes);
 
 // An array of strings, at most max_items long.
 std::optional<std::vector<std::string>> optional_string_list(const boost::json::object& o,
-                                                             std::string_view key,
-                                                             size_t max_items,
+                                                             std::string_view key, size_t max_items,
                                                              size_t max_bytes);
 
 // True when the key is present with a JSON null.

@@ -64,11 +64,11 @@ http::Response put_device_group(ApiContext& ctx, const http::Request& req, int64
   group.device_ids = json_body::optional_id_list(body, "deviceIds", kMaxGroupDevices)
                          .value_or(std::vector<domain::DeviceId>{});
   throw_put_outcome(ctx.store.put_device_group(group));
-  boost::json::object out{{"id", group.id},
-                          {"organizationId", group.organization_id},
-                          {"name", group.name},
-                          {"deviceIds", boost::json::array(group.device_ids.begin(),
-                                                           group.device_ids.end())}};
+  boost::json::object out{
+      {"id", group.id},
+      {"organizationId", group.organization_id},
+      {"name", group.name},
+      {"deviceIds", boost::json::array(group.device_ids.begin(), group.device_ids.end())}};
   return json_response(200, out);
 }
 

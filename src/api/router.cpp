@@ -1,13 +1,12 @@
 #include "api/router.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <charconv>
 
-#include <boost/json/serialize.hpp>
-
 #include "api/auth.hpp"
-#include "api/event_input.hpp"
 #include "api/errors.hpp"
+#include "api/event_input.hpp"
 #include "api/platform_routes.hpp"
 #include "api/webhook_routes.hpp"
 #include "common/log.hpp"
@@ -74,20 +73,21 @@ void Router::handle(http::Request request, http::Responder respond) {
 void Router::ingest_events(const http::Request& req, const http::Responder& respond) {
   if (!ctx_.ingestor) throw errors::service_unavailable();
   store::IngestRequest request = parse_events(req.body, ctx_.clock.now());
-  ctx_.ingestor->submit(
-      std::move(request), [respond](const store::IngestOutcome* outcome, const char* error) {
-        if (!outcome) {
-          log::warn("events not accepted", {{"error", error}});
-          return respond(to_response(errors::service_unavailable()));
-        }
-        if (!outcome->ok) return respond(to_response(errors::device_not_found(outcome->missing_device)));
-        boost::json::array events;
-        for (const auto& e : outcome->events) {
-          events.push_back(boost::json::object{
-              {"id", e.id}, {"deliveries", e.deliveries}, {"duplicate", e.duplicate}});
-        }
-        respond(http::Response{202, boost::json::serialize(boost::json::object{{"events", events}})});
-      });
+  ctx_.ingestor->submit(std::move(request), [respond](const store::IngestOutcome* outcome,
+                                                      const char* error) {
+    if (!outcome) {
+      log::warn("events not accepted", {{"error", error}});
+      return respond(to_response(errors::service_unavailable()));
+    }
+    if (!outcome->ok)
+      return respond(to_response(errors::device_not_found(outcome->missing_device)));
+    boost::json::array events;
+    for (const auto& e : outcome->events) {
+      events.push_back(boost::json::object{
+          {"id", e.id}, {"deliveries", e.deliveries}, {"duplicate", e.duplicate}});
+    }
+    respond(http::Response{202, boost::json::serialize(boost::json::object{{"events", events}})});
+  });
 }
 
 std::optional<http::Response> Router::dispatch(const http::Request& req,
@@ -157,15 +157,14 @@ std::optional<http::Response> Router::dispatch(const http::Request& req,
     if (kind == "organizations") {
       if (m != "PUT") throw errors::method_not_allowed();
       platform_caller();
-      return platform_routes::put_organization(ctx_, req,
-                                               id_or(seg[3], errors::route_not_found()));
+      return platform_routes::put_organization(ctx_, req, id_or(seg[3], errors::route_not_found()));
     }
     if (kind == "devices" || kind == "device-groups") {
       if (m != "PUT" && m != "DELETE") throw errors::method_not_allowed();
       platform_caller();
       const bool device = kind == "devices";
-      const int64_t id = id_or(seg[3], device ? errors::device_not_found(0)
-                                              : errors::device_group_not_found(0));
+      const int64_t id =
+          id_or(seg[3], device ? errors::device_not_found(0) : errors::device_group_not_found(0));
       if (device) {
         return m == "PUT" ? platform_routes::put_device(ctx_, req, id)
                           : platform_routes::delete_device(ctx_, id);

@@ -4,8 +4,8 @@
 #include <string_view>
 
 #include "api/context.hpp"
-#include "security/token_cache.hpp"
 #include "http/message.hpp"
+#include "security/token_cache.hpp"
 
 namespace hookd::api {
 

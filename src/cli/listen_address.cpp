@@ -8,8 +8,7 @@ namespace hookd::cli {
 ListenAddress parse_listen_address(std::string_view text) {
   const size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) {
-    throw std::invalid_argument("listen address \"" + std::string(text) +
-                                "\" must be HOST:PORT");
+    throw std::invalid_argument("listen address \"" + std::string(text) + "\" must be HOST:PORT");
   }
   std::string_view host = text.substr(0, colon);
   std::string_view port_text = text.substr(colon + 1);

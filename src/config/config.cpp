@@ -1,7 +1,8 @@
 #include "config/config.hpp"
 
-#include <charconv>
 #include <toml++/toml.h>
+
+#include <charconv>
 
 namespace hookd::config {
 namespace {

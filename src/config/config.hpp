@@ -12,10 +12,10 @@ namespace hookd::config {
 using Duration = std::chrono::milliseconds;
 
 struct DeliveryConfig {
-  std::vector<Duration> retry_schedule{
-      std::chrono::seconds(5), std::chrono::minutes(5), std::chrono::minutes(30),
-      std::chrono::hours(2),   std::chrono::hours(5),   std::chrono::hours(10),
-      std::chrono::hours(10)};
+  std::vector<Duration> retry_schedule{std::chrono::seconds(5),  std::chrono::minutes(5),
+                                       std::chrono::minutes(30), std::chrono::hours(2),
+                                       std::chrono::hours(5),    std::chrono::hours(10),
+                                       std::chrono::hours(10)};
   Duration timeout = std::chrono::seconds(15);
   Duration connect_timeout = std::chrono::seconds(5);
   Duration disable_after = std::chrono::hours(24 * 5);
@@ -48,8 +48,7 @@ Duration parse_duration(std::string_view text);
 // HOOKD_* environment variables, then command-line flags (applied by the CLI).
 void apply_toml_file(Config& config, const std::string& path);
 void apply_toml_text(Config& config, std::string_view text, std::string_view source_name);
-void apply_environment(Config& config,
-                       const std::function<const char*(const char*)>& getenv_fn);
+void apply_environment(Config& config, const std::function<const char*(const char*)>& getenv_fn);
 
 // Throws ConfigError for values that cannot work (empty schedule, bad role, half a TLS pair).
 void validate(const Config& config);

@@ -49,7 +49,9 @@ Dispatcher::Dispatcher(store::Store& store, HttpSender& sender,
 
 Dispatcher::~Dispatcher() { stop(); }
 
-void Dispatcher::start() { thread_ = std::thread([this] { run(); }); }
+void Dispatcher::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void Dispatcher::wake() {
   {
@@ -80,8 +82,8 @@ void Dispatcher::run() {
         const auto until_due =
             std::chrono::duration_cast<std::chrono::milliseconds>(*due - clock_.now());
         if (until_due < options_.poll_interval) {
-          deadline = std::chrono::steady_clock::now() +
-                     std::max(until_due, std::chrono::milliseconds(1));
+          deadline =
+              std::chrono::steady_clock::now() + std::max(until_due, std::chrono::milliseconds(1));
         }
       }
     } catch (const std::exception& e) {
@@ -176,10 +178,9 @@ void Dispatcher::dispatch(store::ClaimedDelivery d) {
     ++in_flight_by_webhook_[d.webhook_id];
   }
   if (!request) return complete(std::move(d), std::move(refused));
-  sender_.send(std::move(*request),
-               [this, d = std::move(d)](domain::AttemptResult result) mutable {
-                 complete(std::move(d), std::move(result));
-               });
+  sender_.send(std::move(*request), [this, d = std::move(d)](domain::AttemptResult result) mutable {
+    complete(std::move(d), std::move(result));
+  });
 }
 
 void Dispatcher::complete(store::ClaimedDelivery delivery, domain::AttemptResult result) {

@@ -10,8 +10,8 @@
 #include <charconv>
 #include <cstdlib>
 #include <deque>
-#include <stdexcept>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "common/log.hpp"
@@ -178,7 +178,8 @@ class HttpSender::Impl {
     CURL* e = curl_easy_init();
     t->easy = e;
     t->guard = &guard_;
-    for (const std::string& h : t->request.headers) t->headers = curl_slist_append(t->headers, h.c_str());
+    for (const std::string& h : t->request.headers)
+      t->headers = curl_slist_append(t->headers, h.c_str());
     t->headers = curl_slist_append(t->headers, "Expect:");
     if (t->request.pinned_address) {
       t->resolve = curl_slist_append(nullptr, t->request.pinned_address->c_str());
@@ -187,7 +188,8 @@ class HttpSender::Impl {
     curl_easy_setopt(e, CURLOPT_URL, t->request.url.c_str());
     curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->request.body.data());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->request.body.size()));
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(t->request.body.size()));
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");

@@ -24,8 +24,9 @@ TEST(RetryPolicy, AnyTwoHundredIsSuccess) {
 }
 
 TEST(RetryPolicy, EverythingElseIsRetriedOnSchedule) {
-  for (std::optional<int> s : {std::optional<int>(), std::optional<int>(301), std::optional<int>(302),
-                               std::optional<int>(400), std::optional<int>(500)}) {
+  for (std::optional<int> s :
+       {std::optional<int>(), std::optional<int>(301), std::optional<int>(302),
+        std::optional<int>(400), std::optional<int>(500)}) {
     auto d = decide(with_status(s), 1, kSchedule, kNow, 0);
     EXPECT_EQ(d.verdict, Verdict::kRetry);
     EXPECT_EQ(d.next_attempt_at, kNow + 5s);

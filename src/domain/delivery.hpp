@@ -20,7 +20,7 @@ std::optional<DeliveryStatus> parse_delivery_status(std::string_view name);
 struct AttemptResult {
   TimePoint at;
   int64_t duration_ms = 0;
-  std::optional<int> status_code;  // absent when no HTTP answer arrived
+  std::optional<int> status_code;    // absent when no HTTP answer arrived
   std::optional<std::string> error;  // error class and text when not a 2xx
   std::string response_body;         // at most kMaxLoggedResponseBytes
   std::optional<int64_t> retry_after_seconds;

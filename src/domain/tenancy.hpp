@@ -24,9 +24,7 @@ struct Principal {
   Role role = Role::kRead;
   std::optional<OrganizationId> organization;  // empty only for platform tokens
 
-  bool can_see(OrganizationId org) const {
-    return role == Role::kPlatform || organization == org;
-  }
+  bool can_see(OrganizationId org) const { return role == Role::kPlatform || organization == org; }
   bool can_write(OrganizationId org) const { return can_see(org) && role != Role::kRead; }
 };
 

@@ -1,7 +1,6 @@
 #include "http/server.hpp"
 
 #include <atomic>
-#include <limits>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
@@ -10,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -92,15 +92,14 @@ class Session {
     if (parser_->is_done()) return handle(false);
     if (expects_continue(*parser_)) {
       continue_.emplace(bhttp::status::continue_, parser_->get().version());
-      bhttp::async_write(
-          self().stream(), *continue_,
-          [s = self().shared_from_this()](error_code wec, size_t) {
-            if (wec) {
-              s->ctx_.in_flight.fetch_sub(1);
-              return s->do_close();
-            }
-            s->read_body();
-          });
+      bhttp::async_write(self().stream(), *continue_,
+                         [s = self().shared_from_this()](error_code wec, size_t) {
+                           if (wec) {
+                             s->ctx_.in_flight.fetch_sub(1);
+                             return s->do_close();
+                           }
+                           s->read_body();
+                         });
       return;
     }
     read_body();
@@ -211,12 +210,13 @@ class Session {
 
   void linger_read() {
     discard_.resize(16 * 1024);
-    self().stream().async_read_some(
-        asio::buffer(discard_), [s = self().shared_from_this()](error_code ec, size_t n) {
-          s->lingered_ += n;
-          if (ec || s->lingered_ > kMaxLingerBytes) return s->self().do_close();
-          s->linger_read();
-        });
+    self().stream().async_read_some(asio::buffer(discard_),
+                                    [s = self().shared_from_this()](error_code ec, size_t n) {
+                                      s->lingered_ += n;
+                                      if (ec || s->lingered_ > kMaxLingerBytes)
+                                        return s->self().do_close();
+                                      s->linger_read();
+                                    });
   }
 
   SessionContext& ctx_;

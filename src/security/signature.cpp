@@ -1,7 +1,7 @@
 #include "security/signature.hpp"
 
-#include <openssl/evp.h>
 #include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/params.h>
 
 #include <charconv>
@@ -14,8 +14,8 @@ namespace {
 
 std::string base64_encode(const unsigned char* data, size_t n) {
   std::string out(4 * ((n + 2) / 3), '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                      static_cast<int>(n));
+  const int written =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
   out.resize(static_cast<size_t>(written));
   return out;
 }
@@ -61,15 +61,15 @@ std::string sign(std::string_view key, std::string_view message_id, int64_t time
   unsigned char out[EVP_MAX_MD_SIZE];
   size_t out_len = 0;
   const bool ok =
-      ctx && EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
-                          params) == 1 &&
+      ctx &&
+      EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) ==
+          1 &&
       EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(message_id.data()),
                      message_id.size()) == 1 &&
       EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>("."), 1) == 1 &&
       EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(ts.data()), ts.size()) == 1 &&
       EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>("."), 1) == 1 &&
-      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(body.data()), body.size()) ==
-          1 &&
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(body.data()), body.size()) == 1 &&
       EVP_MAC_final(ctx, out, &out_len, sizeof out) == 1;
   EVP_MAC_CTX_free(ctx);
   EVP_MAC_free(mac);
@@ -77,9 +77,8 @@ std::string sign(std::string_view key, std::string_view message_id, int64_t time
   return "v1," + base64_encode(out, out_len);
 }
 
-std::string signature_header(const std::vector<std::string>& secrets,
-                             std::string_view message_id, int64_t timestamp,
-                             std::string_view body) {
+std::string signature_header(const std::vector<std::string>& secrets, std::string_view message_id,
+                             int64_t timestamp, std::string_view body) {
   std::string header;
   for (const std::string& secret : secrets) {
     auto key = signing_key(secret);

@@ -20,9 +20,8 @@ std::string sign(std::string_view key, std::string_view message_id, int64_t time
                  std::string_view body);
 
 // The webhook-signature header for every secret still signing, newest first, space-separated.
-std::string signature_header(const std::vector<std::string>& secrets,
-                             std::string_view message_id, int64_t timestamp,
-                             std::string_view body);
+std::string signature_header(const std::vector<std::string>& secrets, std::string_view message_id,
+                             int64_t timestamp, std::string_view body);
 
 enum class VerifyResult { kValid, kBadSecret, kBadTimestamp, kTimestampOutOfTolerance, kNoMatch };
 

@@ -46,10 +46,10 @@ class ApiTest : public ::testing::Test {
 
   // A token made through the platform API, as an integration would get it.
   std::string create_token(std::string_view role, int org) {
-    auto r = client_->post("/v2/platform/tokens",
-                           R"({"role":")" + std::string(role) + R"(","organizationId":)" +
-                               std::to_string(org) + "}",
-                           platform_token_);
+    auto r = client_->post(
+        "/v2/platform/tokens",
+        R"({"role":")" + std::string(role) + R"(","organizationId":)" + std::to_string(org) + "}",
+        platform_token_);
     expect_ok(r);
     return std::string(r.json().at("token").as_string());
   }

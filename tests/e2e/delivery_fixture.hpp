@@ -27,7 +27,8 @@ class DeliveryTest : public ApiTest {
     HookdOptions o;
     o.config_toml = "[delivery]\n" + delivery_toml() +
                     "allow_targets = [\"127.0.0.0/8\"]\n"
-                    "ca_file = \"" + certs_.ca_cert + "\"\n";
+                    "ca_file = \"" +
+                    certs_.ca_cert + "\"\n";
     return o;
   }
 
@@ -38,9 +39,11 @@ class DeliveryTest : public ApiTest {
   }
 
   // A webhook of organization 6 on the receiver's `path`.
-  Created create_hook(const std::string& path, const std::string& scope = R"("deviceIds":[85])",
-                      const std::string& topics = R"(["DeviceActivationEvents","DeviceDeactivationEvents","DeviceStatusEvents","DeviceTamperEvents"])",
-                      const std::string& extra = "") {
+  Created create_hook(
+      const std::string& path, const std::string& scope = R"("deviceIds":[85])",
+      const std::string& topics =
+          R"(["DeviceActivationEvents","DeviceDeactivationEvents","DeviceStatusEvents","DeviceTamperEvents"])",
+      const std::string& extra = "") {
     std::string body = R"({"organizationId":6,)" + scope + (scope.empty() ? "" : ",") +
                        R"("webhookUrl":")" + receiver_->url(path) + R"(","topics":)" + topics +
                        extra + "}";

@@ -51,49 +51,44 @@ TEST_F(GuardedDeliveryTest, AHostNameThatResolvesToLoopbackIsRefusedWhenDeliveri
   ASSERT_EQ(r.status, 200) << r;
   ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
   ASSERT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"failed|"}));
-  for (const auto& error :
-       sqlite_rows(server_->database_url(), "SELECT error FROM attempts")) {
+  for (const auto& error : sqlite_rows(server_->database_url(), "SELECT error FROM attempts")) {
     EXPECT_EQ(error.rfind("forbidden_destination", 0), 0u) << error;
   }
   EXPECT_TRUE(receiver_->received().empty());
 }
 
-TEST_F(DeliveryTest, AnUnknownCertificateAuthorityFails) {
+// A webhook on `receiver` fails every attempt with a TLS error, and nothing reaches it.
+class TlsFailureTest : public DeliveryTest {
+ protected:
+  void expect_tls_failure(WebhookReceiver& receiver) {
+    auto r = client_->post("/v2/webhooks",
+                           R"({"organizationId":6,"deviceIds":[85],"webhookUrl":")" +
+                               receiver.url("/ok/tls") + R"(","topics":["DeviceStatusEvents"]})",
+                           admin6_);
+    ASSERT_EQ(r.status, 200) << r;
+    ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
+    ASSERT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"failed|"}));
+    for (const auto& error : sqlite_rows(server_->database_url(), "SELECT error FROM attempts")) {
+      EXPECT_EQ(error.rfind("tls", 0), 0u) << error;
+    }
+    EXPECT_TRUE(receiver.received().empty());
+  }
+};
+
+TEST_F(TlsFailureTest, AnUnknownCertificateAuthorityFails) {
   TempDir other_dir;
   const TestCertificates other = make_test_certificates(other_dir.path());
   WebhookReceiver stranger(other);
-  auto r = client_->post("/v2/webhooks",
-                         R"({"organizationId":6,"deviceIds":[85],"webhookUrl":")" +
-                             stranger.url("/ok/untrusted") +
-                             R"(","topics":["DeviceStatusEvents"]})",
-                         admin6_);
-  ASSERT_EQ(r.status, 200) << r;
-  ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
-  ASSERT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"failed|"}));
-  for (const auto& error : sqlite_rows(server_->database_url(), "SELECT error FROM attempts")) {
-    EXPECT_EQ(error.rfind("tls", 0), 0u) << error;
-  }
-  EXPECT_TRUE(stranger.received().empty());
+  expect_tls_failure(stranger);
 }
 
-TEST_F(DeliveryTest, ACertificateForAnotherHostFails) {
+TEST_F(TlsFailureTest, ACertificateForAnotherHostFails) {
   TempDir other_dir;
   // Signed by the trusted test CA, but for another name than the 127.0.0.1 hookd connects to.
   const TestCertificates wrong_host = make_test_certificates(other_dir.path(), {"elsewhere.test"});
-  WebhookReceiver impostor(TestCertificates{certs_.ca_cert, wrong_host.server_cert,
-                                            wrong_host.server_key});
-  auto r = client_->post("/v2/webhooks",
-                         R"({"organizationId":6,"deviceIds":[85],"webhookUrl":")" +
-                             impostor.url("/ok/wrong-host") +
-                             R"(","topics":["DeviceStatusEvents"]})",
-                         admin6_);
-  ASSERT_EQ(r.status, 200) << r;
-  ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
-  ASSERT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"failed|"}));
-  for (const auto& error : sqlite_rows(server_->database_url(), "SELECT error FROM attempts")) {
-    EXPECT_EQ(error.rfind("tls", 0), 0u) << error;
-  }
-  EXPECT_TRUE(impostor.received().empty());
+  WebhookReceiver impostor(
+      TestCertificates{certs_.ca_cert, wrong_host.server_cert, wrong_host.server_key});
+  expect_tls_failure(impostor);
 }
 
 // A receiver that hangs until the timeout must not slow a healthy one down.
@@ -135,8 +130,9 @@ TEST_F(FairnessTest, AHungReceiverDoesNotDelayAHealthyOne) {
   ASSERT_EQ(beside.size(), 60u);
   const double p99_alone = percentile(alone, 0.99);
   const double p99_beside = percentile(beside, 0.99);
-  std::printf("healthy receiver p50/p99 alone: %.1f/%.1f ms; beside a hung receiver: %.1f/%.1f ms\n",
-              percentile(alone, 0.5), p99_alone, percentile(beside, 0.5), p99_beside);
+  std::printf(
+      "healthy receiver p50/p99 alone: %.1f/%.1f ms; beside a hung receiver: %.1f/%.1f ms\n",
+      percentile(alone, 0.5), p99_alone, percentile(beside, 0.5), p99_beside);
   EXPECT_GE(receiver_->received().size(), 120u);
   // The hung receiver holds each attempt for 3 s; a healthy delivery that waited for it would
   // take at least that long.
@@ -199,10 +195,11 @@ TEST_F(DeliveryTest, EveryAcceptedEventArrivesAfterTheServerIsKilled) {
   std::vector<std::string> missing;
   std::set_difference(accepted.begin(), accepted.end(), delivered.begin(), delivered.end(),
                       std::back_inserter(missing));
-  std::printf("accepted %zu events (%zu before kill -9), received %zu requests for %zu distinct "
-              "events: %zu duplicates, %zu missing\n",
-              accepted.size(), before_kill, received, delivered.size(),
-              received - delivered.size(), missing.size());
+  std::printf(
+      "accepted %zu events (%zu before kill -9), received %zu requests for %zu distinct "
+      "events: %zu duplicates, %zu missing\n",
+      accepted.size(), before_kill, received, delivered.size(), received - delivered.size(),
+      missing.size());
   EXPECT_TRUE(missing.empty()) << missing.size() << " accepted events never arrived, e.g. "
                                << (missing.empty() ? "" : missing.front());
 }

@@ -7,9 +7,10 @@ namespace hookd::testing {
 namespace {
 
 TEST_F(DeliveryTest, DeliversASignedEventThatStandardLibrariesVerify) {
-  const auto hook = create_hook("/ok/signed", R"("deviceIds":[85])",
-                                R"(["DeviceTamperEvents"])", R"(,"secretHttp":"PoWJFA11inptkbGz")");
-  auto r = post_events(R"({"deviceId":85,"topic":"DeviceTamperEvents","type":"DeviceTamperVibration",
+  const auto hook = create_hook("/ok/signed", R"("deviceIds":[85])", R"(["DeviceTamperEvents"])",
+                                R"(,"secretHttp":"PoWJFA11inptkbGz")");
+  auto r =
+      post_events(R"({"deviceId":85,"topic":"DeviceTamperEvents","type":"DeviceTamperVibration",
                            "time":"2026-11-29T06:00:00Z","data":{"level":3},"id":"tamper-1"})");
   ASSERT_EQ(r.status, 202) << r;
   const boost::json::value json = r.json();
@@ -27,9 +28,10 @@ TEST_F(DeliveryTest, DeliversASignedEventThatStandardLibrariesVerify) {
   EXPECT_EQ(got.header("x-webhook-attempt"), "1");
   EXPECT_EQ(got.header("x-webhook-secret"), "PoWJFA11inptkbGz");
   EXPECT_EQ(got.header("webhook-signature").rfind("v1,", 0), 0u);
-  EXPECT_EQ(boost::json::parse(got.body), boost::json::parse(
-      R"({"id":")" + event_id + R"(","webhookId":)" + std::to_string(hook.id) +
-      R"(,"topic":"DeviceTamperEvents","type":"DeviceTamperVibration",
+  EXPECT_EQ(
+      boost::json::parse(got.body),
+      boost::json::parse(R"({"id":")" + event_id + R"(","webhookId":)" + std::to_string(hook.id) +
+                         R"(,"topic":"DeviceTamperEvents","type":"DeviceTamperVibration",
          "time":"2026-11-29T06:00:00.000Z","organizationId":6,"deviceId":85,"data":{"level":3}})"));
 
   const auto checks = verify_with_npm({got}, hook.secret);
@@ -42,22 +44,22 @@ TEST_F(DeliveryTest, DeliversASignedEventThatStandardLibrariesVerify) {
   EXPECT_FALSE(wrong[0].svix);
 
   // So does the Python standard library example of the README.
-  auto python = run_command({"python3", hookd_source_dir() + "/examples/verify_signature.py",
-                             hook.secret, got.header("webhook-id"),
-                             got.header("webhook-timestamp"), got.header("webhook-signature")},
-                            got.body);
+  auto python = run_command(
+      {"python3", hookd_source_dir() + "/examples/verify_signature.py", hook.secret,
+       got.header("webhook-id"), got.header("webhook-timestamp"), got.header("webhook-signature")},
+      got.body);
   EXPECT_EQ(python.exit_code, 0) << python.out << python.err;
 
   // hookd's own verifier agrees.
-  auto ok = run_hookd({"verify", "--secret", hook.secret, "--id", got.header("webhook-id"),
-                       "--timestamp", got.header("webhook-timestamp"), "--signature",
-                       got.header("webhook-signature")},
-                      got.body);
+  auto ok =
+      run_hookd({"verify", "--secret", hook.secret, "--id", got.header("webhook-id"), "--timestamp",
+                 got.header("webhook-timestamp"), "--signature", got.header("webhook-signature")},
+                got.body);
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
-  auto tampered = run_hookd({"verify", "--secret", hook.secret, "--id", got.header("webhook-id"),
-                             "--timestamp", got.header("webhook-timestamp"), "--signature",
-                             got.header("webhook-signature")},
-                            got.body + " ");
+  auto tampered =
+      run_hookd({"verify", "--secret", hook.secret, "--id", got.header("webhook-id"), "--timestamp",
+                 got.header("webhook-timestamp"), "--signature", got.header("webhook-signature")},
+                got.body + " ");
   EXPECT_NE(tampered.exit_code, 0);
 }
 
@@ -72,14 +74,15 @@ TEST_F(DeliveryTest, AReceiverFailingTwiceGetsTheEventOnTheThirdAttempt) {
     EXPECT_EQ(got[i].header("webhook-id"), got[0].header("webhook-id"));
     EXPECT_EQ(got[i].body, got[0].body);
   }
-  for (const auto& c : verify_with_npm(got, hook.secret)) EXPECT_TRUE(c.standardwebhooks) << c.error;
-  EXPECT_TRUE(wait_for_rows("SELECT status, attempt_count FROM deliveries",
-                            {"succeeded|3|"}));
-  EXPECT_EQ(sqlite_rows(server_->database_url(),
-                        "SELECT attempt, status_code, error IS NOT NULL, response_body FROM attempts"
-                        " ORDER BY attempt"),
-            (std::vector<std::string>{"1|500|1|failing on purpose|", "2|500|1|failing on purpose|",
-                                      "3|200|0|ok|"}));
+  for (const auto& c : verify_with_npm(got, hook.secret))
+    EXPECT_TRUE(c.standardwebhooks) << c.error;
+  EXPECT_TRUE(wait_for_rows("SELECT status, attempt_count FROM deliveries", {"succeeded|3|"}));
+  EXPECT_EQ(
+      sqlite_rows(server_->database_url(),
+                  "SELECT attempt, status_code, error IS NOT NULL, response_body FROM attempts"
+                  " ORDER BY attempt"),
+      (std::vector<std::string>{"1|500|1|failing on purpose|", "2|500|1|failing on purpose|",
+                                "3|200|0|ok|"}));
 }
 
 TEST_F(DeliveryTest, ADeliveryThatExhaustsItsScheduleEndsFailed) {
@@ -131,8 +134,8 @@ TEST_F(DeliveryTest, AHungReceiverTimesOutAndIsRetried) {
   create_hook("/hang/forever");
   ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
   ASSERT_TRUE(receiver_->wait_for(2, "/hang", std::chrono::seconds(30)));
-  const auto errors = sqlite_rows(server_->database_url(),
-                                  "SELECT error FROM attempts WHERE attempt = 1");
+  const auto errors =
+      sqlite_rows(server_->database_url(), "SELECT error FROM attempts WHERE attempt = 1");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].rfind("timeout", 0), 0u) << errors[0];
 }
@@ -177,9 +180,10 @@ TEST_F(DeliveryTest, ADeviceAddedToAGroupStartsReceiving) {
   create_hook("/ok/group", R"("deviceGroupIds":[600])");
   auto before = post_events(R"({"deviceId":87,"topic":"DeviceStatusEvents"})");
   EXPECT_EQ(before.json().at("events").at(0).at("deliveries"), 0);
-  ASSERT_EQ(client_->put("/v2/platform/device-groups/600",
-                         R"({"organizationId":6,"name":"front doors","deviceIds":[85,86,87]})",
-                         platform_token_)
+  ASSERT_EQ(client_
+                ->put("/v2/platform/device-groups/600",
+                      R"({"organizationId":6,"name":"front doors","deviceIds":[85,86,87]})",
+                      platform_token_)
                 .status,
             200);
   auto after = post_events(R"({"deviceId":87,"topic":"DeviceStatusEvents"})");
@@ -211,7 +215,7 @@ TEST_F(DeliveryTest, AnInvalidEventRejectsTheWholeBatchAndStoresNothing) {
                                              {"deviceId":85,"topic":"DeviceExplodedEvents"}]})");
   EXPECT_EQ(bad_topic.status, 400) << bad_topic;
   EXPECT_EQ(bad_topic.json().at("code"), "UnsupportedTopic");
-  for (const std::string body :
+  for (const std::string& body :
        {std::string("[]"), std::string(R"({"events":[]})"), std::string(R"({"deviceId":"85"})"),
         std::string(R"({"deviceId":85,"topic":"DeviceStatusEvents","time":"yesterday"})"),
         std::string(R"({"deviceId":85,"topic":"DeviceStatusEvents","data":[1]})"),
@@ -222,7 +226,8 @@ TEST_F(DeliveryTest, AnInvalidEventRejectsTheWholeBatchAndStoresNothing) {
     EXPECT_EQ(r.json().at("code"), "InvalidRequestBody") << body;
   }
   std::string too_many = R"({"events":[)";
-  for (int i = 0; i < 1001; ++i) too_many += std::string(i ? "," : "") + R"({"deviceId":85,"topic":"DeviceStatusEvents"})";
+  for (int i = 0; i < 1001; ++i)
+    too_many += std::string(i ? "," : "") + R"({"deviceId":85,"topic":"DeviceStatusEvents"})";
   EXPECT_EQ(post_events(too_many + "]}").status, 400);
   EXPECT_EQ(sqlite_snapshot(server_->database_url()), before);
   EXPECT_EQ(receiver_->received().size(), 0u);

@@ -80,11 +80,10 @@ TEST_F(ApiTest, SeedExampleConnectAnInsecureWebhook) {
     "errorCode": "WebhookUnsupportedProtocol"
   })"));
   // Word for word, in the seed's key order.
-  EXPECT_EQ(r.body,
-            R"({"message":"Unsupported protocol: We only support https for now.",)"
-            R"("code":"WebhookUnsupportedProtocol",)"
-            R"("errorMessage":"Unsupported protocol: We only support https for now.",)"
-            R"("errorCode":"WebhookUnsupportedProtocol"})");
+  EXPECT_EQ(r.body, R"({"message":"Unsupported protocol: We only support https for now.",)"
+                    R"("code":"WebhookUnsupportedProtocol",)"
+                    R"("errorMessage":"Unsupported protocol: We only support https for now.",)"
+                    R"("errorCode":"WebhookUnsupportedProtocol"})");
 }
 
 TEST_F(ApiTest, EveryResponseCarriesTheSeedHeaders) {
@@ -98,8 +97,7 @@ TEST_F(ApiTest, EveryResponseCarriesTheSeedHeaders) {
 }
 
 TEST_F(ApiTest, PreflightNeedsNoToken) {
-  auto r = client_->request("OPTIONS", "/v2/webhooks/123",
-                            std::nullopt,
+  auto r = client_->request("OPTIONS", "/v2/webhooks/123", std::nullopt,
                             {{"Origin", "https://app.example"},
                              {"Access-Control-Request-Method", "PUT"},
                              {"Access-Control-Request-Headers", "authorization, content-type"}});

@@ -2,9 +2,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <fstream>
-
 #include <boost/json.hpp>
+#include <fstream>
 
 #include "support/db_snapshot.hpp"
 #include "support/hookd_process.hpp"
@@ -101,9 +100,7 @@ TEST(Cli, VersionAndUsageErrors) {
 TEST(Cli, InvalidConfigurationIsRefusedAtStart) {
   TempDir dir;
   const std::string config = dir.file("bad.toml");
-  {
-    std::ofstream(config) << "[delivery]\nallow_targets = [\"not-a-cidr\"]\n";
-  }
+  { std::ofstream(config) << "[delivery]\nallow_targets = [\"not-a-cidr\"]\n"; }
   auto r = run_hookd({"serve", "--listen", "127.0.0.1:0", "--config", config, "--database",
                       "sqlite://" + dir.file("x.db")});
   EXPECT_NE(r.exit_code, 0);

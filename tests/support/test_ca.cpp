@@ -34,11 +34,10 @@ TestCertificates make_test_certificates(const std::string& dir,
   const std::string leaf = dir + "/server.pem";
   const std::string ext = dir + "/server.ext";
 
-  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-           "-nodes", "-keyout", ca_key, "-out", c.ca_cert, "-days", "2", "-subj",
-           "/CN=hookd test CA"});
-  openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-           "-keyout", c.server_key, "-out", csr, "-subj", "/CN=" + names.front()});
+  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+           "-keyout", ca_key, "-out", c.ca_cert, "-days", "2", "-subj", "/CN=hookd test CA"});
+  openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+           c.server_key, "-out", csr, "-subj", "/CN=" + names.front()});
   {
     std::ofstream out(ext);
     out << "subjectAltName=";
@@ -47,8 +46,9 @@ TestCertificates make_test_certificates(const std::string& dir,
     }
     out << "\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n";
   }
-  std::vector<std::string> sign{"x509", "-req", "-in", csr, "-CA", c.ca_cert, "-CAkey", ca_key,
-                                "-CAcreateserial", "-out", leaf, "-extfile", ext};
+  std::vector<std::string> sign{
+      "x509", "-req", "-in",      csr, "-CA", c.ca_cert, "-CAkey", ca_key, "-CAcreateserial",
+      "-out", leaf,   "-extfile", ext};
   sign.insert(sign.end(), {"-days", std::to_string(days)});
   openssl(sign);
   std::ofstream chain(c.server_cert);

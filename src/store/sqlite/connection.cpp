@@ -59,7 +59,8 @@ int64_t Statement::column_int(int index) const { return sqlite3_column_int64(stm
 
 std::string Statement::column_text(int index) const {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
-  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, index))) : std::string();
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, index)))
+           : std::string();
 }
 
 std::optional<std::string> Statement::column_optional_text(int index) const {

@@ -42,7 +42,8 @@ constexpr const char* kUpsertDevice =
 // A device that changes organization leaves its old organization's groups and webhooks.
 constexpr const char* kDetachDeviceFromGroups =
     "DELETE FROM device_group_members WHERE device_id = ?1";
-constexpr const char* kDetachDeviceFromWebhooks = "DELETE FROM webhook_devices WHERE device_id = ?1";
+constexpr const char* kDetachDeviceFromWebhooks =
+    "DELETE FROM webhook_devices WHERE device_id = ?1";
 constexpr const char* kDeleteDevice = "DELETE FROM devices WHERE id = ?1";
 constexpr const char* kDeviceInOrganization =
     "SELECT 1 FROM devices WHERE id = ?1 AND organization_id = ?2";
@@ -64,25 +65,27 @@ constexpr const char* kGroupInOrganization =
 
 // A webhook's devices and groups as comma-separated ids, in the same statement as its row:
 // one read of the database per webhook.
-#define WEBHOOK_LISTS                                                                    \
-  " (SELECT group_concat(device_id) FROM (SELECT device_id FROM webhook_devices"         \
-  "   WHERE webhook_id = webhooks.id ORDER BY device_id)),"                             \
-  " (SELECT group_concat(group_id) FROM (SELECT group_id FROM webhook_device_groups"     \
+#define WEBHOOK_LISTS                                                                \
+  " (SELECT group_concat(device_id) FROM (SELECT device_id FROM webhook_devices"     \
+  "   WHERE webhook_id = webhooks.id ORDER BY device_id)),"                          \
+  " (SELECT group_concat(group_id) FROM (SELECT group_id FROM webhook_device_groups" \
   "   WHERE webhook_id = webhooks.id ORDER BY group_id))"
 
 constexpr const char* kInsertWebhook =
     "INSERT INTO webhooks (organization_id, url, topics, secret_hmac, secret_http, status,"
-    " disabled_reason, created_at, modified_at, organization_wide)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    " disabled_reason, modified_at, organization_wide, created_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8)";
 constexpr const char* kFindWebhook =
     "SELECT id, organization_id, url, topics, secret_hmac, secret_http, status,"
     " disabled_reason, created_at, modified_at," WEBHOOK_LISTS " FROM webhooks WHERE id = ?1";
 constexpr const char* kListWebhooks =
     "SELECT id, organization_id, url, topics, secret_hmac, secret_http, status,"
-    " disabled_reason, created_at, modified_at," WEBHOOK_LISTS " FROM webhooks ORDER BY id DESC LIMIT ?1 OFFSET ?2";
+    " disabled_reason, created_at, modified_at," WEBHOOK_LISTS
+    " FROM webhooks ORDER BY id DESC LIMIT ?1 OFFSET ?2";
 constexpr const char* kListOrganizationWebhooks =
     "SELECT id, organization_id, url, topics, secret_hmac, secret_http, status,"
-    " disabled_reason, created_at, modified_at," WEBHOOK_LISTS " FROM webhooks WHERE organization_id = ?3"
+    " disabled_reason, created_at, modified_at," WEBHOOK_LISTS
+    " FROM webhooks WHERE organization_id = ?3"
     " ORDER BY id DESC LIMIT ?1 OFFSET ?2";
 constexpr const char* kUpdateWebhook =
     "UPDATE webhooks SET url = ?2, topics = ?3, secret_hmac = ?4, secret_http = ?5, status = ?6,"
@@ -372,21 +375,29 @@ void SqliteStore::write_lists(Connection& c, const Webhook& w) {
   }
 }
 
+// Parameters ?2 to ?9 are the same in kInsertWebhook and kUpdateWebhook; ?1 is the
+// organization for an insert and the webhook's id for an update.
+static void bind_webhook_fields(Statement& s, const Webhook& w) {
+  s.bind(2, std::string_view(w.url))
+      .bind(3, int64_t{w.topics.mask()})
+      .bind(4, std::string_view(w.secret_hmac))
+      .bind(5, w.secret_http)
+      .bind(6, domain::webhook_status_name(w.status))
+      .bind(7, w.disabled_reason)
+      .bind(8, to_unix_micros(w.modified_at))
+      .bind(9, int64_t{w.organization_wide()});
+}
+
 Webhook SqliteStore::create_webhook(const Webhook& webhook) {
   Lease c = acquire();
   WriteTransaction tx(*c, write_mutex_);
-  c->prepare(kInsertWebhook)
-      .bind(1, webhook.organization_id)
-      .bind(2, std::string_view(webhook.url))
-      .bind(3, int64_t{webhook.topics.mask()})
-      .bind(4, std::string_view(webhook.secret_hmac))
-      .bind(5, webhook.secret_http)
-      .bind(6, domain::webhook_status_name(webhook.status))
-      .bind(7, webhook.disabled_reason)
-      .bind(8, to_unix_micros(webhook.created_at))
-      .bind(9, to_unix_micros(webhook.modified_at))
-      .bind(10, int64_t{webhook.organization_wide()})
-      .run();
+  {
+    // A new webhook was created when it was last modified.
+    Statement s = c->prepare(kInsertWebhook);
+    s.bind(1, webhook.organization_id);
+    bind_webhook_fields(s, webhook);
+    s.run();
+  }
   Webhook created = webhook;
   created.id = c->last_insert_rowid();
   write_lists(*c, created);
@@ -417,17 +428,12 @@ std::vector<Webhook> SqliteStore::list_webhooks(const WebhookQuery& query) {
 bool SqliteStore::update_webhook(const Webhook& webhook) {
   Lease c = acquire();
   WriteTransaction tx(*c, write_mutex_);
-  c->prepare(kUpdateWebhook)
-      .bind(1, webhook.id)
-      .bind(2, std::string_view(webhook.url))
-      .bind(3, int64_t{webhook.topics.mask()})
-      .bind(4, std::string_view(webhook.secret_hmac))
-      .bind(5, webhook.secret_http)
-      .bind(6, domain::webhook_status_name(webhook.status))
-      .bind(7, webhook.disabled_reason)
-      .bind(8, to_unix_micros(webhook.modified_at))
-      .bind(9, int64_t{webhook.organization_wide()})
-      .run();
+  {
+    Statement s = c->prepare(kUpdateWebhook);
+    s.bind(1, webhook.id);
+    bind_webhook_fields(s, webhook);
+    s.run();
+  }
   if (c->changes() == 0) return false;
   write_lists(*c, webhook);
   tx.commit();
