@@ -85,10 +85,28 @@ TEST_F(TlsFailureTest, AnUnknownCertificateAuthorityFails) {
 TEST_F(TlsFailureTest, ACertificateForAnotherHostFails) {
   TempDir other_dir;
   // Signed by the trusted test CA, but for another name than the 127.0.0.1 hookd connects to.
-  const TestCertificates wrong_host = make_test_certificates(other_dir.path(), {"elsewhere.test"});
-  WebhookReceiver impostor(
-      TestCertificates{certs_.ca_cert, wrong_host.server_cert, wrong_host.server_key});
+  WebhookReceiver impostor(make_server_certificate(other_dir.path(), certs_, {"elsewhere.test"}));
   expect_tls_failure(impostor);
+}
+
+// The control for the two tests around it: a certificate made the same way, valid and for the
+// right address, is accepted.
+TEST_F(TlsFailureTest, AValidCertificateFromTheSameCaIsAccepted) {
+  TempDir other_dir;
+  WebhookReceiver good(make_server_certificate(other_dir.path(), certs_, {"127.0.0.1"}));
+  auto r = client_->post("/v2/webhooks",
+                         R"({"organizationId":6,"deviceIds":[86],"webhookUrl":")" +
+                             good.url("/ok/valid") + R"(","topics":["DeviceStatusEvents"]})",
+                         admin6_);
+  ASSERT_EQ(r.status, 200) << r;
+  ASSERT_EQ(post_events(R"({"deviceId":86,"topic":"DeviceStatusEvents"})").status, 202);
+  EXPECT_TRUE(good.wait_for(1, "/ok/valid"));
+}
+
+TEST_F(TlsFailureTest, AnExpiredCertificateFails) {
+  TempDir other_dir;
+  WebhookReceiver expired(make_server_certificate(other_dir.path(), certs_, {"127.0.0.1"}, true));
+  expect_tls_failure(expired);
 }
 
 // A receiver that hangs until the timeout must not slow a healthy one down.
