@@ -132,7 +132,10 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
     options.body_limit_for = [limit = options.max_body_bytes](std::string_view target) {
       return api::Router::body_limit(target, limit);
     };
-    api::Router router(api::ApiContext{*store, clock, guard, options.max_body_bytes, &ingestor});
+    api::Router router(api::ApiContext{*store, clock, guard, options.max_body_bytes, &ingestor,
+                                       [&dispatcher] {
+                                         if (dispatcher) dispatcher->wake();
+                                       }});
     http::Server server(options, [&router](http::Request request, http::Responder respond) {
       router.handle(std::move(request), std::move(respond));
     });

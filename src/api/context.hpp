@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -25,6 +26,8 @@ struct ApiContext {
   const security::DestinationGuard& guard;
   size_t max_body_bytes = 64 * 1024;
   ingest::Ingestor* ingestor = nullptr;  // absent on a worker-only process
+  // Deliveries were made due now (a retry, a recovery): the local delivery engine may look.
+  std::function<void()> work_queued;
 };
 
 // Decoded query parameters; a repeated name keeps its last value.

@@ -61,6 +61,7 @@ ApiError organization_not_found(int64_t id) {
   return make(404, "OrganizationNotFound", "Organization not found: " + std::to_string(id));
 }
 ApiError webhook_not_found() { return make(404, "WebhookNotFound", "Webhook not found"); }
+ApiError delivery_not_found() { return make(404, "DeliveryNotFound", "Delivery not found"); }
 ApiError token_not_found() { return make(404, "TokenNotFound", "Token not found"); }
 ApiError route_not_found() { return make(404, "NotFound", "Not found"); }
 ApiError method_not_allowed() { return make(405, "MethodNotAllowed", "Method not allowed"); }

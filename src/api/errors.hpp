@@ -32,6 +32,7 @@ ApiError device_not_found(int64_t id);
 ApiError device_group_not_found(int64_t id);
 ApiError organization_not_found(int64_t id);
 ApiError webhook_not_found();
+ApiError delivery_not_found();
 ApiError token_not_found();
 ApiError route_not_found();
 ApiError method_not_allowed();

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "api/auth.hpp"
+#include "api/delivery_routes.hpp"
 #include "api/errors.hpp"
 #include "api/event_input.hpp"
 #include "api/platform_routes.hpp"
@@ -132,6 +133,29 @@ std::optional<http::Response> Router::dispatch(const http::Request& req,
       if (m == "GET") return webhook_routes::get(ctx_, caller, id);
       if (m == "PUT") return webhook_routes::update(ctx_, caller, req, id);
       return webhook_routes::remove(ctx_, caller, id);
+    }
+    const std::string& sub = seg[3];
+    if (seg.size() == 4 && sub == "deliveries") {
+      if (m != "GET") throw errors::method_not_allowed();
+      const auto caller = authenticate_request();
+      return delivery_routes::list(ctx_, caller, id_or(seg[2], errors::webhook_not_found()),
+                                   target->query);
+    }
+    if (seg.size() == 4 && sub == "recover") {
+      if (m != "POST") throw errors::method_not_allowed();
+      const auto caller = authenticate_request();
+      return delivery_routes::recover(ctx_, caller, req,
+                                      id_or(seg[2], errors::webhook_not_found()));
+    }
+    if ((seg.size() == 5 || seg.size() == 6) && sub == "deliveries") {
+      const bool retry = seg.size() == 6;
+      if (retry && seg[5] != "retry") throw errors::route_not_found();
+      if (m != (retry ? "POST" : "GET")) throw errors::method_not_allowed();
+      const auto caller = authenticate_request();
+      const int64_t webhook = id_or(seg[2], errors::webhook_not_found());
+      const int64_t delivery = id_or(seg[4], errors::delivery_not_found());
+      return retry ? delivery_routes::retry(ctx_, caller, webhook, delivery)
+                   : delivery_routes::get(ctx_, caller, webhook, delivery);
     }
     throw errors::route_not_found();
   }

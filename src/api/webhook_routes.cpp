@@ -1,9 +1,9 @@
 #include "api/webhook_routes.hpp"
 
 #include <boost/json/serialize.hpp>
-#include <charconv>
 
 #include "api/errors.hpp"
+#include "api/query.hpp"
 #include "api/webhook_input.hpp"
 #include "api/webhook_json.hpp"
 #include "security/secrets.hpp"
@@ -42,20 +42,6 @@ void check_scope_exists(ApiContext& ctx, domain::OrganizationId org,
       throw errors::device_group_not_found(*missing);
     }
   }
-}
-
-int64_t query_int(const Query& query, std::string_view name, int64_t fallback, int64_t min,
-                  int64_t max) {
-  auto it = query.find(name);
-  if (it == query.end()) return fallback;
-  int64_t value = 0;
-  const std::string& text = it->second;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || value < min || value > max) {
-    throw errors::invalid_query(std::string(name) + " must be an integer from " +
-                                std::to_string(min) + " to " + std::to_string(max));
-  }
-  return value;
 }
 
 }  // namespace

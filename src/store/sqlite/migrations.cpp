@@ -127,6 +127,11 @@ CREATE TABLE attempts (
 );
 CREATE INDEX attempts_by_delivery ON attempts(delivery_id, attempt);
 )sql"},
+    {3, "delivery log by status", R"sql(
+-- A webhook's log filtered by status pages through this index alone, however many
+-- deliveries the webhook has.
+CREATE INDEX deliveries_by_webhook_status ON deliveries(webhook_id, status, id);
+)sql"},
 };
 
 }  // namespace

@@ -56,6 +56,12 @@ class SqliteStore final : public Store {
   void record_attempts(const std::vector<AttemptRecord>& records, TimePoint now) override;
   void release_all_leases() override;
 
+  std::vector<DeliverySummary> list_deliveries(const DeliveryQuery& query) override;
+  std::optional<DeliveryDetail> find_delivery(domain::WebhookId webhook,
+                                              domain::DeliveryId id) override;
+  bool retry_delivery(domain::WebhookId webhook, domain::DeliveryId id, TimePoint now) override;
+  int64_t recover_deliveries(domain::WebhookId webhook, TimePoint since, TimePoint now) override;
+
  private:
   static const Clock& default_clock();
 

@@ -1,0 +1,131 @@
+#include "api/delivery_routes.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "api/errors.hpp"
+#include "api/json_body.hpp"
+#include "api/query.hpp"
+#include "store/store.hpp"
+
+namespace hookd::api::delivery_routes {
+namespace {
+
+constexpr int64_t kDefaultPageSize = 50;
+constexpr int64_t kMaxPageSize = 100;
+constexpr int64_t kMaxOffset = 1'000'000'000;
+
+// Only the owner of a webhook (or the platform) sees its deliveries.
+domain::Webhook visible_webhook(ApiContext& ctx, const domain::Principal& caller,
+                                domain::WebhookId id) {
+  auto w = ctx.store.find_webhook(id);
+  if (!w || !caller.can_see(w->organization_id)) throw errors::webhook_not_found();
+  return std::move(*w);
+}
+
+boost::json::value optional_time(const std::optional<TimePoint>& t) {
+  if (!t) return nullptr;
+  return boost::json::string(format_rfc3339(*t));
+}
+
+boost::json::object summary_json(const store::DeliverySummary& d) {
+  boost::json::object o;
+  o["id"] = d.id;
+  o["eventId"] = d.event_id;
+  o["topic"] = domain::topic_name(d.topic);
+  o["status"] = domain::delivery_status_name(d.status);
+  o["attemptCount"] = d.attempt_count;
+  o["nextAttemptAt"] = optional_time(d.next_attempt_at);
+  if (d.last_status_code) {
+    o["lastStatusCode"] = *d.last_status_code;
+  } else {
+    o["lastStatusCode"] = nullptr;
+  }
+  if (d.last_error) {
+    o["lastError"] = *d.last_error;
+  } else {
+    o["lastError"] = nullptr;
+  }
+  o["dateCreated"] = format_rfc3339(d.created_at);
+  return o;
+}
+
+http::Response json_response(int status, const boost::json::value& v) {
+  return http::Response{status, boost::json::serialize(v)};
+}
+
+}  // namespace
+
+http::Response list(ApiContext& ctx, const domain::Principal& caller, domain::WebhookId webhook,
+                    const Query& query) {
+  visible_webhook(ctx, caller, webhook);
+  store::DeliveryQuery q;
+  q.webhook_id = webhook;
+  if (auto it = query.find("status"); it != query.end()) {
+    q.status = domain::parse_delivery_status(it->second);
+    if (!q.status) {
+      throw errors::invalid_query("status must be pending, succeeded, failed or skipped");
+    }
+  }
+  q.offset = query_int(query, "offset", 0, 0, kMaxOffset);
+  q.size = query_int(query, "size", kDefaultPageSize, 1, kMaxPageSize);
+  boost::json::array out;
+  for (const auto& d : ctx.store.list_deliveries(q)) out.push_back(summary_json(d));
+  return json_response(200, out);
+}
+
+http::Response get(ApiContext& ctx, const domain::Principal& caller, domain::WebhookId webhook,
+                   domain::DeliveryId id) {
+  visible_webhook(ctx, caller, webhook);
+  auto detail = ctx.store.find_delivery(webhook, id);
+  if (!detail) throw errors::delivery_not_found();
+  boost::json::object o = summary_json(detail->summary);
+  o["event"] = boost::json::parse(domain::delivery_body(detail->event, webhook));
+  boost::json::array attempts;
+  for (const auto& a : detail->attempts) {
+    boost::json::object ao;
+    ao["attempt"] = a.number;
+    ao["at"] = format_rfc3339(a.result.at);
+    ao["durationMs"] = a.result.duration_ms;
+    if (a.result.status_code) {
+      ao["statusCode"] = *a.result.status_code;
+    } else {
+      ao["statusCode"] = nullptr;
+    }
+    if (a.result.error) {
+      ao["error"] = *a.result.error;
+    } else {
+      ao["error"] = nullptr;
+    }
+    ao["responseBody"] = a.result.response_body;
+    attempts.push_back(std::move(ao));
+  }
+  o["attempts"] = std::move(attempts);
+  return json_response(200, o);
+}
+
+http::Response retry(ApiContext& ctx, const domain::Principal& caller, domain::WebhookId webhook,
+                     domain::DeliveryId id) {
+  const domain::Webhook w = visible_webhook(ctx, caller, webhook);
+  if (!caller.can_write(w.organization_id)) throw errors::insufficient_rights();
+  if (!ctx.store.retry_delivery(webhook, id, ctx.clock.now())) {
+    throw errors::delivery_not_found();
+  }
+  if (ctx.work_queued) ctx.work_queued();
+  return json_response(202, boost::json::object{{"id", id}, {"status", "pending"}});
+}
+
+http::Response recover(ApiContext& ctx, const domain::Principal& caller, const http::Request& req,
+                       domain::WebhookId webhook) {
+  const domain::Webhook w = visible_webhook(ctx, caller, webhook);
+  const auto body = json_body::parse_object(req.body);
+  const std::string since_text = json_body::required_string(body, "since", 64);
+  const auto since = parse_rfc3339(since_text);
+  if (!since) throw errors::invalid_body("since must be an RFC 3339 date-time");
+  if (!caller.can_write(w.organization_id)) throw errors::insufficient_rights();
+  const int64_t count = ctx.store.recover_deliveries(webhook, *since, ctx.clock.now());
+  if (count > 0 && ctx.work_queued) ctx.work_queued();
+  return json_response(202, boost::json::object{{"count", count}});
+}
+
+}  // namespace hookd::api::delivery_routes

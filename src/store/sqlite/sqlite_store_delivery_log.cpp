@@ -1,0 +1,118 @@
+// SqliteStore: the delivery log, and deliveries sent again by hand.
+#include "store/sqlite/connection.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace hookd::store::sqlite {
+namespace {
+
+#define DELIVERY_SUMMARY_COLUMNS                                             \
+  "d.id, d.event_id, e.topic, d.status, d.attempt_count, d.next_attempt_at," \
+  " d.last_status_code, d.last_error, d.created_at"
+
+constexpr const char* kListDeliveries =
+    "SELECT " DELIVERY_SUMMARY_COLUMNS
+    " FROM deliveries d JOIN events e ON e.id = d.event_id"
+    " WHERE d.webhook_id = ?1 ORDER BY d.id DESC LIMIT ?2 OFFSET ?3";
+constexpr const char* kListDeliveriesWithStatus =
+    "SELECT " DELIVERY_SUMMARY_COLUMNS
+    " FROM deliveries d JOIN events e ON e.id = d.event_id"
+    " WHERE d.webhook_id = ?1 AND d.status = ?4 ORDER BY d.id DESC LIMIT ?2 OFFSET ?3";
+constexpr const char* kFindDelivery =
+    "SELECT " DELIVERY_SUMMARY_COLUMNS
+    ", e.producer_id, e.organization_id, e.device_id, e.type, e.time, e.data"
+    " FROM deliveries d JOIN events e ON e.id = d.event_id"
+    " WHERE d.webhook_id = ?1 AND d.id = ?2";
+constexpr const char* kAttemptsOfDelivery =
+    "SELECT attempt, at, duration_ms, status_code, error, response_body FROM attempts"
+    " WHERE delivery_id = ?1 ORDER BY attempt, id";
+constexpr const char* kRetryDelivery =
+    "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, lease_owner = NULL,"
+    " lease_until = NULL, updated_at = ?3 WHERE webhook_id = ?1 AND id = ?2";
+constexpr const char* kRecoverDeliveries =
+    "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, updated_at = ?3"
+    " WHERE webhook_id = ?1 AND status IN ('failed', 'skipped') AND created_at >= ?2";
+
+DeliverySummary read_summary(const Statement& s) {
+  DeliverySummary d;
+  d.id = s.column_int(0);
+  d.event_id = s.column_text(1);
+  d.topic = static_cast<domain::Topic>(s.column_int(2));
+  d.status =
+      domain::parse_delivery_status(s.column_text(3)).value_or(domain::DeliveryStatus::kPending);
+  d.attempt_count = static_cast<int>(s.column_int(4));
+  if (auto next = s.column_optional_int(5)) d.next_attempt_at = from_unix_micros(*next);
+  if (auto code = s.column_optional_int(6)) d.last_status_code = static_cast<int>(*code);
+  d.last_error = s.column_optional_text(7);
+  d.created_at = from_unix_micros(s.column_int(8));
+  return d;
+}
+
+}  // namespace
+
+std::vector<DeliverySummary> SqliteStore::list_deliveries(const DeliveryQuery& query) {
+  Lease c = acquire();
+  Statement s = c->prepare(query.status ? kListDeliveriesWithStatus : kListDeliveries);
+  s.bind(1, query.webhook_id).bind(2, query.size).bind(3, query.offset);
+  if (query.status) s.bind(4, domain::delivery_status_name(*query.status));
+  std::vector<DeliverySummary> out;
+  while (s.step()) out.push_back(read_summary(s));
+  return out;
+}
+
+std::optional<DeliveryDetail> SqliteStore::find_delivery(domain::WebhookId webhook,
+                                                         domain::DeliveryId id) {
+  Lease c = acquire();
+  DeliveryDetail detail;
+  {
+    Statement s = c->prepare(kFindDelivery);
+    s.bind(1, webhook).bind(2, id);
+    if (!s.step()) return std::nullopt;
+    detail.summary = read_summary(s);
+    domain::Event& e = detail.event;
+    e.id = detail.summary.event_id;
+    e.topic = detail.summary.topic;
+    e.producer_id = s.column_optional_text(9);
+    e.organization_id = s.column_int(10);
+    e.device_id = s.column_int(11);
+    e.type = s.column_optional_text(12);
+    e.time = from_unix_micros(s.column_int(13));
+    e.data_json = s.column_text(14);
+  }
+  Statement s = c->prepare(kAttemptsOfDelivery);
+  s.bind(1, id);
+  while (s.step()) {
+    Attempt a;
+    a.number = static_cast<int>(s.column_int(0));
+    a.result.at = from_unix_micros(s.column_int(1));
+    a.result.duration_ms = s.column_int(2);
+    if (auto code = s.column_optional_int(3)) a.result.status_code = static_cast<int>(*code);
+    a.result.error = s.column_optional_text(4);
+    a.result.response_body = s.column_text(5);
+    detail.attempts.push_back(std::move(a));
+  }
+  return detail;
+}
+
+bool SqliteStore::retry_delivery(domain::WebhookId webhook, domain::DeliveryId id, TimePoint now) {
+  Lease c = acquire();
+  WriteTransaction tx(*c, write_mutex_);
+  c->prepare(kRetryDelivery).bind(1, webhook).bind(2, id).bind(3, to_unix_micros(now)).run();
+  const bool changed = c->changes() > 0;
+  tx.commit();
+  return changed;
+}
+
+int64_t SqliteStore::recover_deliveries(domain::WebhookId webhook, TimePoint since, TimePoint now) {
+  Lease c = acquire();
+  WriteTransaction tx(*c, write_mutex_);
+  c->prepare(kRecoverDeliveries)
+      .bind(1, webhook)
+      .bind(2, to_unix_micros(since))
+      .bind(3, to_unix_micros(now))
+      .run();
+  const int64_t count = c->changes();
+  tx.commit();
+  return count;
+}
+
+}  // namespace hookd::store::sqlite
