@@ -99,6 +99,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
         guard, clock);
     delivery::DispatcherOptions options;
     options.retry_schedule = c.delivery.retry_schedule;
+    options.disable_after = c.delivery.disable_after;
     options.secret_header = c.delivery.secret_header;
     options.user_agent = user_agent;
     auto jitter = [rng = std::mt19937_64(std::random_device{}()),
@@ -135,7 +136,8 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
     api::Router router(api::ApiContext{*store, clock, guard, options.max_body_bytes, &ingestor,
                                        [&dispatcher] {
                                          if (dispatcher) dispatcher->wake();
-                                       }});
+                                       },
+                                       c.delivery.secret_rotation_grace});
     http::Server server(options, [&router](http::Request request, http::Responder respond) {
       router.handle(std::move(request), std::move(respond));
     });

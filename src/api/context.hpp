@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -28,6 +29,8 @@ struct ApiContext {
   ingest::Ingestor* ingestor = nullptr;  // absent on a worker-only process
   // Deliveries were made due now (a retry, a recovery): the local delivery engine may look.
   std::function<void()> work_queued;
+  // How long a rotated-out secret keeps signing beside the new one.
+  std::chrono::milliseconds secret_rotation_grace{std::chrono::hours(24)};
 };
 
 // Decoded query parameters; a repeated name keeps its last value.

@@ -141,6 +141,13 @@ std::optional<http::Response> Router::dispatch(const http::Request& req,
       return delivery_routes::list(ctx_, caller, id_or(seg[2], errors::webhook_not_found()),
                                    target->query);
     }
+    if (seg.size() == 4 && (sub == "rotate-secret" || sub == "test")) {
+      if (m != "POST") throw errors::method_not_allowed();
+      const auto caller = authenticate_request();
+      const int64_t webhook = id_or(seg[2], errors::webhook_not_found());
+      return sub == "test" ? webhook_routes::send_test(ctx_, caller, webhook)
+                           : webhook_routes::rotate_secret(ctx_, caller, webhook);
+    }
     if (seg.size() == 4 && sub == "recover") {
       if (m != "POST") throw errors::method_not_allowed();
       const auto caller = authenticate_request();

@@ -124,4 +124,31 @@ http::Response remove(ApiContext& ctx, const domain::Principal& caller, domain::
   return http::Response{204, "", ""};
 }
 
+http::Response rotate_secret(ApiContext& ctx, const domain::Principal& caller,
+                             domain::WebhookId id) {
+  const Webhook w = visible_webhook(ctx, caller, id);
+  if (!caller.can_write(w.organization_id)) throw errors::insufficient_rights();
+  const std::string secret = security::generate_hmac_secret();
+  const TimePoint now = ctx.clock.now();
+  if (!ctx.store.rotate_secret(id, secret, now + ctx.secret_rotation_grace, now)) {
+    throw errors::webhook_not_found();
+  }
+  return json_response(200, boost::json::object{{"secretHmac", secret}});
+}
+
+http::Response send_test(ApiContext& ctx, const domain::Principal& caller, domain::WebhookId id) {
+  const Webhook w = visible_webhook(ctx, caller, id);
+  if (!caller.can_write(w.organization_id)) throw errors::insufficient_rights();
+  domain::Event event;
+  event.id = domain::new_event_id();
+  event.organization_id = w.organization_id;
+  event.topic = domain::Topic::kWebhookTest;
+  event.type = "WebhookTest";
+  event.time = ctx.clock.now();
+  event.data_json = R"({"message":"A test event sent through the hookd API"})";
+  if (!ctx.store.queue_test_event(id, event, event.time)) throw errors::webhook_not_found();
+  if (ctx.work_queued) ctx.work_queued();
+  return json_response(202, boost::json::object{{"eventId", event.id}});
+}
+
 }  // namespace hookd::api::webhook_routes

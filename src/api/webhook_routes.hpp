@@ -15,5 +15,8 @@ http::Response get(ApiContext& ctx, const domain::Principal& caller, domain::Web
 http::Response update(ApiContext& ctx, const domain::Principal& caller, const http::Request& req,
                       domain::WebhookId id);
 http::Response remove(ApiContext& ctx, const domain::Principal& caller, domain::WebhookId id);
+http::Response rotate_secret(ApiContext& ctx, const domain::Principal& caller,
+                             domain::WebhookId id);
+http::Response send_test(ApiContext& ctx, const domain::Principal& caller, domain::WebhookId id);
 
 }  // namespace hookd::api::webhook_routes

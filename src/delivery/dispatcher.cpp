@@ -225,7 +225,7 @@ void Dispatcher::record(std::vector<Completion> completions) {
   // The attempts are logged before their slots are given back, so a failed write does not let
   // the same deliveries be sent again before their leases run out.
   try {
-    store_.record_attempts(records, now);
+    store_.record_attempts(records, now, options_.disable_after);
   } catch (const std::exception& e) {
     log::error("recording attempts failed; their leases will expire and they will be retried",
                {{"error", e.what()}, {"attempts", records.size()}});

@@ -26,6 +26,7 @@ struct DispatcherOptions {
   std::string secret_header = "x-webhook-secret";
   std::string user_agent;
   std::chrono::milliseconds lease{30'000};
+  std::chrono::milliseconds disable_after{std::chrono::hours(24 * 5)};
   size_t max_in_flight = 512;
   // A slow or hung receiver holds at most this many attempts; the rest of the work goes on.
   size_t max_in_flight_per_webhook = 16;

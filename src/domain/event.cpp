@@ -37,7 +37,8 @@ std::string delivery_body(const Event& event, WebhookId webhook) {
   out += ",\"organizationId\":";
   out += std::to_string(event.organization_id);
   out += ",\"deviceId\":";
-  out += std::to_string(event.device_id);
+  // Test events concern no device.
+  out += event.device_id > 0 ? std::to_string(event.device_id) : std::string("null");
   out += ",\"data\":";
   out += event.data_json;
   out += '}';

@@ -15,7 +15,7 @@ struct Event {
   std::string id;                          // hookd's id: the webhook-id of every delivery
   std::optional<std::string> producer_id;  // the platform's own id, for deduplication
   OrganizationId organization_id = 0;
-  DeviceId device_id = 0;
+  DeviceId device_id = 0;  // 0 for a test event, which concerns no device
   Topic topic = Topic::kDeviceStatus;
   std::optional<std::string> type;  // a finer kind, e.g. DeviceTamperVibration
   TimePoint time;

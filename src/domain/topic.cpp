@@ -12,6 +12,8 @@ std::string_view topic_name(Topic topic) {
       return "DeviceStatusEvents";
     case Topic::kDeviceTamper:
       return "DeviceTamperEvents";
+    case Topic::kWebhookTest:
+      return "WebhookTestEvents";
   }
   return {};
 }

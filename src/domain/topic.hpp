@@ -13,12 +13,15 @@ enum class Topic : uint8_t {
   kDeviceDeactivation = 1,
   kDeviceStatus = 2,
   kDeviceTamper = 3,
+  // Sent by POST /v2/webhooks/{id}/test to one webhook; no webhook subscribes to it.
+  kWebhookTest = 4,
 };
 
 inline constexpr Topic kAllTopics[] = {Topic::kDeviceActivation, Topic::kDeviceDeactivation,
                                        Topic::kDeviceStatus, Topic::kDeviceTamper};
 
 std::string_view topic_name(Topic topic);
+// One of kAllTopics, the ones webhooks subscribe to and the platform sends.
 std::optional<Topic> parse_topic(std::string_view name);
 
 // A set of topics, stored as a bit mask so that matching is one AND.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -165,8 +166,10 @@ class Store {
       size_t per_webhook_cap, const std::map<domain::WebhookId, size_t>& in_flight) = 0;
   // When the next pending delivery is due, if any.
   virtual std::optional<TimePoint> next_due() = 0;
-  // Logs attempts and moves their deliveries on, in one transaction.
-  virtual void record_attempts(const std::vector<AttemptRecord>& records, TimePoint now) = 0;
+  // Logs attempts and moves their deliveries on, in one transaction. A webhook whose attempts
+  // have all failed for `disable_after` is disabled, and its pending deliveries skipped.
+  virtual void record_attempts(const std::vector<AttemptRecord>& records, TimePoint now,
+                               std::chrono::milliseconds disable_after) = 0;
   // Frees every lease; for a backend only one process uses, at its start.
   virtual void release_all_leases() = 0;
 
@@ -182,6 +185,15 @@ class Store {
   // and due at `now`; returns how many.
   virtual int64_t recover_deliveries(domain::WebhookId webhook, TimePoint since,
                                      TimePoint now) = 0;
+
+  // Makes `new_secret` the webhook's signing secret; the one it replaces keeps signing beside
+  // it until `old_valid_until`. False when the webhook does not exist.
+  virtual bool rotate_secret(domain::WebhookId webhook, const std::string& new_secret,
+                             TimePoint old_valid_until, TimePoint now) = 0;
+  // Stores `event` (for the webhook's organization, no device) with one pending delivery to
+  // this webhook alone. False when the webhook does not exist.
+  virtual bool queue_test_event(domain::WebhookId webhook, const domain::Event& event,
+                                TimePoint now) = 0;
 };
 
 // Opens the store a database URL names: sqlite://PATH (postgresql:// is not built yet).

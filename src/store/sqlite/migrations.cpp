@@ -132,6 +132,18 @@ CREATE INDEX attempts_by_delivery ON attempts(delivery_id, attempt);
 -- deliveries the webhook has.
 CREATE INDEX deliveries_by_webhook_status ON deliveries(webhook_id, status, id);
 )sql"},
+    {4, "secret rotation and auto-disable", R"sql(
+-- Secrets replaced by a rotation, signing beside the current one until they expire.
+CREATE TABLE webhook_secrets (
+  webhook_id INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  secret     TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX webhook_secrets_by_webhook ON webhook_secrets(webhook_id, expires_at);
+
+-- When the run of failed attempts without a success began; NULL after any success.
+ALTER TABLE webhooks ADD COLUMN failing_since INTEGER;
+)sql"},
 };
 
 }  // namespace

@@ -89,7 +89,12 @@ constexpr const char* kListOrganizationWebhooks =
     " ORDER BY id DESC LIMIT ?1 OFFSET ?2";
 constexpr const char* kUpdateWebhook =
     "UPDATE webhooks SET url = ?2, topics = ?3, secret_hmac = ?4, secret_http = ?5, status = ?6,"
-    " disabled_reason = ?7, modified_at = ?8, organization_wide = ?9 WHERE id = ?1";
+    " disabled_reason = ?7, modified_at = ?8, organization_wide = ?9,"
+    " failing_since = CASE WHEN ?6 = 'enabled' THEN NULL ELSE failing_since END WHERE id = ?1";
+// Disabling keeps what was still to be sent as skipped, for a later recover.
+constexpr const char* kSkipPendingOfDisabledWebhook =
+    "UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, lease_owner = NULL,"
+    " lease_until = NULL, updated_at = ?2 WHERE webhook_id = ?1 AND status = 'pending'";
 constexpr const char* kDeleteWebhook = "DELETE FROM webhooks WHERE id = ?1";
 constexpr const char* kClearWebhookDevices = "DELETE FROM webhook_devices WHERE webhook_id = ?1";
 constexpr const char* kClearWebhookGroups =
@@ -435,6 +440,12 @@ bool SqliteStore::update_webhook(const Webhook& webhook) {
     s.run();
   }
   if (c->changes() == 0) return false;
+  if (webhook.status == domain::WebhookStatus::kDisabled) {
+    c->prepare(kSkipPendingOfDisabledWebhook)
+        .bind(1, webhook.id)
+        .bind(2, to_unix_micros(webhook.modified_at))
+        .run();
+  }
   write_lists(*c, webhook);
   tx.commit();
   return true;

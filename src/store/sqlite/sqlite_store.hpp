@@ -53,7 +53,8 @@ class SqliteStore final : public Store {
       std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
       size_t per_webhook_cap, const std::map<domain::WebhookId, size_t>& in_flight) override;
   std::optional<TimePoint> next_due() override;
-  void record_attempts(const std::vector<AttemptRecord>& records, TimePoint now) override;
+  void record_attempts(const std::vector<AttemptRecord>& records, TimePoint now,
+                       std::chrono::milliseconds disable_after) override;
   void release_all_leases() override;
 
   std::vector<DeliverySummary> list_deliveries(const DeliveryQuery& query) override;
@@ -61,6 +62,10 @@ class SqliteStore final : public Store {
                                               domain::DeliveryId id) override;
   bool retry_delivery(domain::WebhookId webhook, domain::DeliveryId id, TimePoint now) override;
   int64_t recover_deliveries(domain::WebhookId webhook, TimePoint since, TimePoint now) override;
+  bool rotate_secret(domain::WebhookId webhook, const std::string& new_secret,
+                     TimePoint old_valid_until, TimePoint now) override;
+  bool queue_test_event(domain::WebhookId webhook, const domain::Event& event,
+                        TimePoint now) override;
 
  private:
   static const Clock& default_clock();

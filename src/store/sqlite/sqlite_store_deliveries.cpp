@@ -55,19 +55,35 @@ constexpr const char* kClaimedDetails =
     " e.device_id, e.topic, e.type, e.time, e.data, w.url, w.secret_hmac, w.secret_http"
     " FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id"
     " WHERE d.id = ?1";
+constexpr const char* kSecretsInGrace =
+    "SELECT secret FROM webhook_secrets WHERE webhook_id = ?1 AND expires_at > ?2"
+    " ORDER BY expires_at DESC";
 constexpr const char* kNextDue =
     "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'"
     " AND (lease_until IS NULL OR lease_until < ?1)";
 constexpr const char* kInsertAttempt =
     "INSERT INTO attempts (delivery_id, attempt, at, duration_ms, status_code, error,"
     " response_body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+// A delivery skipped while its attempt was on the wire (its webhook was disabled) stays
+// skipped unless that attempt succeeded.
 constexpr const char* kUpdateDelivery =
-    "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4,"
-    " last_status_code = ?5, last_error = ?6, lease_owner = NULL, lease_until = NULL,"
-    " updated_at = ?7 WHERE id = ?1";
+    "UPDATE deliveries SET"
+    " status = CASE WHEN status = 'skipped' AND ?2 != 'succeeded' THEN 'skipped' ELSE ?2 END,"
+    " next_attempt_at = CASE WHEN status = 'skipped' AND ?2 != 'succeeded' THEN NULL ELSE ?4 END,"
+    " attempt_count = ?3, last_status_code = ?5, last_error = ?6, lease_owner = NULL,"
+    " lease_until = NULL, updated_at = ?7 WHERE id = ?1";
 constexpr const char* kDisableWebhook =
     "UPDATE webhooks SET status = 'disabled', disabled_reason = ?2, modified_at = ?3"
     " WHERE id = ?1 AND status = 'enabled'";
+constexpr const char* kWebhookSucceeded =
+    "UPDATE webhooks SET failing_since = NULL WHERE id = ?1 AND failing_since IS NOT NULL";
+constexpr const char* kWebhookFailed =
+    "UPDATE webhooks SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NULL";
+constexpr const char* kDisableFailingWebhook =
+    "UPDATE webhooks SET status = 'disabled', modified_at = ?2, disabled_reason ="
+    " 'Every delivery failed from ' || strftime('%Y-%m-%dT%H:%M:%SZ', failing_since / 1000000,"
+    " 'unixepoch') || ' until ' || ?3"
+    " WHERE id = ?1 AND status = 'enabled' AND failing_since <= ?4";
 constexpr const char* kSkipPendingOfWebhook =
     "UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, lease_owner = NULL,"
     " lease_until = NULL, updated_at = ?2 WHERE webhook_id = ?1 AND status = 'pending'";
@@ -199,6 +215,9 @@ std::vector<ClaimedDelivery> SqliteStore::claim_due(
     d.url = s.column_text(11);
     d.hmac_secrets.push_back(s.column_text(12));
     d.secret_http = s.column_optional_text(13);
+    Statement older = c->prepare(kSecretsInGrace);
+    older.bind(1, d.webhook_id).bind(2, to_unix_micros(now));
+    while (older.step()) d.hmac_secrets.push_back(older.column_text(0));
     out.push_back(std::move(d));
   }
   tx.commit();
@@ -215,7 +234,8 @@ std::optional<TimePoint> SqliteStore::next_due() {
   return from_unix_micros(*v);
 }
 
-void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, TimePoint now) {
+void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, TimePoint now,
+                                  std::chrono::milliseconds disable_after) {
   if (records.empty()) return;
   Lease c = acquire();
   WriteTransaction tx(*c, write_mutex_);
@@ -241,14 +261,29 @@ void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, Tim
         .bind(6, r.result.error)
         .bind(7, now_us)
         .run();
+    bool disabled = false;
+    if (r.new_status == domain::DeliveryStatus::kSucceeded) {
+      c->prepare(kWebhookSucceeded).bind(1, r.webhook_id).run();
+    } else {
+      c->prepare(kWebhookFailed).bind(1, r.webhook_id).bind(2, now_us).run();
+      c->prepare(kDisableFailingWebhook)
+          .bind(1, r.webhook_id)
+          .bind(2, now_us)
+          .bind(3, std::string_view(format_rfc3339(now)))
+          .bind(4, to_unix_micros(now - disable_after))
+          .run();
+      disabled = c->changes() > 0;
+    }
     if (r.disable_webhook) {
       c->prepare(kDisableWebhook)
           .bind(1, r.webhook_id)
           .bind(2, std::string_view("The receiver answered 410 Gone at " + format_rfc3339(now)))
           .bind(3, now_us)
           .run();
-      c->prepare(kSkipPendingOfWebhook).bind(1, r.webhook_id).bind(2, now_us).run();
+      disabled = disabled || c->changes() > 0;
     }
+    // On disabling, what was still to be sent is kept as skipped, for a later recover.
+    if (disabled) c->prepare(kSkipPendingOfWebhook).bind(1, r.webhook_id).bind(2, now_us).run();
   }
   tx.commit();
 }

@@ -32,6 +32,21 @@ constexpr const char* kRecoverDeliveries =
     "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, updated_at = ?3"
     " WHERE webhook_id = ?1 AND status IN ('failed', 'skipped') AND created_at >= ?2";
 
+constexpr const char* kWebhookOrganization = "SELECT organization_id FROM webhooks WHERE id = ?1";
+constexpr const char* kCurrentSecret = "SELECT secret_hmac FROM webhooks WHERE id = ?1";
+constexpr const char* kKeepOldSecret =
+    "INSERT INTO webhook_secrets (webhook_id, secret, expires_at) VALUES (?1, ?2, ?3)";
+constexpr const char* kForgetExpiredSecrets =
+    "DELETE FROM webhook_secrets WHERE webhook_id = ?1 AND expires_at <= ?2";
+constexpr const char* kSetSecret =
+    "UPDATE webhooks SET secret_hmac = ?2, modified_at = ?3 WHERE id = ?1";
+constexpr const char* kInsertTestEvent =
+    "INSERT INTO events (id, producer_id, organization_id, device_id, topic, type, time, data,"
+    " created_at) VALUES (?1, NULL, ?2, 0, ?3, ?4, ?5, ?6, ?7)";
+constexpr const char* kInsertTestDelivery =
+    "INSERT INTO deliveries (webhook_id, event_id, status, next_attempt_at, created_at,"
+    " updated_at) VALUES (?1, ?2, 'pending', ?3, ?3, ?3)";
+
 DeliverySummary read_summary(const Statement& s) {
   DeliverySummary d;
   d.id = s.column_int(0);
@@ -113,6 +128,64 @@ int64_t SqliteStore::recover_deliveries(domain::WebhookId webhook, TimePoint sin
   const int64_t count = c->changes();
   tx.commit();
   return count;
+}
+
+bool SqliteStore::rotate_secret(domain::WebhookId webhook, const std::string& new_secret,
+                                TimePoint old_valid_until, TimePoint now) {
+  Lease c = acquire();
+  WriteTransaction tx(*c, write_mutex_);
+  std::string old_secret;
+  {
+    Statement s = c->prepare(kCurrentSecret);
+    s.bind(1, webhook);
+    if (!s.step()) return false;
+    old_secret = s.column_text(0);
+  }
+  c->prepare(kForgetExpiredSecrets).bind(1, webhook).bind(2, to_unix_micros(now)).run();
+  if (old_valid_until > now) {
+    c->prepare(kKeepOldSecret)
+        .bind(1, webhook)
+        .bind(2, std::string_view(old_secret))
+        .bind(3, to_unix_micros(old_valid_until))
+        .run();
+  }
+  c->prepare(kSetSecret)
+      .bind(1, webhook)
+      .bind(2, std::string_view(new_secret))
+      .bind(3, to_unix_micros(now))
+      .run();
+  tx.commit();
+  return true;
+}
+
+bool SqliteStore::queue_test_event(domain::WebhookId webhook, const domain::Event& event,
+                                   TimePoint now) {
+  Lease c = acquire();
+  WriteTransaction tx(*c, write_mutex_);
+  int64_t organization = 0;
+  {
+    Statement s = c->prepare(kWebhookOrganization);
+    s.bind(1, webhook);
+    if (!s.step()) return false;
+    organization = s.column_int(0);
+  }
+  const int64_t now_us = to_unix_micros(now);
+  c->prepare(kInsertTestEvent)
+      .bind(1, std::string_view(event.id))
+      .bind(2, organization)
+      .bind(3, int64_t{static_cast<uint8_t>(event.topic)})
+      .bind(4, event.type)
+      .bind(5, to_unix_micros(event.time))
+      .bind(6, std::string_view(event.data_json))
+      .bind(7, now_us)
+      .run();
+  c->prepare(kInsertTestDelivery)
+      .bind(1, webhook)
+      .bind(2, std::string_view(event.id))
+      .bind(3, now_us)
+      .run();
+  tx.commit();
+  return true;
 }
 
 }  // namespace hookd::store::sqlite
