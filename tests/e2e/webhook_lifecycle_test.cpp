@@ -116,15 +116,15 @@ TEST_F(DeliveryTest, DisablingByHandSkipsWhatIsPending) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
   }
+  ASSERT_TRUE(receiver_->wait_for(3, "/hang/paused"));  // all three on the wire
   auto r =
       client_->put("/v2/webhooks/" + std::to_string(hook.id), R"({"status":"disabled"})", admin6_);
   ASSERT_EQ(r.status, 200) << r;
   // Attempts already on the wire end as they end (the 2 s timeout), are logged, and leave
   // their deliveries skipped; nothing more is sent.
   EXPECT_TRUE(wait_for_rows("SELECT count(*) FROM attempts", {"3|"}));
-  EXPECT_TRUE(wait_for_rows("SELECT status FROM deliveries",
-                            {"skipped|", "skipped|", "skipped|"}));
-  EXPECT_EQ(receiver_->received().size(), 3u);
+  EXPECT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"skipped|", "skipped|", "skipped|"}));
+  EXPECT_EQ(receiver_->received().size(), 3u) << receiver_->log();
 }
 
 }  // namespace

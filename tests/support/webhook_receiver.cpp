@@ -49,6 +49,8 @@ std::string WebhookReceiver::url(std::string_view path) const {
   return "https://127.0.0.1:" + std::to_string(port_) + std::string(path);
 }
 
+std::string WebhookReceiver::log() const { return process_->stderr_text(); }
+
 std::vector<ReceivedRequest> WebhookReceiver::received() const {
   std::vector<ReceivedRequest> out;
   const std::string text = process_->stderr_text();

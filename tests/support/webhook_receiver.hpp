@@ -34,6 +34,8 @@ class WebhookReceiver {
   std::string url(std::string_view path) const;
 
   std::vector<ReceivedRequest> received() const;
+  // Everything the receiver wrote, for failure messages.
+  std::string log() const;
   // Waits until `count` requests whose path starts with `prefix` have arrived.
   bool wait_for(size_t count, std::string_view prefix = "/",
                 std::chrono::milliseconds deadline = std::chrono::seconds(20));
