@@ -16,6 +16,7 @@
 #include "delivery/http_sender.hpp"
 #include "http/server.hpp"
 #include "ingest/ingestor.hpp"
+#include "observability/metrics.hpp"
 #include "security/destination_guard.hpp"
 #include "security/ip_address.hpp"
 #include "security/secrets.hpp"
@@ -86,6 +87,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
   const security::DestinationGuard guard = build_guard(c.delivery);
   auto store = open_migrated_store(c.database);
   const SystemClock clock;
+  observability::Metrics metrics;
 
   // Delivery: a sender thread on libcurl and a dispatcher thread that feeds it.
   std::unique_ptr<delivery::HttpSender> sender;
@@ -106,8 +108,8 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
                    dist = std::uniform_real_distribution<double>(-1.0, 1.0)]() mutable {
       return dist(rng);
     };
-    dispatcher =
-        std::make_unique<delivery::Dispatcher>(*store, *sender, guard, options, clock, jitter);
+    dispatcher = std::make_unique<delivery::Dispatcher>(*store, *sender, guard, options, clock,
+                                                        jitter, &metrics);
     dispatcher->start();
   }
 
@@ -137,7 +139,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
                                        [&dispatcher] {
                                          if (dispatcher) dispatcher->wake();
                                        },
-                                       c.delivery.secret_rotation_grace});
+                                       c.delivery.secret_rotation_grace, &metrics});
     http::Server server(options, [&router](http::Request request, http::Responder respond) {
       router.handle(std::move(request), std::move(respond));
     });

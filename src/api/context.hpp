@@ -17,6 +17,9 @@ class DestinationGuard;
 namespace hookd::ingest {
 class Ingestor;
 }
+namespace hookd::observability {
+class Metrics;
+}
 
 namespace hookd::api {
 
@@ -31,6 +34,7 @@ struct ApiContext {
   std::function<void()> work_queued;
   // How long a rotated-out secret keeps signing beside the new one.
   std::chrono::milliseconds secret_rotation_grace{std::chrono::hours(24)};
+  observability::Metrics* metrics = nullptr;
 };
 
 // Decoded query parameters; a repeated name keeps its last value.

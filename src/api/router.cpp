@@ -12,6 +12,7 @@
 #include "api/webhook_routes.hpp"
 #include "common/log.hpp"
 #include "ingest/ingestor.hpp"
+#include "observability/metrics.hpp"
 #include "store/store.hpp"
 
 namespace hookd::api {
@@ -59,6 +60,12 @@ size_t Router::body_limit(std::string_view target, size_t default_limit) {
 }
 
 void Router::handle(http::Request request, http::Responder respond) {
+  if (ctx_.metrics) {
+    respond = [metrics = ctx_.metrics, respond = std::move(respond)](http::Response r) {
+      metrics->http_response(r.status);
+      respond(std::move(r));
+    };
+  }
   std::optional<http::Response> response;
   try {
     response = dispatch(request, respond);
@@ -74,8 +81,9 @@ void Router::handle(http::Request request, http::Responder respond) {
 void Router::ingest_events(const http::Request& req, const http::Responder& respond) {
   if (!ctx_.ingestor) throw errors::service_unavailable();
   store::IngestRequest request = parse_events(req.body, ctx_.clock.now());
-  ctx_.ingestor->submit(std::move(request), [respond](const store::IngestOutcome* outcome,
-                                                      const char* error) {
+  ctx_.ingestor->submit(std::move(request), [respond, metrics = ctx_.metrics](
+                                                const store::IngestOutcome* outcome,
+                                                const char* error) {
     if (!outcome) {
       log::warn("events not accepted", {{"error", error}});
       return respond(to_response(errors::service_unavailable()));
@@ -83,10 +91,13 @@ void Router::ingest_events(const http::Request& req, const http::Responder& resp
     if (!outcome->ok)
       return respond(to_response(errors::device_not_found(outcome->missing_device)));
     boost::json::array events;
+    uint64_t stored = 0;
     for (const auto& e : outcome->events) {
+      if (!e.duplicate) ++stored;
       events.push_back(boost::json::object{
           {"id", e.id}, {"deliveries", e.deliveries}, {"duplicate", e.duplicate}});
     }
+    if (metrics) metrics->events_ingested(stored);
     respond(http::Response{202, boost::json::serialize(boost::json::object{{"events", events}})});
   });
 }
@@ -102,6 +113,19 @@ std::optional<http::Response> Router::dispatch(const http::Request& req,
   if (seg.size() == 1 && seg[0] == "healthz") {
     if (m != "GET" && m != "HEAD") throw errors::method_not_allowed();
     return text_response(200, R"({"status":"ok"})");
+  }
+  if (seg.size() == 1 && seg[0] == "metrics") {
+    if (m != "GET") throw errors::method_not_allowed();
+    if (!ctx_.metrics) throw errors::route_not_found();
+    const store::QueueStats queue = ctx_.store.queue_stats();
+    std::optional<double> oldest_age;
+    if (queue.oldest_pending_created_at) {
+      oldest_age =
+          std::chrono::duration<double>(ctx_.clock.now() - *queue.oldest_pending_created_at)
+              .count();
+    }
+    return http::Response{200, ctx_.metrics->render(queue.pending, oldest_age),
+                          "text/plain; version=0.0.4; charset=utf-8"};
   }
   if (seg.size() == 1 && seg[0] == "readyz") {
     if (m != "GET" && m != "HEAD") throw errors::method_not_allowed();

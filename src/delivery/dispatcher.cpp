@@ -5,6 +5,7 @@
 #include "common/log.hpp"
 #include "delivery/http_sender.hpp"
 #include "delivery/retry_policy.hpp"
+#include "observability/metrics.hpp"
 #include "security/destination_guard.hpp"
 #include "security/ip_address.hpp"
 #include "security/secrets.hpp"
@@ -38,13 +39,15 @@ std::string unbracketed(std::string_view host) {
 
 Dispatcher::Dispatcher(store::Store& store, HttpSender& sender,
                        const security::DestinationGuard& guard, DispatcherOptions options,
-                       const Clock& clock, std::function<double()> jitter)
+                       const Clock& clock, std::function<double()> jitter,
+                       observability::Metrics* metrics)
     : store_(store),
       sender_(sender),
       guard_(guard),
       options_(std::move(options)),
       clock_(clock),
       jitter_(std::move(jitter)),
+      metrics_(metrics),
       owner_("worker-" + security::random_alphanumeric(12)) {}
 
 Dispatcher::~Dispatcher() { stop(); }
@@ -219,6 +222,18 @@ void Dispatcher::record(std::vector<Completion> completions) {
         r.disable_webhook = true;
         break;
     }
+    if (metrics_) {
+      using observability::Metrics;
+      const auto outcome = decision.verdict == Verdict::kSucceeded ? Metrics::Outcome::kSucceeded
+                           : decision.verdict == Verdict::kRetry   ? Metrics::Outcome::kRetried
+                                                                   : Metrics::Outcome::kFailed;
+      metrics_->attempt(Metrics::classify(c.result.status_code.value_or(0)), outcome,
+                        std::chrono::milliseconds(c.result.duration_ms));
+      if (outcome == Metrics::Outcome::kSucceeded) {
+        metrics_->delivered_after(
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - c.delivery.created_at));
+      }
+    }
     r.result = std::move(c.result);
     records.push_back(std::move(r));
   }
@@ -237,6 +252,7 @@ void Dispatcher::record(std::vector<Completion> completions) {
       in_flight_by_webhook_.erase(c.delivery.webhook_id);
     }
   }
+  if (metrics_) metrics_->set_in_flight(static_cast<int64_t>(in_flight_));
 }
 
 }  // namespace hookd::delivery

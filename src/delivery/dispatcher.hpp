@@ -16,6 +16,10 @@ namespace hookd::security {
 class DestinationGuard;
 }
 
+namespace hookd::observability {
+class Metrics;
+}
+
 namespace hookd::delivery {
 
 class HttpSender;
@@ -40,7 +44,8 @@ struct DispatcherOptions {
 class Dispatcher {
  public:
   Dispatcher(store::Store& store, HttpSender& sender, const security::DestinationGuard& guard,
-             DispatcherOptions options, const Clock& clock, std::function<double()> jitter);
+             DispatcherOptions options, const Clock& clock, std::function<double()> jitter,
+             observability::Metrics* metrics = nullptr);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -71,6 +76,7 @@ class Dispatcher {
   const DispatcherOptions options_;
   const Clock& clock_;
   std::function<double()> jitter_;
+  observability::Metrics* metrics_;
   const std::string owner_;
 
   std::mutex mutex_;

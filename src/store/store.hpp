@@ -68,6 +68,7 @@ struct ClaimedDelivery {
   std::string url;
   std::vector<std::string> hmac_secrets;  // newest first
   std::optional<std::string> secret_http;
+  TimePoint created_at;
 };
 
 // What an attempt changed.
@@ -79,6 +80,11 @@ struct AttemptRecord {
   domain::DeliveryStatus new_status = domain::DeliveryStatus::kPending;
   std::optional<TimePoint> next_attempt_at;  // when still pending
   bool disable_webhook = false;              // the receiver answered 410 Gone
+};
+
+struct QueueStats {
+  int64_t pending = 0;
+  std::optional<TimePoint> oldest_pending_created_at;
 };
 
 struct DeliveryQuery {
@@ -172,6 +178,9 @@ class Store {
                                std::chrono::milliseconds disable_after) = 0;
   // Frees every lease; for a backend only one process uses, at its start.
   virtual void release_all_leases() = 0;
+
+  // How much waits to be sent (for /metrics).
+  virtual QueueStats queue_stats() = 0;
 
   // A webhook's deliveries, newest first.
   virtual std::vector<DeliverySummary> list_deliveries(const DeliveryQuery& query) = 0;

@@ -57,6 +57,7 @@ class SqliteStore final : public Store {
                        std::chrono::milliseconds disable_after) override;
   void release_all_leases() override;
 
+  QueueStats queue_stats() override;
   std::vector<DeliverySummary> list_deliveries(const DeliveryQuery& query) override;
   std::optional<DeliveryDetail> find_delivery(domain::WebhookId webhook,
                                               domain::DeliveryId id) override;

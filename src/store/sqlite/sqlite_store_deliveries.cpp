@@ -52,12 +52,15 @@ constexpr const char* kClaimDue =
     " RETURNING id";
 constexpr const char* kClaimedDetails =
     "SELECT d.id, d.webhook_id, d.attempt_count, e.id, e.producer_id, e.organization_id,"
-    " e.device_id, e.topic, e.type, e.time, e.data, w.url, w.secret_hmac, w.secret_http"
+    " e.device_id, e.topic, e.type, e.time, e.data, w.url, w.secret_hmac, w.secret_http,"
+    " d.created_at"
     " FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id"
     " WHERE d.id = ?1";
 constexpr const char* kSecretsInGrace =
     "SELECT secret FROM webhook_secrets WHERE webhook_id = ?1 AND expires_at > ?2"
     " ORDER BY expires_at DESC";
+constexpr const char* kQueueStats =
+    "SELECT count(*), MIN(created_at) FROM deliveries WHERE status = 'pending'";
 constexpr const char* kNextDue =
     "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'"
     " AND (lease_until IS NULL OR lease_until < ?1)";
@@ -215,6 +218,7 @@ std::vector<ClaimedDelivery> SqliteStore::claim_due(
     d.url = s.column_text(11);
     d.hmac_secrets.push_back(s.column_text(12));
     d.secret_http = s.column_optional_text(13);
+    d.created_at = from_unix_micros(s.column_int(14));
     Statement older = c->prepare(kSecretsInGrace);
     older.bind(1, d.webhook_id).bind(2, to_unix_micros(now));
     while (older.step()) d.hmac_secrets.push_back(older.column_text(0));
@@ -286,6 +290,19 @@ void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, Tim
     if (disabled) c->prepare(kSkipPendingOfWebhook).bind(1, r.webhook_id).bind(2, now_us).run();
   }
   tx.commit();
+}
+
+QueueStats SqliteStore::queue_stats() {
+  Lease c = acquire();
+  Statement s = c->prepare(kQueueStats);
+  QueueStats stats;
+  if (s.step()) {
+    stats.pending = s.column_int(0);
+    if (auto oldest = s.column_optional_int(1)) {
+      stats.oldest_pending_created_at = from_unix_micros(*oldest);
+    }
+  }
+  return stats;
 }
 
 void SqliteStore::release_all_leases() {
