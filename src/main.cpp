@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "delivery/dispatcher.hpp"
 #include "delivery/http_sender.hpp"
+#include "delivery/retention.hpp"
 #include "http/server.hpp"
 #include "ingest/ingestor.hpp"
 #include "observability/metrics.hpp"
@@ -92,6 +93,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
   // Delivery: a sender thread on libcurl and a dispatcher thread that feeds it.
   std::unique_ptr<delivery::HttpSender> sender;
   std::unique_ptr<delivery::Dispatcher> dispatcher;
+  std::unique_ptr<delivery::RetentionPurger> purger;
   if (runs_worker) {
     if (c.database.starts_with("sqlite://")) store->release_all_leases();  // one process only
     const std::string user_agent = std::string("hookd/") + HOOKD_VERSION;
@@ -111,6 +113,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
     dispatcher = std::make_unique<delivery::Dispatcher>(*store, *sender, guard, options, clock,
                                                         jitter, &metrics);
     dispatcher->start();
+    purger = std::make_unique<delivery::RetentionPurger>(*store, clock, c.delivery.retention);
   }
 
   if (!runs_api) {
@@ -152,6 +155,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
     ingestor.stop();
   }
   // In-flight attempts finish (each bounded by the delivery timeout) and are recorded.
+  if (purger) purger->stop();
   if (dispatcher) dispatcher->stop();
   if (sender) sender->stop();
   log::info("stopped");

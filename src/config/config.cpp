@@ -141,6 +141,8 @@ void apply_table(Config& config, const toml::table& table) {
           dc.secret_header = toml_string(dnode, dk);
         } else if (dk == "allow_targets") {
           dc.allow_targets = toml_string_list(dnode, dk);
+        } else if (dk == "retention") {
+          dc.retention = toml_duration(dnode, dk);
         } else if (dk == "ca_file") {
           dc.ca_file = toml_string(dnode, dk);
         } else {
@@ -188,6 +190,7 @@ void apply_environment(Config& config, const std::function<const char*(const cha
   if (auto v = get("HOOKD_DELIVERY_SECRET_HEADER")) dc.secret_header = *v;
   if (auto v = get("HOOKD_DELIVERY_ALLOW_TARGETS")) dc.allow_targets = split_list(*v);
   if (auto v = get("HOOKD_DELIVERY_CA_FILE")) dc.ca_file = *v;
+  if (auto v = get("HOOKD_DELIVERY_RETENTION")) dc.retention = parse_duration(*v);
 }
 
 void validate(const Config& config) {
@@ -204,6 +207,9 @@ void validate(const Config& config) {
   const DeliveryConfig& dc = config.delivery;
   if (dc.retry_schedule.empty() || dc.retry_schedule.size() > 50) {
     throw ConfigError("delivery.retry_schedule must have 1 to 50 entries");
+  }
+  if (dc.retention < std::chrono::seconds(1)) {
+    throw ConfigError("delivery.retention must be at least 1s");
   }
   if (dc.timeout.count() <= 0 || dc.connect_timeout.count() <= 0) {
     throw ConfigError("delivery timeouts must be positive");

@@ -23,6 +23,8 @@ struct DeliveryConfig {
   std::string secret_header = "x-webhook-secret";
   std::vector<std::string> allow_targets;  // CIDRs, checked when the guard is built
   std::string ca_file;
+  // Finished deliveries, their attempts and events older than this are purged.
+  Duration retention = std::chrono::hours(24 * 30);
 };
 
 // Everything hookd reads at start. Parsed once, validated, then passed by value.

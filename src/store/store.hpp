@@ -82,6 +82,13 @@ struct AttemptRecord {
   bool disable_webhook = false;              // the receiver answered 410 Gone
 };
 
+struct PurgeResult {
+  int64_t deliveries = 0;  // their attempts go with them
+  int64_t events = 0;
+  int64_t producer_ids = 0;
+  int64_t total() const { return deliveries + events + producer_ids; }
+};
+
 struct QueueStats {
   int64_t pending = 0;
   std::optional<TimePoint> oldest_pending_created_at;
@@ -178,6 +185,11 @@ class Store {
                                std::chrono::milliseconds disable_after) = 0;
   // Frees every lease; for a backend only one process uses, at its start.
   virtual void release_all_leases() = 0;
+
+  // Deletes up to `limit` finished (not pending) deliveries created before `cutoff` with their
+  // attempts, events created before it that no delivery refers to any more, and producer ids
+  // older than `producer_id_cutoff`. One short transaction; call again while it deletes.
+  virtual PurgeResult purge(TimePoint cutoff, TimePoint producer_id_cutoff, size_t limit) = 0;
 
   // How much waits to be sent (for /metrics).
   virtual QueueStats queue_stats() = 0;

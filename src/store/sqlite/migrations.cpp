@@ -144,6 +144,12 @@ CREATE INDEX webhook_secrets_by_webhook ON webhook_secrets(webhook_id, expires_a
 -- When the run of failed attempts without a success began; NULL after any success.
 ALTER TABLE webhooks ADD COLUMN failing_since INTEGER;
 )sql"},
+    {5, "retention", R"sql(
+-- The purge finds what is past retention through these, a batch at a time.
+CREATE INDEX deliveries_by_event ON deliveries(event_id);
+CREATE INDEX events_by_created_at ON events(created_at);
+CREATE INDEX producer_ids_by_created_at ON producer_ids(created_at);
+)sql"},
 };
 
 }  // namespace

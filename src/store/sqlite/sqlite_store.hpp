@@ -58,6 +58,7 @@ class SqliteStore final : public Store {
   void release_all_leases() override;
 
   QueueStats queue_stats() override;
+  PurgeResult purge(TimePoint cutoff, TimePoint producer_id_cutoff, size_t limit) override;
   std::vector<DeliverySummary> list_deliveries(const DeliveryQuery& query) override;
   std::optional<DeliveryDetail> find_delivery(domain::WebhookId webhook,
                                               domain::DeliveryId id) override;

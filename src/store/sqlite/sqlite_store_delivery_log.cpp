@@ -47,6 +47,16 @@ constexpr const char* kInsertTestDelivery =
     "INSERT INTO deliveries (webhook_id, event_id, status, next_attempt_at, created_at,"
     " updated_at) VALUES (?1, ?2, 'pending', ?3, ?3, ?3)";
 
+constexpr const char* kPurgeDeliveries =
+    "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries"
+    " WHERE created_at < ?1 AND status != 'pending' ORDER BY id LIMIT ?2)";
+constexpr const char* kPurgeEvents =
+    "DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.created_at < ?1"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT ?2)";
+constexpr const char* kPurgeProducerIds =
+    "DELETE FROM producer_ids WHERE producer_id IN (SELECT producer_id FROM producer_ids"
+    " WHERE created_at < ?1 LIMIT ?2)";
+
 DeliverySummary read_summary(const Statement& s) {
   DeliverySummary d;
   d.id = s.column_int(0);
@@ -128,6 +138,21 @@ int64_t SqliteStore::recover_deliveries(domain::WebhookId webhook, TimePoint sin
   const int64_t count = c->changes();
   tx.commit();
   return count;
+}
+
+PurgeResult SqliteStore::purge(TimePoint cutoff, TimePoint producer_id_cutoff, size_t limit) {
+  Lease c = acquire();
+  WriteTransaction tx(*c, write_mutex_);
+  PurgeResult result;
+  const auto n = static_cast<int64_t>(limit);
+  c->prepare(kPurgeDeliveries).bind(1, to_unix_micros(cutoff)).bind(2, n).run();
+  result.deliveries = c->changes();
+  c->prepare(kPurgeEvents).bind(1, to_unix_micros(cutoff)).bind(2, n).run();
+  result.events = c->changes();
+  c->prepare(kPurgeProducerIds).bind(1, to_unix_micros(producer_id_cutoff)).bind(2, n).run();
+  result.producer_ids = c->changes();
+  tx.commit();
+  return result;
 }
 
 bool SqliteStore::rotate_secret(domain::WebhookId webhook, const std::string& new_secret,

@@ -1,0 +1,73 @@
+#include "delivery/retention.hpp"
+
+#include <algorithm>
+
+#include "common/log.hpp"
+
+namespace hookd::delivery {
+namespace {
+
+constexpr auto kProducerIdWindow = std::chrono::hours(24);
+
+}  // namespace
+
+RetentionPurger::RetentionPurger(store::Store& store, const Clock& clock,
+                                 std::chrono::milliseconds retention, size_t batch)
+    : store_(store),
+      clock_(clock),
+      retention_(retention),
+      batch_(batch),
+      // A tenth of the retention, between one second and one minute.
+      interval_(std::clamp<std::chrono::milliseconds>(retention / 10, std::chrono::seconds(1),
+                                                      std::chrono::minutes(1))),
+      thread_([this] { run(); }) {}
+
+RetentionPurger::~RetentionPurger() { stop(); }
+
+void RetentionPurger::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+store::PurgeResult RetentionPurger::purge_once() {
+  store::PurgeResult total;
+  while (true) {
+    const TimePoint now = clock_.now();
+    const store::PurgeResult r = store_.purge(now - retention_, now - kProducerIdWindow, batch_);
+    total.deliveries += r.deliveries;
+    total.events += r.events;
+    total.producer_ids += r.producer_ids;
+    if (r.deliveries < static_cast<int64_t>(batch_) && r.events < static_cast<int64_t>(batch_) &&
+        r.producer_ids < static_cast<int64_t>(batch_)) {
+      return total;
+    }
+    std::lock_guard lock(mutex_);
+    if (stopping_) return total;
+  }
+}
+
+void RetentionPurger::run() {
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      if (wake_.wait_for(lock, interval_, [&] { return stopping_; })) return;
+    }
+    try {
+      const store::PurgeResult r = purge_once();
+      if (r.total() > 0) {
+        log::info(
+            "purged past retention",
+            {{"deliveries", r.deliveries}, {"events", r.events}, {"producer_ids", r.producer_ids}});
+      }
+    } catch (const std::exception& e) {
+      log::error("purge failed", {{"error", e.what()}});
+    }
+  }
+}
+
+}  // namespace hookd::delivery

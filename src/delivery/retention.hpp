@@ -1,0 +1,43 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "common/clock.hpp"
+#include "store/store.hpp"
+
+namespace hookd::delivery {
+
+// Deletes deliveries, attempts and events older than the retention period in the
+// background, in small batches with the write lock released in between, so that delivery
+// never waits long behind it. Pending deliveries are kept, however old.
+class RetentionPurger {
+ public:
+  RetentionPurger(store::Store& store, const Clock& clock, std::chrono::milliseconds retention,
+                  size_t batch = 1000);
+  ~RetentionPurger();
+  RetentionPurger(const RetentionPurger&) = delete;
+  RetentionPurger& operator=(const RetentionPurger&) = delete;
+
+  void stop();
+
+  // One pass: batches until nothing is left past retention. Returns what it deleted.
+  store::PurgeResult purge_once();
+
+ private:
+  void run();
+
+  store::Store& store_;
+  const Clock& clock_;
+  const std::chrono::milliseconds retention_;
+  const size_t batch_;
+  const std::chrono::milliseconds interval_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace hookd::delivery
