@@ -13,6 +13,7 @@
 #include "common/log.hpp"
 #include "ingest/ingestor.hpp"
 #include "observability/metrics.hpp"
+#include "security/secrets.hpp"
 #include "store/store.hpp"
 
 namespace hookd::api {
@@ -59,20 +60,42 @@ size_t Router::body_limit(std::string_view target, size_t default_limit) {
   return target.starts_with(kEventsPath) ? kMaxEventsBodyBytes : default_limit;
 }
 
+Router::Router(ApiContext ctx)
+    : ctx_(ctx), request_id_prefix_("req_" + security::random_alphanumeric(8) + "_") {}
+
 void Router::handle(http::Request request, http::Responder respond) {
-  if (ctx_.metrics) {
-    respond = [metrics = ctx_.metrics, respond = std::move(respond)](http::Response r) {
-      metrics->http_response(r.status);
-      respond(std::move(r));
-    };
-  }
+  // Every answer is counted, and logged with its request id at debug level (an access log);
+  // answers of 500 and above are logged at error level whatever the level.
+  const uint64_t number = next_request_.fetch_add(1, std::memory_order_relaxed);
+  respond = [this, number, method = request.method,
+             path = request.target.substr(0, request.target.find('?')),
+             started = std::chrono::steady_clock::now(),
+             respond = std::move(respond)](http::Response r) {
+    if (ctx_.metrics) ctx_.metrics->http_response(r.status);
+    const auto level = r.status >= 500 ? log::Level::kError : log::Level::kDebug;
+    if (log::enabled(level)) {
+      const std::string id = request_id_prefix_ + std::to_string(number);
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - started)
+                              .count();
+      log::write(level, "request",
+                 {{"request_id", std::string_view(id)},
+                  {"method", std::string_view(method)},
+                  {"path", std::string_view(path)},
+                  {"status", r.status},
+                  {"duration_us", static_cast<long long>(micros)}});
+    }
+    respond(std::move(r));
+  };
   std::optional<http::Response> response;
   try {
     response = dispatch(request, respond);
   } catch (const ApiError& e) {
     response = to_response(e);
   } catch (const store::StoreError& e) {
-    log::error("database error", {{"error", e.what()}});
+    log::error("database error",
+               {{"request_id", std::string_view(request_id_prefix_ + std::to_string(number))},
+                {"error", e.what()}});
     response = to_response(errors::service_unavailable());
   }
   if (response) respond(std::move(*response));

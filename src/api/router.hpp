@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "api/context.hpp"
@@ -13,7 +15,7 @@ namespace hookd::api {
 // that knows the URL layout of the API.
 class Router {
  public:
-  explicit Router(ApiContext ctx) : ctx_(ctx) {}
+  explicit Router(ApiContext ctx);
   // Answers through `respond`; every route but event ingestion answers before returning.
   void handle(http::Request request, http::Responder respond);
 
@@ -27,6 +29,8 @@ class Router {
   void ingest_events(const http::Request& request, const http::Responder& respond);
   ApiContext ctx_;
   security::TokenCache tokens_;
+  const std::string request_id_prefix_;  // random per process, so ids differ across processes
+  std::atomic<uint64_t> next_request_{1};
 };
 
 }  // namespace hookd::api

@@ -49,6 +49,8 @@ void append_string(std::string& out, std::string_view s) {
 
 void set_min_level(Level level) { g_min_level = level; }
 
+bool enabled(Level level) { return level >= g_min_level.load(std::memory_order_relaxed); }
+
 void write(Level level, std::string_view msg, std::initializer_list<Field> fields) {
   if (level < g_min_level.load(std::memory_order_relaxed)) return;
   std::string line;

@@ -30,6 +30,8 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 // Writes one JSON object per line to stderr: {"time":...,"level":...,"msg":...,fields...}.
 void write(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
 void set_min_level(Level level);
+// True when a line of this level would be written; to skip building one that would not.
+bool enabled(Level level);
 
 inline void debug(std::string_view msg, std::initializer_list<Field> f = {}) {
   write(Level::kDebug, msg, f);

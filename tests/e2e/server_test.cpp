@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <fstream>
+#include <set>
 
 #include "support/db_snapshot.hpp"
 #include "support/hookd_process.hpp"
@@ -105,6 +106,59 @@ TEST(Cli, InvalidConfigurationIsRefusedAtStart) {
                       "sqlite://" + dir.file("x.db")});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("allow_targets"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace hookd::testing
+
+namespace hookd::testing {
+namespace {
+
+TEST(Logs, AreJsonLinesWithARequestIdAndNeverATokenOrSecret) {
+  HookdOptions options;
+  options.env = {{"HOOKD_LOG_LEVEL", "debug"}};
+  HookdServer server(options);
+  const std::string token = server.create_token("platform");
+  HttpClient client(server.base_url());
+  ASSERT_EQ(client.put("/v2/platform/organizations/6", R"({"name":"a"})", token).status, 200);
+  auto created = client.post("/v2/webhooks",
+                             R"({"organizationId":6,"webhookUrl":"https://example.com/h",)"
+                             R"("topics":["DeviceStatusEvents"],"secretHttp":"PoWJFA11inptkbGz"})",
+                             token);
+  ASSERT_EQ(created.status, 200) << created;
+  const std::string secret(created.json().at("secretHmac").as_string());
+  ASSERT_EQ(client.get("/v2/webhooks/999", token).status, 404);
+  ASSERT_TRUE(server.process().wait_for_stderr_line(
+      [](std::string_view l) { return l.find("\"status\":404") != std::string_view::npos; },
+      std::chrono::seconds(10), nullptr));
+  server.stop();
+
+  const std::string log = server.process().stderr_text();
+  size_t requests = 0;
+  size_t pos = 0;
+  std::set<std::string> ids;
+  while (pos < log.size()) {
+    const size_t nl = log.find('\n', pos);
+    const std::string line = log.substr(pos, nl - pos);
+    pos = nl == std::string::npos ? log.size() : nl + 1;
+    if (line.empty()) continue;
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(line, ec);
+    ASSERT_FALSE(ec) << "not JSON: " << line;
+    EXPECT_TRUE(v.as_object().contains("time") && v.as_object().contains("level")) << line;
+    if (v.at("msg") == "request") {
+      ++requests;
+      ids.insert(std::string(v.at("request_id").as_string()));
+      EXPECT_TRUE(v.as_object().contains("method") && v.as_object().contains("path") &&
+                  v.as_object().contains("status") && v.as_object().contains("duration_us"))
+          << line;
+    }
+  }
+  EXPECT_EQ(requests, 3u);
+  EXPECT_EQ(ids.size(), 3u);
+  EXPECT_EQ(log.find(token), std::string::npos);
+  EXPECT_EQ(log.find(secret), std::string::npos);
+  EXPECT_EQ(log.find("PoWJFA11inptkbGz"), std::string::npos);
 }
 
 }  // namespace
