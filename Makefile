@@ -1,7 +1,10 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-.PHONY: all bootstrap node-deps build build-asan run test test-release test-asan bench format clean
+.PHONY: all bootstrap node-deps build build-asan run test test-release test-asan bench bench-delivery format clean
 
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
+# Paths relative to the checkout, so that another clone (CI's) hits the same cache entries.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 JOBS ?= $(shell nproc)
 DATABASE ?= sqlite://hookd.db
 LISTEN ?= 127.0.0.1:8080
@@ -45,6 +48,14 @@ test: test-release test-asan
 bench: build
 	@scripts/bootstrap.sh --bench
 	bench/run.sh
+
+# Delivery throughput and latency, ingest rate (bench/delivery_run.sh), then the matching cost
+# with 100,000 webhooks over 1,000,000 devices (bench/matching_run.sh). Method and figures:
+# BENCHMARKS.md.
+bench-delivery: build
+	@scripts/bootstrap.sh --bench
+	bench/delivery_run.sh
+	bench/matching_run.sh
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
