@@ -139,7 +139,9 @@ TEST_F(DeliveryOperationsTest, AnotherOrganizationSeesNoneOfIt) {
        {client_->get(base + "/deliveries", admin7_),
         client_->get(base + "/deliveries/" + delivery, admin7_),
         client_->post(base + "/deliveries/" + delivery + "/retry", std::nullopt, admin7_),
-        client_->post(base + "/recover", R"({"since":"2020-01-01T00:00:00Z"})", admin7_)}) {
+        client_->post(base + "/recover", R"({"since":"2020-01-01T00:00:00Z"})", admin7_),
+        client_->post(base + "/rotate-secret", std::nullopt, admin7_),
+        client_->post(base + "/test", std::nullopt, admin7_)}) {
     EXPECT_EQ(r.status, 404) << r;
     EXPECT_EQ(r.json().at("code"), "WebhookNotFound");
   }
