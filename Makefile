@@ -36,11 +36,12 @@ build-asan: bootstrap build-asan/build.ninja
 run: build
 	./build/hookd serve --listen $(LISTEN) --database $(DATABASE)
 
+# The PostgreSQL store tests need a server: each run gets a throwaway one.
 test-release: build node-deps
-	ctest --preset release -j $(JOBS)
+	scripts/with-postgres.sh ctest --preset release -j $(JOBS)
 
 test-asan: build-asan node-deps
-	ctest --preset asan -j $(JOBS)
+	scripts/with-postgres.sh ctest --preset asan -j $(JOBS)
 
 # Every test, on the optimised build and again under the sanitizers.
 test: test-release test-asan

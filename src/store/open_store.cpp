@@ -1,3 +1,4 @@
+#include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 
@@ -11,7 +12,8 @@ std::unique_ptr<Store> open_store(const std::string& url) {
     return std::make_unique<sqlite::SqliteStore>(path);
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    throw StoreError("the PostgreSQL backend is not available in this build yet");
+    // libpq takes the URL as it is (both schemes, query parameters such as sslmode).
+    return std::make_unique<postgres::PostgresStore>(url);
   }
   // The URL itself is not echoed: it may carry a password.
   throw StoreError("unsupported database URL: expected sqlite://PATH or postgresql://...");

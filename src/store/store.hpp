@@ -217,7 +217,7 @@ class Store {
                                 TimePoint now) = 0;
 };
 
-// Opens the store a database URL names: sqlite://PATH (postgresql:// is not built yet).
+// Opens the store a database URL names: sqlite://PATH, or postgresql://... (also postgres://).
 // Throws StoreError for an unknown scheme or a database that cannot be opened.
 std::unique_ptr<Store> open_store(const std::string& url);
 

@@ -1,0 +1,335 @@
+#include "store/postgres/connection.hpp"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstring>
+
+#include "common/log.hpp"
+
+namespace hookd::store::postgres {
+namespace {
+
+// The length of the valid UTF-8 sequence at `s[i]`, or 0 when it is not one.
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b = byte(i);
+  size_t n = 0;
+  uint32_t min = 0;
+  if (b >= 0xc2 && b <= 0xdf) {
+    n = 2, min = 0x80;
+  } else if (b >= 0xe0 && b <= 0xef) {
+    n = 3, min = 0x800;
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    n = 4, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  uint32_t cp = b & (0x7f >> n);
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
+// PostgreSQL text holds neither NUL nor (in a UTF8 database) invalid UTF-8, and libpq's text
+// parameters end at the first NUL. What a receiver answered is arbitrary bytes, so anything
+// else is replaced by U+FFFD rather than failing the whole transaction or being cut short.
+std::string to_valid_text(std::string_view s) {
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b != 0 && b < 0x80) {
+      out += s[i++];
+      continue;
+    }
+    const size_t n = b == 0 ? 0 : utf8_sequence_length(s, i);
+    if (n == 0) {
+      out += "\xef\xbf\xbd";
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+bool is_valid_text(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b != 0 && b < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t n = b == 0 ? 0 : utf8_sequence_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+// Errors after which the connection cannot be used again (SQLSTATE class 08, and the
+// server shutting down or restarting under it).
+bool is_connection_error(const char* sqlstate) {
+  if (sqlstate == nullptr) return true;  // no answer at all
+  return std::strncmp(sqlstate, "08", 2) == 0 || std::strcmp(sqlstate, "57P01") == 0 ||
+         std::strcmp(sqlstate, "57P02") == 0 || std::strcmp(sqlstate, "57P03") == 0;
+}
+
+std::string trimmed(const char* message);
+
+// libpq prints the server's notices (such as "relation already exists, skipping" of an
+// idempotent migration) to stderr, where they would break hookd's one-JSON-object-per-line
+// log; they go into the log at debug level instead.
+void log_notice(void*, const char* message) {
+  if (log::enabled(log::Level::kDebug)) log::debug("postgres notice", {{"text", trimmed(message)}});
+}
+
+std::string trimmed(const char* message) {
+  std::string s = message ? message : "unknown error";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+Params& Params::add(int64_t value) {
+  values_.emplace_back(std::to_string(value));
+  return *this;
+}
+
+Params& Params::add(bool value) {
+  values_.emplace_back(value ? "true" : "false");
+  return *this;
+}
+
+Params& Params::add(std::string_view value) {
+  values_.emplace_back(is_valid_text(value) ? std::string(value) : to_valid_text(value));
+  return *this;
+}
+
+Params& Params::add(std::nullopt_t) {
+  values_.emplace_back(std::nullopt);
+  return *this;
+}
+
+Params& Params::add(const std::optional<std::string>& value) {
+  return value ? add(std::string_view(*value)) : add(std::nullopt);
+}
+
+Params& Params::add(const std::optional<int64_t>& value) {
+  return value ? add(*value) : add(std::nullopt);
+}
+
+Params& Params::add(const std::vector<int64_t>& values) {
+  std::string literal = "{";
+  for (int64_t v : values) {
+    if (literal.size() > 1) literal += ',';
+    literal += std::to_string(v);
+  }
+  values_.emplace_back(literal + "}");
+  return *this;
+}
+
+std::vector<const char*> Params::pointers() const {
+  std::vector<const char*> out;
+  out.reserve(values_.size());
+  for (const auto& v : values_) out.push_back(v ? v->c_str() : nullptr);
+  return out;
+}
+
+void Result::Deleter::operator()(pg_result* r) const { PQclear(r); }
+
+Result::Result(pg_result* result) : result_(result) {}
+
+Result::~Result() = default;
+
+int Result::rows() const { return PQntuples(result_.get()); }
+
+int64_t Result::affected() const {
+  const char* n = PQcmdTuples(result_.get());
+  int64_t v = 0;
+  std::from_chars(n, n + std::strlen(n), v);
+  return v;
+}
+
+bool Result::is_null(int row, int column) const {
+  return PQgetisnull(result_.get(), row, column) != 0;
+}
+
+int64_t Result::get_int(int row, int column) const {
+  const char* p = PQgetvalue(result_.get(), row, column);
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(p, p + PQgetlength(result_.get(), row, column), v);
+  if (ec != std::errc())
+    throw StoreError("postgres: column " + std::to_string(column) + " is not an integer");
+  return v;
+}
+
+bool Result::get_bool(int row, int column) const {
+  return PQgetvalue(result_.get(), row, column)[0] == 't';
+}
+
+std::string Result::get_text(int row, int column) const {
+  return std::string(PQgetvalue(result_.get(), row, column),
+                     static_cast<size_t>(PQgetlength(result_.get(), row, column)));
+}
+
+std::optional<std::string> Result::get_optional_text(int row, int column) const {
+  if (is_null(row, column)) return std::nullopt;
+  return get_text(row, column);
+}
+
+std::optional<int64_t> Result::get_optional_int(int row, int column) const {
+  if (is_null(row, column)) return std::nullopt;
+  return get_int(row, column);
+}
+
+Connection::Connection(const std::string& url, const ConnectionOptions& options) {
+  const std::string connect_timeout = std::to_string(options.connect_timeout.count());
+  const std::string server_options =
+      "-c statement_timeout=" + std::to_string(options.statement_timeout.count());
+  // The URL comes last and is expanded in place (expand_dbname), so that what it sets itself
+  // wins over these defaults.
+  const char* keywords[] = {"connect_timeout", "options", "application_name",
+                            "client_encoding", "dbname",  nullptr};
+  const char* values[] = {
+      connect_timeout.c_str(), server_options.c_str(), "hookd", "UTF8", url.c_str(), nullptr};
+  conn_ = PQconnectdbParams(keywords, values, 1);
+  if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+    // The message names the host, never the password; the URL itself is not repeated.
+    std::string msg =
+        "cannot connect to PostgreSQL: " + trimmed(conn_ ? PQerrorMessage(conn_) : "out of memory");
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw StoreError(msg);
+  }
+  PQsetNoticeProcessor(conn_, log_notice, nullptr);
+}
+
+Connection::~Connection() { PQfinish(conn_); }
+
+void Connection::fail(const pg_result* result, std::string_view what) {
+  const char* sqlstate = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  if (PQstatus(conn_) != CONNECTION_OK || is_connection_error(sqlstate)) broken_ = true;
+  std::string msg = std::string(what) + ": " +
+                    trimmed(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_));
+  if (sqlstate != nullptr &&
+      (std::strcmp(sqlstate, "40P01") == 0 || std::strcmp(sqlstate, "40001") == 0)) {
+    throw TransientError(msg);
+  }
+  throw StoreError(msg);
+}
+
+Result Connection::exec(const char* sql, const Params& params) {
+  const std::vector<const char*> values = params.pointers();
+  pg_result* r =
+      PQexecParams(conn_, sql, params.size(), nullptr, values.data(), nullptr, nullptr, 0);
+  Result owner(r);  // PQresultStatus of a null result (out of memory) is PGRES_FATAL_ERROR
+  const ExecStatusType status = PQresultStatus(r);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(r, "postgres query");
+  return owner;
+}
+
+void Connection::exec_script(const char* sql) {
+  pg_result* r = PQexec(conn_, sql);
+  Result owner(r);
+  const ExecStatusType status = PQresultStatus(r);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(r, "postgres exec");
+}
+
+bool Connection::healthy() {
+  if (broken_ || PQstatus(conn_) != CONNECTION_OK) return false;
+  // Non-blocking: takes in what the server sent meanwhile, such as its notice that it is
+  // shutting down, and sees the socket closed.
+  if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
+    broken_ = true;
+    return false;
+  }
+  return PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
+
+Transaction::Transaction(Connection& c) : conn_(c) { conn_.exec_script("BEGIN"); }
+
+Transaction::~Transaction() {
+  if (done_ || conn_.broken()) return;
+  try {
+    conn_.exec_script("ROLLBACK");
+  } catch (const StoreError&) {
+    // The connection failed with the transaction; the pool drops it.
+  }
+}
+
+void Transaction::commit() {
+  done_ = true;  // whatever COMMIT answers, there is nothing left to roll back
+  conn_.exec_script("COMMIT");
+}
+
+ConnectionPool::Lease::Lease(ConnectionPool& pool, std::unique_ptr<Connection> c)
+    : pool_(&pool), conn_(std::move(c)) {}
+
+ConnectionPool::Lease::Lease(Lease&& other) noexcept
+    : pool_(other.pool_), conn_(std::move(other.conn_)) {}
+
+ConnectionPool::Lease::~Lease() {
+  if (conn_) pool_->release(std::move(conn_));
+}
+
+ConnectionPool::ConnectionPool(std::string url, PoolOptions options)
+    : url_(std::move(url)), options_(options) {
+  if (options_.size == 0) options_.size = 1;
+}
+
+ConnectionPool::~ConnectionPool() = default;
+
+ConnectionPool::Lease ConnectionPool::acquire() {
+  const auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    if (!idle_.empty()) {
+      std::unique_ptr<Connection> c = std::move(idle_.back());
+      idle_.pop_back();
+      lock.unlock();
+      if (c->healthy()) return Lease(*this, std::move(c));
+      c.reset();  // closed; its slot opens a new one
+      lock.lock();
+      --open_;
+      continue;
+    }
+    if (open_ < options_.size) {
+      ++open_;
+      lock.unlock();
+      try {
+        return Lease(*this, std::make_unique<Connection>(url_, options_.connection));
+      } catch (...) {
+        lock.lock();
+        --open_;
+        available_.notify_one();
+        throw;
+      }
+    }
+    if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+        open_ >= options_.size) {
+      throw StoreError("timed out waiting for a database connection");
+    }
+  }
+}
+
+void ConnectionPool::release(std::unique_ptr<Connection> c) {
+  if (c->broken()) {
+    c.reset();  // closed outside the lock
+    std::lock_guard lock(mutex_);
+    --open_;
+  } else {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(c));
+  }
+  available_.notify_one();
+}
+
+}  // namespace hookd::store::postgres

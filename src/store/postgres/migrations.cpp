@@ -1,0 +1,161 @@
+#include "store/postgres/migrations.hpp"
+
+namespace hookd::store::postgres {
+namespace {
+
+// Times are BIGINT microseconds since the Unix epoch, UTC, as in the SQLite backend, so that
+// both backends share their time arithmetic. Event data is TEXT, not JSONB: the delivered body
+// is signed, and JSONB would not keep its bytes.
+constexpr Migration kMigrations[] = {
+    {1, "tenancy and webhooks", R"sql(
+CREATE TABLE organizations (
+  id          BIGINT PRIMARY KEY,
+  name        TEXT NOT NULL,
+  created_at  BIGINT NOT NULL,
+  modified_at BIGINT NOT NULL
+);
+
+CREATE TABLE devices (
+  id              BIGINT PRIMARY KEY,
+  organization_id BIGINT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  name            TEXT NOT NULL
+);
+CREATE INDEX devices_by_organization ON devices(organization_id);
+
+CREATE TABLE device_groups (
+  id              BIGINT PRIMARY KEY,
+  organization_id BIGINT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  name            TEXT NOT NULL
+);
+
+CREATE TABLE device_group_members (
+  group_id  BIGINT NOT NULL REFERENCES device_groups(id) ON DELETE CASCADE,
+  device_id BIGINT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  PRIMARY KEY (group_id, device_id)
+);
+CREATE INDEX device_group_members_by_device ON device_group_members(device_id);
+
+CREATE TABLE tokens (
+  id              BIGSERIAL PRIMARY KEY,
+  token_hash      TEXT NOT NULL UNIQUE,
+  role            TEXT NOT NULL CHECK (role IN ('admin', 'read', 'platform')),
+  organization_id BIGINT,
+  created_at      BIGINT NOT NULL,
+  revoked_at      BIGINT
+);
+
+CREATE TABLE webhooks (
+  id              BIGSERIAL PRIMARY KEY,
+  organization_id BIGINT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  url             TEXT NOT NULL,
+  topics          INTEGER NOT NULL,
+  secret_hmac     TEXT NOT NULL,
+  secret_http     TEXT,
+  status          TEXT NOT NULL CHECK (status IN ('enabled', 'disabled')),
+  disabled_reason TEXT,
+  created_at      BIGINT NOT NULL,
+  modified_at     BIGINT NOT NULL
+);
+CREATE INDEX webhooks_by_organization ON webhooks(organization_id, id);
+
+CREATE TABLE webhook_devices (
+  webhook_id BIGINT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  device_id  BIGINT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  PRIMARY KEY (webhook_id, device_id)
+);
+CREATE INDEX webhook_devices_by_device ON webhook_devices(device_id);
+
+CREATE TABLE webhook_device_groups (
+  webhook_id BIGINT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  group_id   BIGINT NOT NULL REFERENCES device_groups(id) ON DELETE CASCADE,
+  PRIMARY KEY (webhook_id, group_id)
+);
+CREATE INDEX webhook_device_groups_by_group ON webhook_device_groups(group_id);
+)sql"},
+    {2, "events and deliveries", R"sql(
+-- Organization-wide webhooks are found through this flag, so that matching an event never
+-- walks the webhooks that name other devices.
+ALTER TABLE webhooks ADD COLUMN organization_wide BOOLEAN NOT NULL DEFAULT false;
+UPDATE webhooks SET organization_wide = true
+ WHERE id NOT IN (SELECT webhook_id FROM webhook_devices)
+   AND id NOT IN (SELECT webhook_id FROM webhook_device_groups);
+CREATE INDEX webhooks_organization_wide ON webhooks(organization_id) WHERE organization_wide;
+
+CREATE TABLE events (
+  id              TEXT PRIMARY KEY,
+  producer_id     TEXT,
+  organization_id BIGINT NOT NULL,
+  device_id       BIGINT NOT NULL,
+  topic           INTEGER NOT NULL,
+  type            TEXT,
+  time            BIGINT NOT NULL,
+  data            TEXT NOT NULL,
+  created_at      BIGINT NOT NULL
+);
+
+-- The last event stored for each producer id; older than 24 h it no longer deduplicates.
+CREATE TABLE producer_ids (
+  producer_id TEXT PRIMARY KEY,
+  event_id    TEXT NOT NULL,
+  created_at  BIGINT NOT NULL
+);
+
+CREATE TABLE deliveries (
+  id               BIGSERIAL PRIMARY KEY,
+  webhook_id       BIGINT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  event_id         TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'skipped')),
+  attempt_count    INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  BIGINT,
+  lease_owner      TEXT,
+  lease_until      BIGINT,
+  last_status_code INTEGER,
+  last_error       TEXT,
+  created_at       BIGINT NOT NULL,
+  updated_at       BIGINT NOT NULL
+);
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_by_webhook ON deliveries(webhook_id, id);
+
+CREATE TABLE attempts (
+  id            BIGSERIAL PRIMARY KEY,
+  delivery_id   BIGINT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+  attempt       INTEGER NOT NULL,
+  at            BIGINT NOT NULL,
+  duration_ms   BIGINT NOT NULL,
+  status_code   INTEGER,
+  error         TEXT,
+  response_body TEXT NOT NULL
+);
+CREATE INDEX attempts_by_delivery ON attempts(delivery_id, attempt);
+)sql"},
+    {3, "delivery log by status", R"sql(
+-- A webhook's log filtered by status pages through this index alone, however many
+-- deliveries the webhook has.
+CREATE INDEX deliveries_by_webhook_status ON deliveries(webhook_id, status, id);
+)sql"},
+    {4, "secret rotation and auto-disable", R"sql(
+-- Secrets replaced by a rotation, signing beside the current one until they expire.
+CREATE TABLE webhook_secrets (
+  webhook_id BIGINT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  secret     TEXT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX webhook_secrets_by_webhook ON webhook_secrets(webhook_id, expires_at);
+
+-- When the run of failed attempts without a success began; NULL after any success.
+ALTER TABLE webhooks ADD COLUMN failing_since BIGINT;
+)sql"},
+    {5, "retention", R"sql(
+-- The purge finds what is past retention through these, a batch at a time.
+CREATE INDEX deliveries_by_event ON deliveries(event_id);
+CREATE INDEX events_by_created_at ON events(created_at);
+CREATE INDEX producer_ids_by_created_at ON producer_ids(created_at);
+)sql"},
+};
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+}  // namespace hookd::store::postgres

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "store/postgres/connection.hpp"
+#include "store/store.hpp"
+
+namespace hookd::store::postgres {
+
+// The shared backend: any number of hookd processes on one PostgreSQL database, the delivery
+// queue included. Claims lock rows with FOR UPDATE SKIP LOCKED and lease them, so that two
+// processes never send the same delivery at once; a bounded pool of libpq connections serves
+// the threads of one process.
+class PostgresStore final : public Store {
+ public:
+  // `url` is anything PQconnectdb accepts (postgresql://user@host:port/db?...). Connects
+  // once at construction, so that a wrong URL fails at start rather than at the first request.
+  explicit PostgresStore(std::string url, const Clock& clock = default_clock(),
+                         PoolOptions options = {});
+  ~PostgresStore() override;
+
+  void migrate() override;
+  bool ping() override;
+
+  domain::TokenId create_token(domain::Role role,
+                               std::optional<domain::OrganizationId> organization,
+                               std::string_view token_hash) override;
+  std::optional<TokenRecord> find_active_token(std::string_view token_hash) override;
+  bool revoke_token(domain::TokenId id) override;
+
+  bool put_organization(const domain::Organization& organization) override;
+  bool organization_exists(domain::OrganizationId id) override;
+  PutOutcome put_device(const domain::Device& device) override;
+  bool delete_device(domain::DeviceId id) override;
+  PutOutcome put_device_group(const domain::DeviceGroup& group) override;
+  bool delete_device_group(domain::DeviceGroupId id) override;
+  std::optional<domain::DeviceId> first_missing_device(
+      domain::OrganizationId organization, const std::vector<domain::DeviceId>& ids) override;
+  std::optional<domain::DeviceGroupId> first_missing_device_group(
+      domain::OrganizationId organization, const std::vector<domain::DeviceGroupId>& ids) override;
+
+  domain::Webhook create_webhook(const domain::Webhook& webhook) override;
+  std::optional<domain::Webhook> find_webhook(domain::WebhookId id) override;
+  std::vector<domain::Webhook> list_webhooks(const WebhookQuery& query) override;
+  bool update_webhook(const domain::Webhook& webhook) override;
+  bool delete_webhook(domain::WebhookId id) override;
+
+  std::vector<IngestOutcome> ingest(const std::vector<const IngestRequest*>& requests,
+                                    TimePoint now) override;
+  std::vector<ClaimedDelivery> claim_due(
+      std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
+      size_t per_webhook_cap, const std::map<domain::WebhookId, size_t>& in_flight) override;
+  std::optional<TimePoint> next_due() override;
+  void record_attempts(const std::vector<AttemptRecord>& records, TimePoint now,
+                       std::chrono::milliseconds disable_after) override;
+  // A no-op: see the definition.
+  void release_all_leases() override;
+
+  QueueStats queue_stats() override;
+  PurgeResult purge(TimePoint cutoff, TimePoint producer_id_cutoff, size_t limit) override;
+  std::vector<DeliverySummary> list_deliveries(const DeliveryQuery& query) override;
+  std::optional<DeliveryDetail> find_delivery(domain::WebhookId webhook,
+                                              domain::DeliveryId id) override;
+  bool retry_delivery(domain::WebhookId webhook, domain::DeliveryId id, TimePoint now) override;
+  int64_t recover_deliveries(domain::WebhookId webhook, TimePoint since, TimePoint now) override;
+  bool rotate_secret(domain::WebhookId webhook, const std::string& new_secret,
+                     TimePoint old_valid_until, TimePoint now) override;
+  bool queue_test_event(domain::WebhookId webhook, const domain::Event& event,
+                        TimePoint now) override;
+
+ private:
+  static const Clock& default_clock();
+  static void write_lists(Connection& c, const domain::Webhook& webhook);
+
+  const Clock& clock_;
+  ConnectionPool pool_;
+};
+
+}  // namespace hookd::store::postgres

@@ -1,0 +1,339 @@
+// PostgresStore: ingestion, matching and the delivery queue.
+#include <algorithm>
+#include <chrono>
+#include <unordered_map>
+
+#include "store/postgres/connection.hpp"
+#include "store/postgres/postgres_store.hpp"
+
+namespace hookd::store::postgres {
+namespace {
+
+constexpr auto kProducerIdWindow = std::chrono::hours(24);
+
+// Each id of the request with its device's organization (NULL: no such device), in order.
+constexpr const char* kDeviceOrganizations =
+    "SELECT t.id, d.organization_id FROM unnest($1::bigint[]) WITH ORDINALITY AS t(id, n)"
+    " LEFT JOIN devices d ON d.id = t.id ORDER BY t.n";
+// Takes the producer id for this event unless an event stored in the window holds it: no row
+// returned means a duplicate. Two processes storing the same producer id at once queue on its
+// row here, and the second then sees the first's, so deduplication holds across processes.
+constexpr const char* kClaimProducerId =
+    "INSERT INTO producer_ids (producer_id, event_id, created_at) VALUES ($1, $2, $3)"
+    " ON CONFLICT (producer_id) DO UPDATE SET event_id = excluded.event_id,"
+    " created_at = excluded.created_at WHERE producer_ids.created_at < $4"
+    " RETURNING event_id";
+constexpr const char* kProducerIdEvent = "SELECT event_id FROM producer_ids WHERE producer_id = $1";
+constexpr const char* kInsertEvent =
+    "INSERT INTO events (id, producer_id, organization_id, device_id, topic, type, time, data,"
+    " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+// Matching: the webhooks naming the device, those naming a group it is in, and the
+// organization-wide ones, each through its own index; then the topic and organization filter.
+// UNION makes a device named both directly and through a group match once.
+constexpr const char* kInsertMatchingDeliveries =
+    "INSERT INTO deliveries (webhook_id, event_id, status, next_attempt_at, created_at,"
+    " updated_at)"
+    " SELECT w.id, $1, CASE w.status WHEN 'enabled' THEN 'pending' ELSE 'skipped' END,"
+    " CASE w.status WHEN 'enabled' THEN $5::bigint ELSE NULL END, $5::bigint, $5::bigint"
+    " FROM webhooks w WHERE w.id IN ("
+    "   SELECT webhook_id FROM webhook_devices WHERE device_id = $2::bigint"
+    "   UNION SELECT wg.webhook_id FROM device_group_members m"
+    "     JOIN webhook_device_groups wg ON wg.group_id = m.group_id"
+    "     WHERE m.device_id = $2::bigint"
+    "   UNION SELECT id FROM webhooks WHERE organization_id = $3::bigint AND organization_wide)"
+    " AND w.organization_id = $3::bigint AND (w.topics & $4::integer) <> 0";
+
+// $5 and $6 are the webhooks the caller has attempts in flight for and how many. Of the oldest
+// due deliveries (a window of $8, skipping webhooks already at the cap $7), each webhook gets
+// the slots it has left. FOR UPDATE SKIP LOCKED passes over rows another process is claiming
+// right now; a row it has claimed and committed is re-checked against the lease condition and
+// dropped. So no two processes ever hold the same delivery.
+constexpr const char* kClaimDue =
+    "WITH busy AS (SELECT * FROM unnest($5::bigint[], $6::bigint[]) AS b(webhook_id, n)),"
+    " due AS (SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d"
+    "   JOIN webhooks w ON w.id = d.webhook_id"
+    "   WHERE d.status = 'pending' AND d.next_attempt_at <= $3::bigint"
+    "   AND (d.lease_until IS NULL OR d.lease_until < $3::bigint) AND w.status = 'enabled'"
+    "   AND d.webhook_id NOT IN (SELECT webhook_id FROM busy WHERE n >= $7::bigint)"
+    "   ORDER BY d.next_attempt_at LIMIT $8::bigint FOR UPDATE OF d SKIP LOCKED),"
+    " slotted AS (SELECT due.id, due.next_attempt_at, ROW_NUMBER() OVER"
+    "   (PARTITION BY due.webhook_id ORDER BY due.next_attempt_at, due.id)"
+    "   + COALESCE(busy.n, 0) AS slot FROM due LEFT JOIN busy USING (webhook_id)),"
+    " chosen AS (SELECT id FROM slotted WHERE slot <= $7::bigint"
+    "   ORDER BY next_attempt_at, id LIMIT $4::bigint),"
+    " claimed AS (UPDATE deliveries d SET lease_owner = $1, lease_until = $2::bigint"
+    "   FROM chosen WHERE d.id = chosen.id"
+    "   RETURNING d.id, d.webhook_id, d.attempt_count, d.event_id, d.next_attempt_at,"
+    "   d.created_at)"
+    " SELECT c.id, c.webhook_id, c.attempt_count, e.id, e.producer_id, e.organization_id,"
+    " e.device_id, e.topic, e.type, e.time, e.data, w.url, w.secret_hmac, w.secret_http,"
+    " c.created_at"
+    " FROM claimed c JOIN events e ON e.id = c.event_id JOIN webhooks w ON w.id = c.webhook_id"
+    " ORDER BY c.next_attempt_at, c.id";
+constexpr const char* kSecretsInGrace =
+    "SELECT webhook_id, secret FROM webhook_secrets"
+    " WHERE webhook_id = ANY($1::bigint[]) AND expires_at > $2"
+    " ORDER BY webhook_id, expires_at DESC";
+constexpr const char* kQueueStats =
+    "SELECT count(*), MIN(created_at) FROM deliveries WHERE status = 'pending'";
+constexpr const char* kNextDue =
+    "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'"
+    " AND (lease_until IS NULL OR lease_until < $1)";
+constexpr const char* kInsertAttempt =
+    "INSERT INTO attempts (delivery_id, attempt, at, duration_ms, status_code, error,"
+    " response_body) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+// A delivery skipped while its attempt was on the wire (its webhook was disabled) stays
+// skipped unless that attempt succeeded.
+constexpr const char* kUpdateDelivery =
+    "UPDATE deliveries SET"
+    " status = CASE WHEN status = 'skipped' AND $2::text <> 'succeeded' THEN 'skipped'"
+    "   ELSE $2::text END,"
+    " next_attempt_at = CASE WHEN status = 'skipped' AND $2::text <> 'succeeded' THEN NULL"
+    "   ELSE $4::bigint END,"
+    " attempt_count = $3, last_status_code = $5, last_error = $6, lease_owner = NULL,"
+    " lease_until = NULL, updated_at = $7 WHERE id = $1";
+constexpr const char* kDisableWebhook =
+    "UPDATE webhooks SET status = 'disabled', disabled_reason = $2, modified_at = $3"
+    " WHERE id = $1 AND status = 'enabled'";
+constexpr const char* kWebhookSucceeded =
+    "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL";
+constexpr const char* kWebhookFailed =
+    "UPDATE webhooks SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL";
+constexpr const char* kDisableFailingWebhook =
+    "UPDATE webhooks SET status = 'disabled', modified_at = $2, disabled_reason ="
+    " 'Every delivery failed from ' || to_char(to_timestamp(failing_since / 1000000)"
+    " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ' until ' || $3::text"
+    " WHERE id = $1 AND status = 'enabled' AND failing_since <= $4";
+constexpr const char* kSkipPendingOfWebhook =
+    "UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, lease_owner = NULL,"
+    " lease_until = NULL, updated_at = $2 WHERE webhook_id = $1 AND status = 'pending'";
+
+std::optional<int64_t> to_optional(const std::optional<int>& v) {
+  if (!v) return std::nullopt;
+  return int64_t{*v};
+}
+
+// Stores one request's events; the caller's transaction is still open.
+IngestOutcome ingest_one(Connection& c, const IngestRequest& request, int64_t now_us,
+                         int64_t window_start) {
+  IngestOutcome outcome;
+  // Every device first: a request with one unknown device stores nothing.
+  std::vector<int64_t> device_ids;
+  device_ids.reserve(request.events.size());
+  for (const domain::Event& e : request.events) device_ids.push_back(e.device_id);
+  std::vector<domain::OrganizationId> orgs;
+  {
+    Result r = c.exec(kDeviceOrganizations, Params().add(device_ids));
+    for (int i = 0; i < r.rows(); ++i) {
+      if (r.is_null(i, 1)) {
+        outcome.ok = false;
+        outcome.missing_device = r.get_int(i, 0);
+        return outcome;
+      }
+      orgs.push_back(r.get_int(i, 1));
+    }
+  }
+  for (size_t i = 0; i < request.events.size(); ++i) {
+    const domain::Event& e = request.events[i];
+    if (e.producer_id) {
+      Result claimed = c.exec(kClaimProducerId,
+                              Params().add(*e.producer_id).add(e.id).add(now_us).add(window_start));
+      if (claimed.rows() == 0) {
+        Result first = c.exec(kProducerIdEvent, Params().add(*e.producer_id));
+        outcome.events.push_back(IngestedEvent{first.get_text(0, 0), 0, true});
+        continue;
+      }
+    }
+    c.exec(kInsertEvent, Params()
+                             .add(e.id)
+                             .add(e.producer_id)
+                             .add(orgs[i])
+                             .add(e.device_id)
+                             .add(int64_t{static_cast<uint8_t>(e.topic)})
+                             .add(e.type)
+                             .add(to_unix_micros(e.time))
+                             .add(e.data_json)
+                             .add(now_us));
+    domain::TopicSet topic;
+    topic.add(e.topic);
+    const int64_t deliveries = c.exec(kInsertMatchingDeliveries, Params()
+                                                                     .add(e.id)
+                                                                     .add(e.device_id)
+                                                                     .add(orgs[i])
+                                                                     .add(int64_t{topic.mask()})
+                                                                     .add(now_us))
+                                   .affected();
+    outcome.events.push_back(IngestedEvent{e.id, deliveries, false});
+  }
+  return outcome;
+}
+
+}  // namespace
+
+std::vector<IngestOutcome> PostgresStore::ingest(const std::vector<const IngestRequest*>& requests,
+                                                 TimePoint now) {
+  const int64_t now_us = to_unix_micros(now);
+  const int64_t window_start = to_unix_micros(now - kProducerIdWindow);
+  auto c = pool_.acquire();
+  // Ingestors of several processes can take the same producer ids in different orders and
+  // deadlock; PostgreSQL then aborts one of them, which is simply run again.
+  return with_retries([&] {
+    Transaction tx(*c);
+    std::vector<IngestOutcome> outcomes;
+    outcomes.reserve(requests.size());
+    for (const IngestRequest* request : requests) {
+      outcomes.push_back(ingest_one(*c, *request, now_us, window_start));
+    }
+    tx.commit();
+    return outcomes;
+  });
+}
+
+std::vector<ClaimedDelivery> PostgresStore::claim_due(
+    std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
+    size_t per_webhook_cap, const std::map<domain::WebhookId, size_t>& in_flight) {
+  std::vector<int64_t> busy_ids;
+  std::vector<int64_t> busy_counts;
+  for (const auto& [id, n] : in_flight) {
+    busy_ids.push_back(id);
+    busy_counts.push_back(static_cast<int64_t>(n));
+  }
+  auto c = pool_.acquire();
+  // One statement, so one implicit transaction: the rows stay locked until the lease is set.
+  Result r = c->exec(kClaimDue, Params()
+                                    .add(owner)
+                                    .add(to_unix_micros(lease_until))
+                                    .add(to_unix_micros(now))
+                                    .add(static_cast<int64_t>(limit))
+                                    .add(busy_ids)
+                                    .add(busy_counts)
+                                    .add(static_cast<int64_t>(per_webhook_cap))
+                                    .add(static_cast<int64_t>(limit * 8)));
+  std::vector<ClaimedDelivery> out;
+  out.reserve(static_cast<size_t>(r.rows()));
+  std::vector<int64_t> webhooks;
+  for (int i = 0; i < r.rows(); ++i) {
+    ClaimedDelivery d;
+    d.id = r.get_int(i, 0);
+    d.webhook_id = r.get_int(i, 1);
+    d.attempts_made = static_cast<int>(r.get_int(i, 2));
+    d.event.id = r.get_text(i, 3);
+    d.event.producer_id = r.get_optional_text(i, 4);
+    d.event.organization_id = r.get_int(i, 5);
+    d.event.device_id = r.get_int(i, 6);
+    d.event.topic = static_cast<domain::Topic>(r.get_int(i, 7));
+    d.event.type = r.get_optional_text(i, 8);
+    d.event.time = from_unix_micros(r.get_int(i, 9));
+    d.event.data_json = r.get_text(i, 10);
+    d.url = r.get_text(i, 11);
+    d.hmac_secrets.push_back(r.get_text(i, 12));
+    d.secret_http = r.get_optional_text(i, 13);
+    d.created_at = from_unix_micros(r.get_int(i, 14));
+    webhooks.push_back(d.webhook_id);
+    out.push_back(std::move(d));
+  }
+  if (out.empty()) return out;
+  // The older secrets still in grace, newest first, for all the claimed webhooks at once.
+  std::sort(webhooks.begin(), webhooks.end());
+  webhooks.erase(std::unique(webhooks.begin(), webhooks.end()), webhooks.end());
+  Result s = c->exec(kSecretsInGrace, Params().add(webhooks).add(to_unix_micros(now)));
+  if (s.rows() > 0) {
+    std::unordered_map<int64_t, std::vector<std::string>> older;
+    for (int i = 0; i < s.rows(); ++i) older[s.get_int(i, 0)].push_back(s.get_text(i, 1));
+    for (ClaimedDelivery& d : out) {
+      auto it = older.find(d.webhook_id);
+      if (it == older.end()) continue;
+      d.hmac_secrets.insert(d.hmac_secrets.end(), it->second.begin(), it->second.end());
+    }
+  }
+  return out;
+}
+
+std::optional<TimePoint> PostgresStore::next_due() {
+  auto c = pool_.acquire();
+  Result r = c->exec(kNextDue, Params().add(to_unix_micros(clock_.now())));
+  if (r.rows() == 0 || r.is_null(0, 0)) return std::nullopt;
+  return from_unix_micros(r.get_int(0, 0));
+}
+
+void PostgresStore::record_attempts(const std::vector<AttemptRecord>& records, TimePoint now,
+                                    std::chrono::milliseconds disable_after) {
+  if (records.empty()) return;
+  // Webhook rows are shared by every process's batches: taking their locks in one order
+  // (webhook, then delivery) keeps two batches from deadlocking on them.
+  std::vector<const AttemptRecord*> ordered;
+  ordered.reserve(records.size());
+  for (const AttemptRecord& r : records) ordered.push_back(&r);
+  std::sort(ordered.begin(), ordered.end(), [](const AttemptRecord* a, const AttemptRecord* b) {
+    return std::pair(a->webhook_id, a->delivery_id) < std::pair(b->webhook_id, b->delivery_id);
+  });
+  const int64_t now_us = to_unix_micros(now);
+  const std::string now_text = format_rfc3339(now);
+  auto c = pool_.acquire();
+  with_retries([&] {
+    Transaction tx(*c);
+    for (const AttemptRecord* r : ordered) {
+      c->exec(kInsertAttempt, Params()
+                                  .add(r->delivery_id)
+                                  .add(int64_t{r->attempt})
+                                  .add(to_unix_micros(r->result.at))
+                                  .add(r->result.duration_ms)
+                                  .add(to_optional(r->result.status_code))
+                                  .add(r->result.error)
+                                  .add(r->result.response_body));
+      std::optional<int64_t> next;
+      if (r->next_attempt_at) next = to_unix_micros(*r->next_attempt_at);
+      c->exec(kUpdateDelivery, Params()
+                                   .add(r->delivery_id)
+                                   .add(domain::delivery_status_name(r->new_status))
+                                   .add(int64_t{r->attempt})
+                                   .add(next)
+                                   .add(to_optional(r->result.status_code))
+                                   .add(r->result.error)
+                                   .add(now_us));
+      bool disabled = false;
+      if (r->new_status == domain::DeliveryStatus::kSucceeded) {
+        c->exec(kWebhookSucceeded, Params().add(r->webhook_id));
+      } else {
+        c->exec(kWebhookFailed, Params().add(r->webhook_id).add(now_us));
+        disabled = c->exec(kDisableFailingWebhook, Params()
+                                                       .add(r->webhook_id)
+                                                       .add(now_us)
+                                                       .add(now_text)
+                                                       .add(to_unix_micros(now - disable_after)))
+                       .affected() > 0;
+      }
+      if (r->disable_webhook) {
+        const std::string reason = "The receiver answered 410 Gone at " + now_text;
+        disabled = c->exec(kDisableWebhook, Params().add(r->webhook_id).add(reason).add(now_us))
+                           .affected() > 0 ||
+                   disabled;
+      }
+      // On disabling, what was still to be sent is kept as skipped, for a later recover.
+      if (disabled) c->exec(kSkipPendingOfWebhook, Params().add(r->webhook_id).add(now_us));
+    }
+    tx.commit();
+  });
+}
+
+QueueStats PostgresStore::queue_stats() {
+  auto c = pool_.acquire();
+  Result r = c->exec(kQueueStats);
+  QueueStats stats;
+  if (r.rows() > 0) {
+    stats.pending = r.get_int(0, 0);
+    if (auto oldest = r.get_optional_int(0, 1)) {
+      stats.oldest_pending_created_at = from_unix_micros(*oldest);
+    }
+  }
+  return stats;
+}
+
+// Deliberately nothing. SQLite's store frees every lease at start because its one process
+// is the only one that could hold them. Here other live processes share the queue, and
+// freeing their leases would let a second process send what they are sending right now.
+// A lease of a process that is gone runs out by itself (at most the lease length), and
+// claim_due then takes its deliveries over.
+void PostgresStore::release_all_leases() {}
+
+}  // namespace hookd::store::postgres
