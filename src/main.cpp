@@ -104,6 +104,8 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
     delivery::DispatcherOptions options;
     options.retry_schedule = c.delivery.retry_schedule;
     options.disable_after = c.delivery.disable_after;
+    options.max_in_flight = c.delivery.max_in_flight;
+    options.max_in_flight_per_webhook = c.delivery.max_in_flight_per_webhook;
     options.secret_header = c.delivery.secret_header;
     options.user_agent = user_agent;
     auto jitter = [rng = std::mt19937_64(std::random_device{}()),

@@ -141,6 +141,13 @@ void apply_table(Config& config, const toml::table& table) {
           dc.secret_header = toml_string(dnode, dk);
         } else if (dk == "allow_targets") {
           dc.allow_targets = toml_string_list(dnode, dk);
+        } else if (dk == "max_in_flight_per_webhook" || dk == "max_in_flight") {
+          const auto* n = dnode.as_integer();
+          if (!n || n->get() < 1 || n->get() > 100'000) {
+            throw ConfigError("config: delivery." + std::string(dk) + " must be 1..100000");
+          }
+          (dk == "max_in_flight" ? dc.max_in_flight : dc.max_in_flight_per_webhook) =
+              static_cast<unsigned>(n->get());
         } else if (dk == "retention") {
           dc.retention = toml_duration(dnode, dk);
         } else if (dk == "ca_file") {
@@ -191,6 +198,20 @@ void apply_environment(Config& config, const std::function<const char*(const cha
   if (auto v = get("HOOKD_DELIVERY_ALLOW_TARGETS")) dc.allow_targets = split_list(*v);
   if (auto v = get("HOOKD_DELIVERY_CA_FILE")) dc.ca_file = *v;
   if (auto v = get("HOOKD_DELIVERY_RETENTION")) dc.retention = parse_duration(*v);
+  auto count = [](const std::string& name, const std::string& text) {
+    unsigned n = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || p != text.data() + text.size() || n < 1 || n > 100'000) {
+      throw ConfigError(name + " must be 1..100000");
+    }
+    return n;
+  };
+  if (auto v = get("HOOKD_DELIVERY_MAX_IN_FLIGHT")) {
+    dc.max_in_flight = count("HOOKD_DELIVERY_MAX_IN_FLIGHT", *v);
+  }
+  if (auto v = get("HOOKD_DELIVERY_MAX_IN_FLIGHT_PER_WEBHOOK")) {
+    dc.max_in_flight_per_webhook = count("HOOKD_DELIVERY_MAX_IN_FLIGHT_PER_WEBHOOK", *v);
+  }
 }
 
 void validate(const Config& config) {

@@ -59,6 +59,17 @@ allow_targets = ["127.0.0.0/8", "::1/128"]
   EXPECT_EQ(c.delivery.retry_schedule, (std::vector<Duration>{1s, 2s, 3s}));
 }
 
+TEST(Config, InFlightCapsAreBounded) {
+  Config c;
+  EXPECT_EQ(c.delivery.max_in_flight_per_webhook, 16u);
+  apply_toml_text(c, "[delivery]\nmax_in_flight_per_webhook = 64\nmax_in_flight = 1024", "t");
+  EXPECT_EQ(c.delivery.max_in_flight_per_webhook, 64u);
+  EXPECT_EQ(c.delivery.max_in_flight, 1024u);
+  EXPECT_THROW(apply_toml_text(c, "[delivery]\nmax_in_flight = 0", "t"), ConfigError);
+  EXPECT_THROW(apply_toml_text(c, "[delivery]\nmax_in_flight_per_webhook = \"8\"", "t"),
+               ConfigError);
+}
+
 TEST(Config, UnknownKeysAndBadValuesAreRefused) {
   Config c;
   EXPECT_THROW(apply_toml_text(c, "lisen = \"x\"", "t"), ConfigError);
