@@ -26,7 +26,7 @@ struct DeliveryConfig {
   // Finished deliveries, their attempts and events older than this are purged.
   Duration retention = std::chrono::hours(24 * 30);
   // Attempts on the wire at once, per webhook and in all (per process).
-  unsigned max_in_flight_per_webhook = 16;
+  unsigned max_in_flight_per_webhook = 64;
   unsigned max_in_flight = 512;
 };
 

@@ -61,7 +61,7 @@ allow_targets = ["127.0.0.0/8", "::1/128"]
 
 TEST(Config, InFlightCapsAreBounded) {
   Config c;
-  EXPECT_EQ(c.delivery.max_in_flight_per_webhook, 16u);
+  EXPECT_EQ(c.delivery.max_in_flight_per_webhook, 64u);
   apply_toml_text(c, "[delivery]\nmax_in_flight_per_webhook = 64\nmax_in_flight = 1024", "t");
   EXPECT_EQ(c.delivery.max_in_flight_per_webhook, 64u);
   EXPECT_EQ(c.delivery.max_in_flight, 1024u);

@@ -33,7 +33,7 @@ struct DispatcherOptions {
   std::chrono::milliseconds disable_after{std::chrono::hours(24 * 5)};
   size_t max_in_flight = 512;
   // A slow or hung receiver holds at most this many attempts; the rest of the work goes on.
-  size_t max_in_flight_per_webhook = 16;
+  size_t max_in_flight_per_webhook = 64;
   size_t claim_batch = 128;
   // How often the queue is looked at when nothing wakes the dispatcher sooner.
   std::chrono::milliseconds poll_interval{250};
