@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "store/id_list.hpp"
 #include "store/postgres/migrations.hpp"
 
 namespace hookd::store::postgres {
@@ -115,21 +116,6 @@ constexpr const char* kInsertWebhookDevices =
 constexpr const char* kInsertWebhookGroups =
     "INSERT INTO webhook_device_groups (webhook_id, group_id)"
     " SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING";
-
-std::vector<int64_t> parse_id_list(const std::optional<std::string>& text) {
-  std::vector<int64_t> ids;
-  if (!text) return ids;
-  const char* p = text->data();
-  const char* end = p + text->size();
-  while (p < end) {
-    int64_t id = 0;
-    auto [next, ec] = std::from_chars(p, end, id);
-    if (ec != std::errc()) break;
-    ids.push_back(id);
-    p = next + 1;  // skip the comma
-  }
-  return ids;  // string_agg ordered them
-}
 
 Webhook read_webhook(const Result& r, int row) {
   Webhook w;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "store/id_list.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/migrations.hpp"
 
@@ -103,23 +104,6 @@ constexpr const char* kInsertWebhookDevice =
     "INSERT INTO webhook_devices (webhook_id, device_id) VALUES (?1, ?2)";
 constexpr const char* kInsertWebhookGroup =
     "INSERT INTO webhook_device_groups (webhook_id, group_id) VALUES (?1, ?2)";
-
-std::vector<int64_t> parse_id_list(const std::optional<std::string>& text) {
-  std::vector<int64_t> ids;
-  if (!text) return ids;
-  const char* p = text->data();
-  const char* end = p + text->size();
-  while (p < end) {
-    int64_t id = 0;
-    auto [next, ec] = std::from_chars(p, end, id);
-    if (ec != std::errc()) break;
-    ids.push_back(id);
-    p = next + 1;  // skip the comma
-  }
-  // group_concat's order is not promised by SQLite; the API's is.
-  std::sort(ids.begin(), ids.end());
-  return ids;
-}
 
 Webhook read_webhook(const Statement& s) {
   Webhook w;
