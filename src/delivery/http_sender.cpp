@@ -231,7 +231,12 @@ class HttpSender::Impl {
                         .count();
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (status > 0 && (code == CURLE_OK || code == CURLE_WRITE_ERROR)) {
+    // The answer counts once its status arrived: we cut a long body short ourselves
+    // (WRITE_ERROR), and an HTTP/2 receiver may answer before reading the body and then reset
+    // the stream with NO_ERROR, which libcurl 7.88 reports as a stream error.
+    const bool answered =
+        code == CURLE_OK || code == CURLE_WRITE_ERROR || code == CURLE_HTTP2_STREAM;
+    if (status > 0 && answered) {
       r.status_code = static_cast<int>(status);
       r.response_body = std::move(t->response);
       r.retry_after_seconds = t->retry_after;
