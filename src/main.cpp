@@ -107,7 +107,6 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
     options.max_in_flight = c.delivery.max_in_flight;
     options.max_in_flight_per_webhook = c.delivery.max_in_flight_per_webhook;
     options.secret_header = c.delivery.secret_header;
-    options.user_agent = user_agent;
     auto jitter = [rng = std::mt19937_64(std::random_device{}()),
                    dist = std::uniform_real_distribution<double>(-1.0, 1.0)]() mutable {
       return dist(rng);

@@ -6,22 +6,11 @@
 #include "api/errors.hpp"
 #include "api/json_body.hpp"
 #include "api/query.hpp"
+#include "api/route_helpers.hpp"
 #include "store/store.hpp"
 
 namespace hookd::api::delivery_routes {
 namespace {
-
-constexpr int64_t kDefaultPageSize = 50;
-constexpr int64_t kMaxPageSize = 100;
-constexpr int64_t kMaxOffset = 1'000'000'000;
-
-// Only the owner of a webhook (or the platform) sees its deliveries.
-domain::Webhook visible_webhook(ApiContext& ctx, const domain::Principal& caller,
-                                domain::WebhookId id) {
-  auto w = ctx.store.find_webhook(id);
-  if (!w || !caller.can_see(w->organization_id)) throw errors::webhook_not_found();
-  return std::move(*w);
-}
 
 boost::json::value optional_time(const std::optional<TimePoint>& t) {
   if (!t) return nullptr;
@@ -48,10 +37,6 @@ boost::json::object summary_json(const store::DeliverySummary& d) {
   }
   o["dateCreated"] = format_rfc3339(d.created_at);
   return o;
-}
-
-http::Response json_response(int status, const boost::json::value& v) {
-  return http::Response{status, boost::json::serialize(v)};
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "api/errors.hpp"
 #include "api/json_body.hpp"
+#include "api/route_helpers.hpp"
 #include "security/secrets.hpp"
 #include "store/store.hpp"
 
@@ -12,12 +13,6 @@ namespace {
 
 constexpr size_t kMaxNameBytes = 200;
 constexpr size_t kMaxGroupDevices = 10'000;
-
-http::Response json_response(int status, const boost::json::object& o) {
-  return http::Response{status, boost::json::serialize(o)};
-}
-
-http::Response no_content() { return http::Response{204, "", ""}; }
 
 void throw_put_outcome(const store::PutOutcome& outcome) {
   switch (outcome.kind) {

@@ -4,6 +4,7 @@
 
 #include "api/errors.hpp"
 #include "api/query.hpp"
+#include "api/route_helpers.hpp"
 #include "api/webhook_input.hpp"
 #include "api/webhook_json.hpp"
 #include "security/secrets.hpp"
@@ -13,21 +14,6 @@ namespace hookd::api::webhook_routes {
 namespace {
 
 using domain::Webhook;
-
-constexpr int64_t kDefaultPageSize = 50;
-constexpr int64_t kMaxPageSize = 100;
-constexpr int64_t kMaxOffset = 1'000'000'000;
-
-http::Response json_response(int status, const boost::json::value& v) {
-  return http::Response{status, boost::json::serialize(v)};
-}
-
-// The webhook if the caller may see it; another organization's webhook does not exist.
-Webhook visible_webhook(ApiContext& ctx, const domain::Principal& caller, domain::WebhookId id) {
-  auto w = ctx.store.find_webhook(id);
-  if (!w || !caller.can_see(w->organization_id)) throw errors::webhook_not_found();
-  return std::move(*w);
-}
 
 void check_scope_exists(ApiContext& ctx, domain::OrganizationId org,
                         const std::optional<std::vector<domain::DeviceId>>& devices,

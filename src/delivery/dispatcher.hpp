@@ -28,7 +28,6 @@ struct OutgoingRequest;
 struct DispatcherOptions {
   std::vector<std::chrono::milliseconds> retry_schedule;
   std::string secret_header = "x-webhook-secret";
-  std::string user_agent;
   std::chrono::milliseconds lease{30'000};
   std::chrono::milliseconds disable_after{std::chrono::hours(24 * 5)};
   size_t max_in_flight = 512;
