@@ -94,6 +94,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
   std::unique_ptr<delivery::HttpSender> sender;
   std::unique_ptr<delivery::Dispatcher> dispatcher;
   std::unique_ptr<delivery::RetentionPurger> purger;
+  std::unique_ptr<store::WorkWatch> new_work;
   if (runs_worker) {
     if (c.database.starts_with("sqlite://")) store->release_all_leases();  // one process only
     const std::string user_agent = std::string("hookd/") + HOOKD_VERSION;
@@ -114,6 +115,8 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
     dispatcher = std::make_unique<delivery::Dispatcher>(*store, *sender, guard, options, clock,
                                                         jitter, &metrics);
     dispatcher->start();
+    // Work made due by other processes on a shared database wakes this one at once.
+    new_work = store->watch_new_work([d = dispatcher.get()] { d->wake(); });
     purger = std::make_unique<delivery::RetentionPurger>(*store, clock, c.delivery.retention);
   }
 
@@ -156,6 +159,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
     ingestor.stop();
   }
   // In-flight attempts finish (each bounded by the delivery timeout) and are recorded.
+  new_work.reset();
   if (purger) purger->stop();
   if (dispatcher) dispatcher->stop();
   if (sender) sender->stop();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -125,6 +126,12 @@ struct DeliveryDetail {
   std::vector<Attempt> attempts;  // oldest first
 };
 
+// Calls back while it lives; destroying it stops the calls (see Store::watch_new_work).
+class WorkWatch {
+ public:
+  virtual ~WorkWatch() = default;
+};
+
 // The persistence boundary. One implementation per database backend, each in its own
 // folder; nothing outside store/ knows which one is in use.
 class Store {
@@ -177,6 +184,15 @@ class Store {
   virtual std::vector<ClaimedDelivery> claim_due(
       std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
       size_t per_webhook_cap, const std::map<domain::WebhookId, size_t>& in_flight) = 0;
+  // Calls `on_new_work`, from a thread of its own, soon after any process on this database
+  // made deliveries due at once (new events, retries, recoveries, test events), and after
+  // the database came back from an outage, so that workers need not wait for their next
+  // poll. Null when the backend has no such signal: one process uses it, and that process
+  // wakes its own dispatcher.
+  virtual std::unique_ptr<WorkWatch> watch_new_work(std::function<void()> on_new_work) {
+    (void)on_new_work;
+    return nullptr;
+  }
   // When the next pending delivery is due, if any.
   virtual std::optional<TimePoint> next_due() = 0;
   // Logs attempts and moves their deliveries on, in one transaction. A webhook whose attempts
@@ -200,12 +216,10 @@ class Store {
                                                       domain::DeliveryId id) = 0;
   // Makes a delivery of `webhook` pending and due at `now`, whatever its state; false when
   // there is no such delivery.
-  virtual bool retry_delivery(domain::WebhookId webhook, domain::DeliveryId id,
-                              TimePoint now) = 0;
+  virtual bool retry_delivery(domain::WebhookId webhook, domain::DeliveryId id, TimePoint now) = 0;
   // Makes every failed or skipped delivery of `webhook` created at or after `since` pending
   // and due at `now`; returns how many.
-  virtual int64_t recover_deliveries(domain::WebhookId webhook, TimePoint since,
-                                     TimePoint now) = 0;
+  virtual int64_t recover_deliveries(domain::WebhookId webhook, TimePoint since, TimePoint now) = 0;
 
   // Makes `new_secret` the webhook's signing secret; the one it replaces keeps signing beside
   // it until `old_valid_until`. False when the webhook does not exist.

@@ -254,6 +254,21 @@ bool Connection::healthy() {
   return PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
+int Connection::socket() const { return PQsocket(conn_); }
+
+std::vector<std::string> Connection::take_notifications() {
+  if (broken_ || PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
+    broken_ = true;
+    throw StoreError("PostgreSQL connection lost: " + trimmed(PQerrorMessage(conn_)));
+  }
+  std::vector<std::string> channels;
+  while (PGnotify* n = PQnotifies(conn_)) {
+    channels.emplace_back(n->relname);
+    PQfreemem(n);
+  }
+  return channels;
+}
+
 Transaction::Transaction(Connection& c) : conn_(c) { conn_.exec_script("BEGIN"); }
 
 Transaction::~Transaction() {

@@ -113,6 +113,11 @@ class Connection {
   bool healthy();
   bool broken() const { return broken_; }
 
+  // For LISTEN: the socket to wait on for notifications, and the channels of those that have
+  // arrived (reads what the server sent without blocking; throws StoreError when it is gone).
+  int socket() const;
+  std::vector<std::string> take_notifications();
+
  private:
   [[noreturn]] void fail(const pg_result* result, std::string_view what);
 

@@ -5,6 +5,7 @@
 
 #include "store/id_list.hpp"
 #include "store/postgres/migrations.hpp"
+#include "store/postgres/work_listener.hpp"
 
 namespace hookd::store::postgres {
 namespace {
@@ -168,12 +169,16 @@ const Clock& PostgresStore::default_clock() {
 }
 
 PostgresStore::PostgresStore(std::string url, const Clock& clock, PoolOptions options)
-    : clock_(clock), pool_(std::move(url), options) {
+    : url_(std::move(url)), options_(options), clock_(clock), pool_(url_, options_) {
   // Connect now (the connection then waits in the pool) so that a wrong URL fails at start.
   pool_.acquire();
 }
 
 PostgresStore::~PostgresStore() = default;
+
+std::unique_ptr<WorkWatch> PostgresStore::watch_new_work(std::function<void()> on_new_work) {
+  return std::make_unique<WorkListener>(url_, options_.connection, std::move(on_new_work));
+}
 
 void PostgresStore::migrate() {
   auto c = pool_.acquire();

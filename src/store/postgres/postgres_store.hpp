@@ -52,6 +52,8 @@ class PostgresStore final : public Store {
   std::vector<ClaimedDelivery> claim_due(
       std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
       size_t per_webhook_cap, const std::map<domain::WebhookId, size_t>& in_flight) override;
+  // LISTEN/NOTIFY on a connection of its own (see WorkListener).
+  std::unique_ptr<WorkWatch> watch_new_work(std::function<void()> on_new_work) override;
   std::optional<TimePoint> next_due() override;
   void record_attempts(const std::vector<AttemptRecord>& records, TimePoint now,
                        std::chrono::milliseconds disable_after) override;
@@ -74,6 +76,8 @@ class PostgresStore final : public Store {
   static const Clock& default_clock();
   static void write_lists(Connection& c, const domain::Webhook& webhook);
 
+  const std::string url_;
+  const PoolOptions options_;
   const Clock& clock_;
   ConnectionPool pool_;
 };

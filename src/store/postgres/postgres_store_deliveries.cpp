@@ -5,6 +5,7 @@
 
 #include "store/postgres/connection.hpp"
 #include "store/postgres/postgres_store.hpp"
+#include "store/postgres/work_listener.hpp"
 
 namespace hookd::store::postgres {
 namespace {
@@ -168,6 +169,16 @@ IngestOutcome ingest_one(Connection& c, const IngestRequest& request, int64_t no
   return outcome;
 }
 
+// True when the requests created deliveries, which the workers of every process should hear of.
+bool made_work_due(const std::vector<IngestOutcome>& outcomes) {
+  for (const IngestOutcome& o : outcomes) {
+    for (const IngestedEvent& e : o.events) {
+      if (!e.duplicate && e.deliveries > 0) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<IngestOutcome> PostgresStore::ingest(const std::vector<const IngestRequest*>& requests,
@@ -184,6 +195,7 @@ std::vector<IngestOutcome> PostgresStore::ingest(const std::vector<const IngestR
     for (const IngestRequest* request : requests) {
       outcomes.push_back(ingest_one(*c, *request, now_us, window_start));
     }
+    if (made_work_due(outcomes)) c->exec_script(kNotifyNewWork);
     tx.commit();
     return outcomes;
   });

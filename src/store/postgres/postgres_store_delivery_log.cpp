@@ -1,6 +1,7 @@
 // PostgresStore: the delivery log, retention, and deliveries sent again by hand.
 #include "store/postgres/connection.hpp"
 #include "store/postgres/postgres_store.hpp"
+#include "store/postgres/work_listener.hpp"
 
 namespace hookd::store::postgres {
 namespace {
@@ -124,17 +125,22 @@ std::optional<DeliveryDetail> PostgresStore::find_delivery(domain::WebhookId web
 bool PostgresStore::retry_delivery(domain::WebhookId webhook, domain::DeliveryId id,
                                    TimePoint now) {
   auto c = pool_.acquire();
-  return c->exec(kRetryDelivery, Params().add(webhook).add(id).add(to_unix_micros(now)))
-             .affected() > 0;
+  const bool found =
+      c->exec(kRetryDelivery, Params().add(webhook).add(id).add(to_unix_micros(now))).affected() >
+      0;
+  if (found) c->exec_script(kNotifyNewWork);
+  return found;
 }
 
 int64_t PostgresStore::recover_deliveries(domain::WebhookId webhook, TimePoint since,
                                           TimePoint now) {
   auto c = pool_.acquire();
-  return c
-      ->exec(kRecoverDeliveries,
-             Params().add(webhook).add(to_unix_micros(since)).add(to_unix_micros(now)))
-      .affected();
+  const int64_t n =
+      c->exec(kRecoverDeliveries,
+              Params().add(webhook).add(to_unix_micros(since)).add(to_unix_micros(now)))
+          .affected();
+  if (n > 0) c->exec_script(kNotifyNewWork);
+  return n;
 }
 
 PurgeResult PostgresStore::purge(TimePoint cutoff, TimePoint producer_id_cutoff, size_t limit) {
@@ -189,6 +195,7 @@ bool PostgresStore::queue_test_event(domain::WebhookId webhook, const domain::Ev
                                 .add(event.data_json)
                                 .add(now_us));
   c->exec(kInsertTestDelivery, Params().add(webhook).add(event.id).add(now_us));
+  c->exec_script(kNotifyNewWork);
   tx.commit();
   return true;
 }

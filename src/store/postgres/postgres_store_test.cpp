@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -661,6 +663,44 @@ TEST_F(PostgresStoreTest, ReleasingAllLeasesLeavesOtherProcessesLeasesAlone) {
   ingest_and_claim(t0);
   store_->release_all_leases();
   EXPECT_TRUE(store_->claim_due("other", t0 + 1s, t0 + 31s, 10, 16, {}).empty());
+}
+
+// Workers of other processes hear at once of work made due: an ingestion, a retry, a
+// recovery and a test event through one store each wake the listener of another.
+TEST_F(PostgresStoreTest, AnotherProcessHearsOfNewWorkAtOnce) {
+  std::mutex m;
+  std::condition_variable heard;
+  int calls = 0;
+  auto worker = open();
+  auto watch = worker->watch_new_work([&] {
+    std::lock_guard lock(m);
+    ++calls;
+    heard.notify_all();
+  });
+  ASSERT_NE(watch, nullptr);
+  const auto wait_for_call = [&](int n) {
+    std::unique_lock lock(m);
+    return heard.wait_for(lock, 10s, [&] { return calls >= n; });
+  };
+  const auto w = create(webhook({85}));
+  const TimePoint t0 = clock_.now();
+  ASSERT_EQ(ingest({event(85, Topic::kDeviceStatus, t0)}, t0).events.at(0).deliveries, 1);
+  ASSERT_TRUE(wait_for_call(1));
+
+  auto claimed = store_->claim_due("test", t0, t0 + 30s, 10, 16, {});
+  ASSERT_EQ(claimed.size(), 1u);
+  finish(claimed.at(0), DeliveryStatus::kFailed, t0);
+  EXPECT_TRUE(store_->retry_delivery(w, claimed.at(0).id, t0));
+  ASSERT_TRUE(wait_for_call(2));
+  claimed = store_->claim_due("test", t0, t0 + 30s, 10, 16, {});
+  ASSERT_EQ(claimed.size(), 1u);
+  finish(claimed.at(0), DeliveryStatus::kFailed, t0, 2);
+  EXPECT_EQ(store_->recover_deliveries(w, t0, t0), 1);
+  ASSERT_TRUE(wait_for_call(3));
+
+  domain::Event e = event(85, Topic::kDeviceStatus, t0);
+  EXPECT_TRUE(store_->queue_test_event(w, e, t0));
+  ASSERT_TRUE(wait_for_call(4));
 }
 
 }  // namespace
