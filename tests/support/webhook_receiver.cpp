@@ -18,6 +18,8 @@ std::optional<ReceivedRequest> parse_line(std::string_view line) {
   out.path = std::string(r.at("path").as_string());
   out.body = std::string(r.at("body").as_string());
   out.nth_on_path = static_cast<int>(r.at("n").to_number<int64_t>());
+  out.http_version = std::string(r.at("version").as_string());
+  out.client_port = static_cast<int>(r.at("peer").to_number<int64_t>());
   for (const auto& [name, value] : r.at("headers").as_object()) {
     if (value.is_string()) out.headers[std::string(name)] = std::string(value.as_string());
   }
@@ -33,9 +35,11 @@ std::string ReceivedRequest::header(const std::string& name) const {
 
 std::string node_dir() { return hookd_source_dir() + "/tests/e2e/node"; }
 
-WebhookReceiver::WebhookReceiver(const TestCertificates& certificates) {
-  process_ = std::make_unique<Process>(std::vector<std::string>{
-      "node", node_dir() + "/receiver.mjs", certificates.server_cert, certificates.server_key});
+WebhookReceiver::WebhookReceiver(const TestCertificates& certificates, Protocols protocols) {
+  std::vector<std::string> command{"node", node_dir() + "/receiver.mjs", certificates.server_cert,
+                                   certificates.server_key};
+  if (protocols == Protocols::kHttp2AndHttp1) command.emplace_back("--http2");
+  process_ = std::make_unique<Process>(std::move(command));
   std::string line;
   if (!process_->wait_for_stderr_line(
           [](std::string_view l) { return l.find("\"listening\"") != std::string_view::npos; },

@@ -18,7 +18,9 @@ struct ReceivedRequest {
   std::string path;
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
-  int nth_on_path = 0;  // 1 for the first request to this path
+  int nth_on_path = 0;       // 1 for the first request to this path
+  std::string http_version;  // "1.1" or "2.0"
+  int client_port = 0;       // tells the connections apart
 
   std::string header(const std::string& name) const;
 };
@@ -27,7 +29,9 @@ struct ReceivedRequest {
 // chosen by the path: /ok, /fail/N, /status/CODE, /retry-after/S/N, /hang, /slow/MS.
 class WebhookReceiver {
  public:
-  explicit WebhookReceiver(const TestCertificates& certificates);
+  enum class Protocols { kHttp1, kHttp2AndHttp1 };
+  explicit WebhookReceiver(const TestCertificates& certificates,
+                           Protocols protocols = Protocols::kHttp1);
 
   uint16_t port() const { return port_; }
   // "https://127.0.0.1:PORT" + path

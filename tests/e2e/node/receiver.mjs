@@ -1,7 +1,9 @@
 // An HTTPS webhook receiver for hookd's end-to-end tests.
-// Usage: node receiver.mjs CERT KEY
+// Usage: node receiver.mjs CERT KEY [--http2]
+// With --http2 it offers HTTP/2 by ALPN (and still answers HTTP/1.1).
 // Writes one JSON line to stderr when listening ({"listening": port}) and one per request
-// received ({"received": {...}}). The path chooses the answer:
+// received ({"received": {...}}, with the HTTP version and the client's port, which tells
+// connections apart). The path chooses the answer:
 //   /ok/...                        200
 //   /fail/N/...                    500 for the first N requests to that path, then 200
 //   /status/CODE/...               CODE every time (302 and 301 carry Location: /ok/redirected)
@@ -9,16 +11,18 @@
 //   /hang/...                      never answers
 //   /slow/MS/...                   200 after MS milliseconds
 import { readFileSync } from 'node:fs';
+import { createSecureServer } from 'node:http2';
 import { createServer } from 'node:https';
 
-const [cert, key] = process.argv.slice(2);
+const [cert, key, mode] = process.argv.slice(2);
 const counts = new Map();
 
 function emit(obj) {
   process.stderr.write(JSON.stringify(obj) + '\n');
 }
 
-const server = createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
+const tls = { cert: readFileSync(cert), key: readFileSync(key) };
+const handle = (req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
@@ -26,7 +30,8 @@ const server = createServer({ cert: readFileSync(cert), key: readFileSync(key) }
     const seen = (counts.get(req.url) ?? 0) + 1;
     counts.set(req.url, seen);
     emit({ received: { t: performance.timeOrigin + performance.now(), method: req.method,
-                       path: req.url, headers: req.headers, body, n: seen } });
+                       path: req.url, headers: req.headers, body, n: seen,
+                       version: req.httpVersion, peer: req.socket.remotePort } });
     const parts = req.url.split('/').filter((p) => p.length > 0);
     const answer = (status, headers = {}, text = 'ok') => {
       res.writeHead(status, { 'content-type': 'text/plain', ...headers });
@@ -51,7 +56,9 @@ const server = createServer({ cert: readFileSync(cert), key: readFileSync(key) }
         return answer(200);
     }
   });
-});
+};
+const server = mode === '--http2' ? createSecureServer({ ...tls, allowHTTP1: true }, handle)
+                                  : createServer(tls, handle);
 server.keepAliveTimeout = 60000;
 server.listen(0, '127.0.0.1', () => emit({ listening: server.address().port }));
 process.on('SIGTERM', () => process.exit(0));
