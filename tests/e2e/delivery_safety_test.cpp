@@ -51,7 +51,7 @@ TEST_F(GuardedDeliveryTest, AHostNameThatResolvesToLoopbackIsRefusedWhenDeliveri
   ASSERT_EQ(r.status, 200) << r;
   ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
   ASSERT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"failed|"}));
-  for (const auto& error : sqlite_rows(server_->database_url(), "SELECT error FROM attempts")) {
+  for (const auto& error : database_rows(server_->database_url(), "SELECT error FROM attempts")) {
     EXPECT_EQ(error.rfind("forbidden_destination", 0), 0u) << error;
   }
   EXPECT_TRUE(receiver_->received().empty());
@@ -68,7 +68,7 @@ class TlsFailureTest : public DeliveryTest {
     ASSERT_EQ(r.status, 200) << r;
     ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
     ASSERT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"failed|"}));
-    for (const auto& error : sqlite_rows(server_->database_url(), "SELECT error FROM attempts")) {
+    for (const auto& error : database_rows(server_->database_url(), "SELECT error FROM attempts")) {
       EXPECT_EQ(error.rfind("tls", 0), 0u) << error;
     }
     EXPECT_TRUE(receiver.received().empty());
