@@ -171,8 +171,9 @@ TEST_F(FairnessTest, AHungReceiverDoesNotDelayAHealthyOne) {
       percentile(alone, 0.5), p99_alone, percentile(beside, 0.5), p99_beside);
   EXPECT_GE(receiver_->received().size(), 120u);
   // The hung receiver holds each attempt for 3 s; a healthy delivery that waited for it would
-  // take at least that long.
-  EXPECT_LT(p99_beside, 1000.0) << failed_healthy_attempts();
+  // take at least that long. Below 2 s leaves room for a busy 2-core machine, where healthy
+  // deliveries alone reach a p99 of 1.5 s.
+  EXPECT_LT(p99_beside, 2000.0) << failed_healthy_attempts();
 }
 
 TEST_F(DeliveryTest, EveryAcceptedEventArrivesAfterTheServerIsKilled) {
