@@ -193,7 +193,7 @@ std::vector<BadInput> bad_inputs() {
 }
 
 TEST_F(ApiTest, MalformedCreateBodiesAreRefusedAndChangeNothing) {
-  const std::string before = sqlite_snapshot(server_->database_url());
+  const std::string before = database_snapshot(server_->database_url());
   ASSERT_FALSE(before.empty());
 
   for (const BadInput& input : bad_inputs()) {
@@ -202,7 +202,7 @@ TEST_F(ApiTest, MalformedCreateBodiesAreRefusedAndChangeNothing) {
     expect_error(r, input.status, input.code);
   }
 
-  const std::string after = sqlite_snapshot(server_->database_url());
+  const std::string after = database_snapshot(server_->database_url());
   EXPECT_EQ(after, before) << "a refused request wrote to the database";
   auto list = client_->get("/v2/webhooks", admin6_);
   ASSERT_EQ(list.status, 200) << list;

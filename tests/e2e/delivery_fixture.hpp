@@ -62,11 +62,11 @@ class DeliveryTest : public ApiTest {
                      std::chrono::milliseconds deadline = std::chrono::seconds(20)) {
     const auto until = std::chrono::steady_clock::now() + deadline;
     while (std::chrono::steady_clock::now() < until) {
-      if (sqlite_rows(server_->database_url(), sql) == expected) return true;
-      // Polling a file has nothing to wait on; a short pause keeps it from spinning.
+      if (database_rows(server_->database_url(), sql) == expected) return true;
+      // Polling a database has nothing to wait on; a short pause keeps it from spinning.
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    return sqlite_rows(server_->database_url(), sql) == expected;
+    return database_rows(server_->database_url(), sql) == expected;
   }
 
   TempDir certs_dir_;

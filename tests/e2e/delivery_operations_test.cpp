@@ -93,7 +93,7 @@ TEST_F(DeliveryOperationsTest, ARetriedFailedDeliveryArrives) {
   const auto hook = create_hook("/fail/4/retry");
   ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
   ASSERT_TRUE(wait_for_rows("SELECT status, attempt_count FROM deliveries", {"failed|4|"}));
-  const auto id = sqlite_rows(server_->database_url(), "SELECT id FROM deliveries").at(0);
+  const auto id = database_rows(server_->database_url(), "SELECT id FROM deliveries").at(0);
   const std::string delivery = id.substr(0, id.size() - 1);
   auto r =
       client_->post(deliveries_path(hook.id) + "/" + delivery + "/retry", std::nullopt, admin6_);
@@ -133,15 +133,14 @@ TEST_F(DeliveryOperationsTest, AnotherOrganizationSeesNoneOfIt) {
   ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
   ASSERT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"succeeded|"}));
   const std::string base = "/v2/webhooks/" + std::to_string(hook.id);
-  const auto id = sqlite_rows(server_->database_url(), "SELECT id FROM deliveries").at(0);
+  const auto id = database_rows(server_->database_url(), "SELECT id FROM deliveries").at(0);
   const std::string delivery = id.substr(0, id.size() - 1);
-  for (auto r :
-       {client_->get(base + "/deliveries", admin7_),
-        client_->get(base + "/deliveries/" + delivery, admin7_),
-        client_->post(base + "/deliveries/" + delivery + "/retry", std::nullopt, admin7_),
-        client_->post(base + "/recover", R"({"since":"2020-01-01T00:00:00Z"})", admin7_),
-        client_->post(base + "/rotate-secret", std::nullopt, admin7_),
-        client_->post(base + "/test", std::nullopt, admin7_)}) {
+  for (auto r : {client_->get(base + "/deliveries", admin7_),
+                 client_->get(base + "/deliveries/" + delivery, admin7_),
+                 client_->post(base + "/deliveries/" + delivery + "/retry", std::nullopt, admin7_),
+                 client_->post(base + "/recover", R"({"since":"2020-01-01T00:00:00Z"})", admin7_),
+                 client_->post(base + "/rotate-secret", std::nullopt, admin7_),
+                 client_->post(base + "/test", std::nullopt, admin7_)}) {
     EXPECT_EQ(r.status, 404) << r;
     EXPECT_EQ(r.json().at("code"), "WebhookNotFound");
   }

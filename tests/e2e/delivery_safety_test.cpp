@@ -51,7 +51,7 @@ TEST_F(GuardedDeliveryTest, AHostNameThatResolvesToLoopbackIsRefusedWhenDeliveri
   ASSERT_EQ(r.status, 200) << r;
   ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
   ASSERT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"failed|"}));
-  for (const auto& error : sqlite_rows(server_->database_url(), "SELECT error FROM attempts")) {
+  for (const auto& error : database_rows(server_->database_url(), "SELECT error FROM attempts")) {
     EXPECT_EQ(error.rfind("forbidden_destination", 0), 0u) << error;
   }
   EXPECT_TRUE(receiver_->received().empty());
@@ -68,7 +68,7 @@ class TlsFailureTest : public DeliveryTest {
     ASSERT_EQ(r.status, 200) << r;
     ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
     ASSERT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"failed|"}));
-    for (const auto& error : sqlite_rows(server_->database_url(), "SELECT error FROM attempts")) {
+    for (const auto& error : database_rows(server_->database_url(), "SELECT error FROM attempts")) {
       EXPECT_EQ(error.rfind("tls", 0), 0u) << error;
     }
     EXPECT_TRUE(receiver.received().empty());
@@ -112,8 +112,10 @@ TEST_F(TlsFailureTest, AnExpiredCertificateFails) {
 // A receiver that hangs until the timeout must not slow a healthy one down.
 class FairnessTest : public DeliveryTest {
  protected:
+  // The connect timeout is as long as the total: a TLS handshake slowed by a busy machine is
+  // not what this test measures, and failing it would add the 10 s retry to a healthy delivery.
   std::string delivery_toml() const override {
-    return "retry_schedule = [\"10s\"]\ntimeout = \"3s\"\nconnect_timeout = \"1s\"\n";
+    return "retry_schedule = [\"10s\"]\ntimeout = \"3s\"\nconnect_timeout = \"3s\"\n";
   }
 
   // Sends `n` events one after another; returns each healthy delivery's latency in ms, from
@@ -135,6 +137,22 @@ class FairnessTest : public DeliveryTest {
     }
     return latencies;
   }
+
+  // Why a healthy delivery was late, if it was: its first attempt failed and waited for the
+  // 10 s retry.
+  std::string failed_healthy_attempts() {
+    std::string text = "attempts to the healthy receivers that failed:";
+    for (const std::string& row :
+         database_rows(server_->database_url(),
+                       "SELECT webhooks.url, attempts.attempt, attempts.duration_ms, attempts.error"
+                       " FROM attempts JOIN deliveries ON deliveries.id = attempts.delivery_id"
+                       " JOIN webhooks ON webhooks.id = deliveries.webhook_id"
+                       " WHERE attempts.error IS NOT NULL AND webhooks.url NOT LIKE '%/hang/%'"
+                       " ORDER BY attempts.id")) {
+      text += "\n  " + row;
+    }
+    return text;
+  }
 };
 
 TEST_F(FairnessTest, AHungReceiverDoesNotDelayAHealthyOne) {
@@ -153,8 +171,9 @@ TEST_F(FairnessTest, AHungReceiverDoesNotDelayAHealthyOne) {
       percentile(alone, 0.5), p99_alone, percentile(beside, 0.5), p99_beside);
   EXPECT_GE(receiver_->received().size(), 120u);
   // The hung receiver holds each attempt for 3 s; a healthy delivery that waited for it would
-  // take at least that long.
-  EXPECT_LT(p99_beside, 1000.0);
+  // take at least that long. Below 2 s leaves room for a busy 2-core machine, where healthy
+  // deliveries alone reach a p99 of 1.5 s.
+  EXPECT_LT(p99_beside, 2000.0) << failed_healthy_attempts();
 }
 
 TEST_F(DeliveryTest, EveryAcceptedEventArrivesAfterTheServerIsKilled) {

@@ -77,12 +77,11 @@ TEST_F(DeliveryTest, AReceiverFailingTwiceGetsTheEventOnTheThirdAttempt) {
   for (const auto& c : verify_with_npm(got, hook.secret))
     EXPECT_TRUE(c.standardwebhooks) << c.error;
   EXPECT_TRUE(wait_for_rows("SELECT status, attempt_count FROM deliveries", {"succeeded|3|"}));
-  EXPECT_EQ(
-      sqlite_rows(server_->database_url(),
-                  "SELECT attempt, status_code, error IS NOT NULL, response_body FROM attempts"
-                  " ORDER BY attempt"),
-      (std::vector<std::string>{"1|500|1|failing on purpose|", "2|500|1|failing on purpose|",
-                                "3|200|0|ok|"}));
+  EXPECT_EQ(database_rows(server_->database_url(),
+                          "SELECT attempt, status_code, CASE WHEN error IS NULL THEN 0 ELSE 1 END,"
+                          " response_body FROM attempts ORDER BY attempt"),
+            (std::vector<std::string>{"1|500|1|failing on purpose|", "2|500|1|failing on purpose|",
+                                      "3|200|0|ok|"}));
 }
 
 TEST_F(DeliveryTest, ADeliveryThatExhaustsItsScheduleEndsFailed) {
@@ -115,7 +114,7 @@ TEST_F(DeliveryTest, ARedirectIsAFailureAndItsTargetGetsNothing) {
   ASSERT_TRUE(receiver_->wait_for(4, "/status/302"));
   EXPECT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"failed|"}));
   for (const auto& r : receiver_->received()) EXPECT_EQ(r.path, "/status/302/moved");
-  const auto errors = sqlite_rows(server_->database_url(), "SELECT DISTINCT error FROM attempts");
+  const auto errors = database_rows(server_->database_url(), "SELECT DISTINCT error FROM attempts");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0].find("redirect"), std::string::npos) << errors[0];
 }
@@ -135,7 +134,7 @@ TEST_F(DeliveryTest, AHungReceiverTimesOutAndIsRetried) {
   ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
   ASSERT_TRUE(receiver_->wait_for(2, "/hang", std::chrono::seconds(30)));
   const auto errors =
-      sqlite_rows(server_->database_url(), "SELECT error FROM attempts WHERE attempt = 1");
+      database_rows(server_->database_url(), "SELECT error FROM attempts WHERE attempt = 1");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].rfind("timeout", 0), 0u) << errors[0];
 }
@@ -206,7 +205,7 @@ TEST_F(DeliveryTest, ARepeatedProducerIdIsDeliveredOnce) {
 
 TEST_F(DeliveryTest, AnInvalidEventRejectsTheWholeBatchAndStoresNothing) {
   create_hook("/ok/batch");
-  const std::string before = sqlite_snapshot(server_->database_url());
+  const std::string before = database_snapshot(server_->database_url());
   auto unknown_device = post_events(R"({"events":[{"deviceId":85,"topic":"DeviceStatusEvents"},
                                                   {"deviceId":999,"topic":"DeviceStatusEvents"}]})");
   EXPECT_EQ(unknown_device.status, 404) << unknown_device;
@@ -229,7 +228,7 @@ TEST_F(DeliveryTest, AnInvalidEventRejectsTheWholeBatchAndStoresNothing) {
   for (int i = 0; i < 1001; ++i)
     too_many += std::string(i ? "," : "") + R"({"deviceId":85,"topic":"DeviceStatusEvents"})";
   EXPECT_EQ(post_events(too_many + "]}").status, 400);
-  EXPECT_EQ(sqlite_snapshot(server_->database_url()), before);
+  EXPECT_EQ(database_snapshot(server_->database_url()), before);
   EXPECT_EQ(receiver_->received().size(), 0u);
 }
 

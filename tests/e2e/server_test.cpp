@@ -10,6 +10,7 @@
 #include "support/hookd_process.hpp"
 #include "support/http_client.hpp"
 #include "support/test_ca.hpp"
+#include "support/test_database.hpp"
 
 namespace hookd::testing {
 namespace {
@@ -73,10 +74,10 @@ TEST(Server, MigrationsAreIdempotentAndKeepData) {
   HttpClient client(server.base_url());
   ASSERT_EQ(client.put("/v2/platform/organizations/1", R"({"name":"a"})", token).status, 200);
   server.stop();
-  const std::string before = sqlite_snapshot(server.database_url());
+  const std::string before = database_snapshot(server.database_url());
   auto migrate = run_hookd({"migrate", "--database", server.database_url()});
   EXPECT_EQ(migrate.exit_code, 0) << migrate.err;
-  EXPECT_EQ(sqlite_snapshot(server.database_url()), before);
+  EXPECT_EQ(database_snapshot(server.database_url()), before);
   server.start();
   HttpClient again(server.base_url());
   EXPECT_EQ(again.put("/v2/platform/organizations/1", R"({"name":"b"})", token).status, 200);
@@ -87,12 +88,11 @@ TEST(Cli, VersionAndUsageErrors) {
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_EQ(version.out.rfind("hookd ", 0), 0u) << version.out;
   EXPECT_NE(run_hookd({"no-such-command"}).exit_code, 0);
-  TempDir dir;
-  auto bad_role = run_hookd(
-      {"token", "create", "--role", "owner", "--database", "sqlite://" + dir.file("x.db")});
+  const TestDatabase database;
+  auto bad_role = run_hookd({"token", "create", "--role", "owner", "--database", database.url()});
   EXPECT_NE(bad_role.exit_code, 0);
-  auto admin_without_org = run_hookd(
-      {"token", "create", "--role", "admin", "--database", "sqlite://" + dir.file("x.db")});
+  auto admin_without_org =
+      run_hookd({"token", "create", "--role", "admin", "--database", database.url()});
   EXPECT_NE(admin_without_org.exit_code, 0);
   auto bad_database = run_hookd({"migrate", "--database", "mysql://nope"});
   EXPECT_NE(bad_database.exit_code, 0);
@@ -100,10 +100,11 @@ TEST(Cli, VersionAndUsageErrors) {
 
 TEST(Cli, InvalidConfigurationIsRefusedAtStart) {
   TempDir dir;
+  const TestDatabase database;
   const std::string config = dir.file("bad.toml");
   { std::ofstream(config) << "[delivery]\nallow_targets = [\"not-a-cidr\"]\n"; }
-  auto r = run_hookd({"serve", "--listen", "127.0.0.1:0", "--config", config, "--database",
-                      "sqlite://" + dir.file("x.db")});
+  auto r = run_hookd(
+      {"serve", "--listen", "127.0.0.1:0", "--config", config, "--database", database.url()});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("allow_targets"), std::string::npos) << r.err;
 }

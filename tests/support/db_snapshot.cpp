@@ -1,73 +1,40 @@
 #include "support/db_snapshot.hpp"
 
-#include <sqlite3.h>
-
 #include <stdexcept>
-#include <vector>
+
+#include "support/database_reader.hpp"
 
 namespace hookd::testing {
 
-namespace {
-
-sqlite3* open_read_only(const std::string& database_url) {
-  const std::string prefix = "sqlite://";
-  if (database_url.rfind(prefix, 0) != 0) throw std::runtime_error("not a sqlite URL");
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(database_url.substr(prefix.size()).c_str(), &db, SQLITE_OPEN_READONLY,
-                      nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    throw std::runtime_error("cannot open database");
+std::unique_ptr<DatabaseReader> open_database_reader(const std::string& database_url) {
+  constexpr std::string_view kSqlite = "sqlite://";
+  if (database_url.starts_with(kSqlite)) {
+    return open_sqlite_reader(database_url.substr(kSqlite.size()));
   }
-  sqlite3_busy_timeout(db, 5000);
-  return db;
+  if (database_url.starts_with("postgresql://") || database_url.starts_with("postgres://")) {
+    return open_postgres_reader(database_url);
+  }
+  throw std::runtime_error("not a sqlite:// or postgresql:// URL: " + database_url);
 }
 
-std::vector<std::string> query(sqlite3* db, const std::string& sql) {
-  std::vector<std::string> out;
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-    throw std::runtime_error(sqlite3_errmsg(db));
-  }
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    std::string row;
-    for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
-      const auto* text = sqlite3_column_text(stmt, i);
-      row += text ? reinterpret_cast<const char*>(text) : "NULL";
-      row += '|';
-    }
-    out.push_back(std::move(row));
-  }
-  sqlite3_finalize(stmt);
-  return out;
+std::vector<std::string> database_rows(const std::string& database_url, const std::string& sql) {
+  return open_database_reader(database_url)->rows(sql);
 }
 
-}  // namespace
-
-std::vector<std::string> sqlite_rows(const std::string& database_url, const std::string& sql) {
-  sqlite3* db = open_read_only(database_url);
-  try {
-    auto out = query(db, sql);
-    sqlite3_close(db);
-    return out;
-  } catch (...) {
-    sqlite3_close(db);
-    throw;
-  }
-}
-
-std::string sqlite_snapshot(const std::string& database_url) {
-  sqlite3* db = open_read_only(database_url);
-  auto rows = [db](const std::string& sql) { return query(db, sql); };
+std::string database_snapshot(const std::string& database_url) {
+  const std::unique_ptr<DatabaseReader> reader = open_database_reader(database_url);
   std::string snapshot;
-  for (const std::string& table :
-       rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")) {
-    const std::string name = table.substr(0, table.size() - 1);
-    snapshot += "## " + name + "\n";
-    for (const std::string& row : rows("SELECT * FROM \"" + name + "\" ORDER BY 1, 2")) {
+  for (const std::string& table : reader->tables()) {
+    std::string order;
+    for (const std::string& column : reader->columns(table)) {
+      order += (order.empty() ? "\"" : ", \"") + column + "\"";
+    }
+    snapshot += "## " + table + "\n";
+    for (const std::string& row :
+         reader->rows("SELECT * FROM \"" + table + "\" ORDER BY " + order)) {
       snapshot += row + "\n";
     }
   }
-  sqlite3_close(db);
   return snapshot;
 }
 

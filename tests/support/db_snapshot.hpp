@@ -5,11 +5,13 @@
 
 namespace hookd::testing {
 
-// Every row of every table of a SQLite database, as text, in a stable order. Two equal
-// snapshots mean nothing was written in between.
-std::string sqlite_snapshot(const std::string& database_url);
+// Every row of every table of the database a sqlite:// or postgresql:// URL names, as text,
+// tables by name and rows ordered by all their columns. Two equal snapshots mean nothing was
+// written in between.
+std::string database_snapshot(const std::string& database_url);
 
-// The rows of a query; each column is followed by '|' (NULL for nulls).
-std::vector<std::string> sqlite_rows(const std::string& database_url, const std::string& sql);
+// The rows of a query; each column is followed by '|' (NULL for nulls). Keep the SQL portable
+// between SQLite and PostgreSQL: the same text must come back from both.
+std::vector<std::string> database_rows(const std::string& database_url, const std::string& sql);
 
 }  // namespace hookd::testing

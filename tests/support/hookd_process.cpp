@@ -99,7 +99,12 @@ CommandResult run_hookd(const std::vector<std::string>& args, std::string_view s
 }
 
 HookdServer::HookdServer(HookdOptions options) : options_(std::move(options)) {
-  database_url_ = options_.database_url.value_or("sqlite://" + dir_.file("hookd.db"));
+  if (options_.database_url) {
+    database_url_ = *options_.database_url;
+  } else {
+    own_database_ = std::make_unique<TestDatabase>();
+    database_url_ = own_database_->url();
+  }
   if (!options_.config_toml.empty()) {
     config_path_ = dir_.file("hookd.toml");
     std::ofstream config(config_path_, std::ios::binary);

@@ -11,6 +11,7 @@
 
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_database.hpp"
 
 namespace hookd::testing {
 
@@ -29,7 +30,8 @@ struct HookdOptions {
   std::vector<std::string> extra_args;
   // Written to a file and passed with --config when non-empty.
   std::string config_toml;
-  // Defaults to sqlite://<temp dir>/hookd.db. Give another server's database_url() to share it.
+  // Defaults to a fresh TestDatabase of the backend HOOKD_TEST_BACKEND names. Give
+  // another server's database_url() to share it.
   std::optional<std::string> database_url;
   // Variables for the server (e.g. HOOKD_* settings); inherited HOOKD_* ones are always removed.
   std::vector<std::pair<std::string, std::string>> env;
@@ -56,7 +58,7 @@ class HookdServer {
   // "http://127.0.0.1:PORT" ("https://" when it logged tls:true).
   std::string base_url() const;
   const std::string& database_url() const { return database_url_; }
-  // The server's temporary directory (holds the default database and config file).
+  // The server's temporary directory (holds the config file).
   const TempDir& dir() const { return dir_; }
 
   // `hookd token create --role ROLE [--organization ID] --database URL`, trimmed stdout.
@@ -77,6 +79,7 @@ class HookdServer {
  private:
   HookdOptions options_;
   TempDir dir_;
+  std::unique_ptr<TestDatabase> own_database_;  // unless the options named one
   std::string database_url_;
   std::string config_path_;
   std::unique_ptr<Process> process_;

@@ -3,6 +3,7 @@
 
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/valid_text.hpp"
 
 namespace hookd::store::sqlite {
 namespace {
@@ -245,6 +246,10 @@ void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, Tim
   WriteTransaction tx(*c, write_mutex_);
   const int64_t now_us = to_unix_micros(now);
   for (const AttemptRecord& r : records) {
+    // What a receiver answered is arbitrary bytes; the log keeps it as text, as PostgreSQL must.
+    const std::string& body = r.result.response_body;
+    const bool valid = is_valid_text(body);
+    const std::string replaced = valid ? std::string() : to_valid_text(body);
     c->prepare(kInsertAttempt)
         .bind(1, r.delivery_id)
         .bind(2, int64_t{r.attempt})
@@ -252,7 +257,7 @@ void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, Tim
         .bind(4, r.result.duration_ms)
         .bind(5, to_optional(r.result.status_code))
         .bind(6, r.result.error)
-        .bind(7, std::string_view(r.result.response_body))
+        .bind(7, valid ? std::string_view(body) : std::string_view(replaced))
         .run();
     std::optional<int64_t> next;
     if (r.next_attempt_at) next = to_unix_micros(*r.next_attempt_at);

@@ -1,9 +1,9 @@
-// The SQLite store against a real database file, with time injected.
+// What the SQLite store does beyond the contract every backend keeps
+// (src/store/store_contract_test.cpp), against a real database file with time injected.
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
 
-#include "delivery/retention.hpp"
 #include "support/temp_dir.hpp"
 
 namespace hookd::store::sqlite {
@@ -33,7 +33,7 @@ class SqliteStoreTest : public ::testing::Test {
     w.topics.add(domain::Topic::kDeviceStatus);
     w.secret_hmac = "bSxyOp4vaSNpvyUMfrA98WsOqRSlzBBB";
     w.created_at = w.modified_at = clock_.now();
-    webhook_ = store_->create_webhook(w).id;
+    store_->create_webhook(w);
   }
 
   // Ingests one event at `at`; returns its delivery after claiming it.
@@ -53,73 +53,21 @@ class SqliteStoreTest : public ::testing::Test {
     return claimed.at(0);
   }
 
-  void finish(const ClaimedDelivery& d, domain::DeliveryStatus status, TimePoint at) {
-    AttemptRecord r;
-    r.delivery_id = d.id;
-    r.webhook_id = d.webhook_id;
-    r.attempt = 1;
-    r.result.at = at;
-    r.result.status_code = status == domain::DeliveryStatus::kSucceeded ? 200 : 500;
-    r.new_status = status;
-    if (status == domain::DeliveryStatus::kPending) r.next_attempt_at = at + 24h * 365;
-    store_->record_attempts({r}, at, 24h * 365);
-  }
-
   hookd::testing::TempDir dir_;
   ManualClock clock_;
   std::unique_ptr<SqliteStore> store_;
-  domain::WebhookId webhook_ = 0;
 };
 
-TEST_F(SqliteStoreTest, APurgeRemovesExactlyWhatIsPastRetention) {
-  const TimePoint t0 = clock_.now();
-  const auto old_done = ingest_and_claim(t0);
-  finish(old_done, domain::DeliveryStatus::kSucceeded, t0 + 1s);
-  const auto old_pending = ingest_and_claim(t0 + 2s);
-  finish(old_pending, domain::DeliveryStatus::kPending, t0 + 3s);  // still to be retried
-  const auto recent = ingest_and_claim(t0 + 10 * 24h);
-  finish(recent, domain::DeliveryStatus::kFailed, t0 + 10 * 24h + 1s);
-
-  // Thirty days' retention, seen from day 35: day 0 is past it, day 10 is not.
-  clock_.set(t0 + 35 * 24h);
-  delivery::RetentionPurger purger(*store_, clock_, 30 * 24h, 1);
-  const PurgeResult purged = purger.purge_once();
-  EXPECT_EQ(purged.deliveries, 1);
-  EXPECT_EQ(purged.events, 1);
-  EXPECT_FALSE(store_->find_delivery(webhook_, old_done.id));
-  ASSERT_TRUE(store_->find_delivery(webhook_, old_pending.id));  // pending is never lost
-  const auto kept = store_->find_delivery(webhook_, recent.id);
-  ASSERT_TRUE(kept);
-  EXPECT_EQ(kept->attempts.size(), 1u);
-  // A second pass finds nothing more.
-  EXPECT_EQ(purger.purge_once().total(), 0);
-}
-
-TEST_F(SqliteStoreTest, ALeaseKeepsADeliveryFromASecondWorkerUntilItRunsOut) {
+// One process owns a SQLite database: at its start, every lease is one its previous run left,
+// and is freed at once instead of after the lease.
+TEST_F(SqliteStoreTest, ReleasingAllLeasesFreesEveryLease) {
   const TimePoint t0 = clock_.now();
   const auto claimed = ingest_and_claim(t0);
-  EXPECT_TRUE(store_->claim_due("other", t0 + 29s, t0 + 59s, 10, 16, {}).empty());
-  // The first worker died; after the lease, another takes the delivery over.
-  const auto taken = store_->claim_due("other", t0 + 31s, t0 + 61s, 10, 16, {});
+  EXPECT_TRUE(store_->claim_due("restarted", t0 + 1s, t0 + 31s, 10, 16, {}).empty());
+  store_->release_all_leases();
+  const auto taken = store_->claim_due("restarted", t0 + 1s, t0 + 31s, 10, 16, {});
   ASSERT_EQ(taken.size(), 1u);
   EXPECT_EQ(taken[0].id, claimed.id);
-}
-
-TEST_F(SqliteStoreTest, TheCapPerWebhookLimitsAClaim) {
-  const TimePoint t0 = clock_.now();
-  IngestRequest request;
-  for (int i = 0; i < 5; ++i) {
-    domain::Event e;
-    e.id = domain::new_event_id();
-    e.device_id = 85;
-    e.topic = domain::Topic::kDeviceStatus;
-    e.time = t0;
-    request.events.push_back(e);
-  }
-  store_->ingest({&request}, t0);
-  // Two already in flight for this webhook, a cap of three: one more may go.
-  const auto claimed = store_->claim_due("w", t0, t0 + 30s, 10, 3, {{webhook_, 2}});
-  EXPECT_EQ(claimed.size(), 1u);
 }
 
 }  // namespace
