@@ -150,6 +150,70 @@ CREATE INDEX deliveries_by_event ON deliveries(event_id);
 CREATE INDEX events_by_created_at ON events(created_at);
 CREATE INDEX producer_ids_by_created_at ON producer_ids(created_at);
 )sql"},
+    {7, "matching index changes", R"sql(
+-- Each process keeps the webhooks in memory for matching. Every change to what matching reads
+-- of a webhook (its row's organization, topics and status, its devices, its groups; cascades
+-- included) takes the next generation, in the transaction of the change, and records it
+-- against the webhook; an ingestion first reloads the webhooks changed since the generation
+-- it last saw.
+CREATE TABLE matching_generation (
+  id    INTEGER PRIMARY KEY CHECK (id = 1),
+  value INTEGER NOT NULL
+);
+INSERT INTO matching_generation (id, value) VALUES (1, 0);
+
+CREATE TABLE webhook_changes (
+  webhook_id INTEGER PRIMARY KEY,
+  generation INTEGER NOT NULL
+);
+CREATE INDEX webhook_changes_by_generation ON webhook_changes(generation);
+
+CREATE TRIGGER webhooks_inserted_for_matching AFTER INSERT ON webhooks BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO webhook_changes (webhook_id, generation)
+    SELECT NEW.id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (webhook_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER webhooks_updated_for_matching
+  AFTER UPDATE OF organization_id, topics, status, organization_wide ON webhooks BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO webhook_changes (webhook_id, generation)
+    SELECT NEW.id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (webhook_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER webhooks_deleted_for_matching AFTER DELETE ON webhooks BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO webhook_changes (webhook_id, generation)
+    SELECT OLD.id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (webhook_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER webhook_devices_inserted_for_matching AFTER INSERT ON webhook_devices BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO webhook_changes (webhook_id, generation)
+    SELECT NEW.webhook_id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (webhook_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER webhook_devices_deleted_for_matching AFTER DELETE ON webhook_devices BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO webhook_changes (webhook_id, generation)
+    SELECT OLD.webhook_id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (webhook_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER webhook_device_groups_inserted_for_matching AFTER INSERT ON webhook_device_groups
+BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO webhook_changes (webhook_id, generation)
+    SELECT NEW.webhook_id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (webhook_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER webhook_device_groups_deleted_for_matching AFTER DELETE ON webhook_device_groups
+BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO webhook_changes (webhook_id, generation)
+    SELECT OLD.webhook_id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (webhook_id) DO UPDATE SET generation = excluded.generation;
+END;
+)sql"},
 };
 
 }  // namespace
