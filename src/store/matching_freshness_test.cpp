@@ -1,4 +1,4 @@
-// Matching reads webhooks from an in-memory index; every change that can alter what an event
+// Matching reads webhooks and devices from memory; every change that can alter what an event
 // matches must be seen by the very next ingestion, also when another store (another hookd
 // process) made it. Each test writes through one store and ingests through a second one on
 // the same database: two SqliteStores on one file, two PostgresStores on one database (when
@@ -247,6 +247,25 @@ TEST_P(MatchingFreshnessTest, ADeletedAndRecreatedDeviceIsNoLongerNamed) {
   ASSERT_EQ(writer_->put_device({85, 6, "lock"}).kind, PutOutcome::Kind::kOk);
   EXPECT_EQ(deliveries_for(85), 0);
   EXPECT_EQ(deliveries_for(86), 1);
+}
+
+TEST_P(MatchingFreshnessTest, ANewDeviceIsAcceptedAndADeletedOneRefusedAtOnce) {
+  writer_->create_webhook(webhook({}, {}));
+  EXPECT_EQ(deliveries_for(85), 1);
+  ASSERT_EQ(writer_->put_device({88, 6, "lock"}).kind, PutOutcome::Kind::kOk);
+  EXPECT_EQ(deliveries_for(88), 1);
+  ASSERT_TRUE(writer_->delete_device(88));
+  IngestRequest request;
+  domain::Event e;
+  e.id = domain::new_event_id();
+  e.device_id = 88;
+  e.topic = Topic::kDeviceStatus;
+  e.time = SystemClock().now();
+  e.data_json = "{}";
+  request.events.push_back(e);
+  const auto outcome = ingester_->ingest({&request}, SystemClock().now()).at(0);
+  EXPECT_FALSE(outcome.ok);
+  EXPECT_EQ(outcome.missing_device, 88);
 }
 
 TEST_P(MatchingFreshnessTest, AStoreOpenedLaterLoadsEveryWebhook) {

@@ -108,14 +108,16 @@ IngestOutcome ingest_one(Connection& c, const PostgresMatcher& matcher,
                          const IngestRequest& request, int64_t now_us, int64_t window_start) {
   IngestOutcome outcome;
   // Every device first: a request with one unknown device stores nothing.
-  std::vector<int64_t> device_ids;
-  device_ids.reserve(request.events.size());
-  for (const domain::Event& e : request.events) device_ids.push_back(e.device_id);
-  const RequestDevices devices = PostgresMatcher::devices(c, device_ids);
-  if (devices.missing) {
-    outcome.ok = false;
-    outcome.missing_device = *devices.missing;
-    return outcome;
+  std::vector<DeviceView> devices;
+  devices.reserve(request.events.size());
+  for (const domain::Event& e : request.events) {
+    auto facts = matcher.device(e.device_id);
+    if (!facts) {
+      outcome.ok = false;
+      outcome.missing_device = e.device_id;
+      return outcome;
+    }
+    devices.push_back(*facts);
   }
   std::vector<WebhookMatch> matches;
   std::vector<int64_t> webhook_ids;
@@ -133,7 +135,7 @@ IngestOutcome ingest_one(Connection& c, const PostgresMatcher& matcher,
     c.exec(kInsertEvent, Params()
                              .add(e.id)
                              .add(e.producer_id)
-                             .add(devices.facts[i].organization_id)
+                             .add(devices[i].organization_id)
                              .add(e.device_id)
                              .add(int64_t{static_cast<uint8_t>(e.topic)})
                              .add(e.type)
@@ -141,7 +143,7 @@ IngestOutcome ingest_one(Connection& c, const PostgresMatcher& matcher,
                              .add(e.data_json)
                              .add(now_us));
     matches.clear();
-    matcher.match(e.device_id, devices.facts[i], e.topic, matches);
+    matcher.match(e.device_id, devices[i], e.topic, matches);
     int64_t deliveries = 0;
     if (!matches.empty()) {
       webhook_ids.clear();

@@ -9,24 +9,31 @@
 namespace hookd::store::sqlite {
 namespace {
 
-// Beyond this many changed webhooks, reading them all is cheaper than one at a time.
-constexpr size_t kMaxChangesOneByOne = 1000;
+// Beyond this many changed webhooks and devices, reading everything again is about as
+// cheap as reading them one at a time, and bounds the work of one refresh.
+constexpr int64_t kMaxChangesOneByOne = 10'000;
 
-constexpr const char* kDeviceFacts =
-    "SELECT d.organization_id, m.group_id FROM devices d"
-    " LEFT JOIN device_group_members m ON m.device_id = d.id WHERE d.id = ?1";
 constexpr const char* kGeneration = "SELECT value FROM matching_generation WHERE id = 1";
 constexpr const char* kChangedWebhooks =
     "SELECT webhook_id FROM webhook_changes WHERE generation > ?1 LIMIT ?2";
+constexpr const char* kChangedDevices =
+    "SELECT device_id FROM device_changes WHERE generation > ?1 LIMIT ?2";
 constexpr const char* kMatchableWebhook =
     "SELECT organization_id, topics, status, organization_wide,"
     " (SELECT group_concat(device_id) FROM webhook_devices WHERE webhook_id = webhooks.id),"
     " (SELECT group_concat(group_id) FROM webhook_device_groups WHERE webhook_id = webhooks.id)"
     " FROM webhooks WHERE id = ?1";
+constexpr const char* kDevice =
+    "SELECT organization_id,"
+    " (SELECT group_concat(group_id) FROM device_group_members WHERE device_id = devices.id)"
+    " FROM devices WHERE id = ?1";
 constexpr const char* kAllWebhooks =
     "SELECT id, organization_id, topics, status, organization_wide FROM webhooks";
 constexpr const char* kAllWebhookDevices = "SELECT webhook_id, device_id FROM webhook_devices";
 constexpr const char* kAllWebhookGroups = "SELECT webhook_id, group_id FROM webhook_device_groups";
+constexpr const char* kDeviceCount = "SELECT count(*) FROM devices";
+constexpr const char* kAllDevices = "SELECT id, organization_id FROM devices";
+constexpr const char* kAllGroupMembers = "SELECT device_id, group_id FROM device_group_members";
 
 int64_t generation(Connection& c) {
   Statement s = c.prepare(kGeneration);
@@ -34,19 +41,15 @@ int64_t generation(Connection& c) {
   return s.column_int(0);
 }
 
-}  // namespace
-
-std::optional<DeviceFacts> SqliteMatcher::device(Connection& c, domain::DeviceId id) {
-  Statement s = c.prepare(kDeviceFacts);
-  s.bind(1, id);
-  if (!s.step()) return std::nullopt;
-  DeviceFacts facts;
-  facts.organization_id = s.column_int(0);
-  do {
-    if (auto group = s.column_optional_int(1)) facts.group_ids.push_back(*group);
-  } while (s.step());
-  return facts;
+std::vector<int64_t> changed_since(Connection& c, const char* sql, int64_t generation) {
+  std::vector<int64_t> ids;
+  Statement s = c.prepare(sql);
+  s.bind(1, generation).bind(2, kMaxChangesOneByOne + 1);
+  while (s.step()) ids.push_back(s.column_int(0));
+  return ids;
 }
+
+}  // namespace
 
 void SqliteMatcher::refresh(Connection& c) {
   const int64_t now = generation(c);
@@ -56,34 +59,43 @@ void SqliteMatcher::refresh(Connection& c) {
     generation_ = now;
     return;
   }
-  std::vector<domain::WebhookId> changed;
-  {
-    Statement s = c.prepare(kChangedWebhooks);
-    s.bind(1, *generation_).bind(2, static_cast<int64_t>(kMaxChangesOneByOne + 1));
-    while (s.step()) changed.push_back(s.column_int(0));
-  }
-  if (changed.size() > kMaxChangesOneByOne) {
+  const std::vector<int64_t> webhooks = changed_since(c, kChangedWebhooks, *generation_);
+  const std::vector<int64_t> devices = changed_since(c, kChangedDevices, *generation_);
+  if (static_cast<int64_t>(webhooks.size() + devices.size()) > kMaxChangesOneByOne) {
     load_all(c);
   } else {
-    for (domain::WebhookId id : changed) {
-      Statement s = c.prepare(kMatchableWebhook);
-      s.bind(1, id);
-      if (!s.step()) {
-        index_.remove(id);
-        continue;
-      }
-      MatchableWebhook w;
-      w.id = id;
-      w.organization_id = s.column_int(0);
-      w.topics = domain::TopicSet::from_mask(static_cast<uint32_t>(s.column_int(1)));
-      w.enabled = s.column_text(2) == "enabled";
-      w.organization_wide = s.column_int(3) != 0;
-      w.device_ids = parse_id_list(s.column_optional_text(4));
-      w.device_group_ids = parse_id_list(s.column_optional_text(5));
-      index_.put(w);
-    }
+    for (int64_t id : webhooks) reload_webhook(c, id);
+    for (int64_t id : devices) reload_device(c, id);
   }
   generation_ = now;
+}
+
+void SqliteMatcher::reload_webhook(Connection& c, domain::WebhookId id) {
+  Statement s = c.prepare(kMatchableWebhook);
+  s.bind(1, id);
+  if (!s.step()) {
+    webhooks_.remove(id);
+    return;
+  }
+  MatchableWebhook w;
+  w.id = id;
+  w.organization_id = s.column_int(0);
+  w.topics = domain::TopicSet::from_mask(static_cast<uint32_t>(s.column_int(1)));
+  w.enabled = s.column_text(2) == "enabled";
+  w.organization_wide = s.column_int(3) != 0;
+  w.device_ids = parse_id_list(s.column_optional_text(4));
+  w.device_group_ids = parse_id_list(s.column_optional_text(5));
+  webhooks_.put(w);
+}
+
+void SqliteMatcher::reload_device(Connection& c, domain::DeviceId id) {
+  Statement s = c.prepare(kDevice);
+  s.bind(1, id);
+  if (!s.step()) {
+    devices_.remove(id);
+    return;
+  }
+  devices_.put(id, s.column_int(0), parse_id_list(s.column_optional_text(1)));
 }
 
 void SqliteMatcher::load_all(Connection& c) {
@@ -114,8 +126,26 @@ void SqliteMatcher::load_all(Connection& c) {
       if (it != webhooks.end()) it->second.device_group_ids.push_back(s.column_int(1));
     }
   }
-  index_.clear();
-  for (const auto& [id, w] : webhooks) index_.put(w);
+  // Built aside and swapped in whole: a load that fails half way leaves the old state.
+  MatchingIndex index;
+  for (const auto& [id, w] : webhooks) index.put(w);
+  webhooks.clear();
+
+  DeviceDirectory directory;
+  {
+    Statement s = c.prepare(kDeviceCount);
+    if (s.step()) directory.reserve(static_cast<size_t>(s.column_int(0)));
+  }
+  {
+    Statement s = c.prepare(kAllDevices);
+    while (s.step()) directory.put(s.column_int(0), s.column_int(1), {});
+  }
+  {
+    Statement s = c.prepare(kAllGroupMembers);
+    while (s.step()) directory.add_group(s.column_int(0), s.column_int(1));
+  }
+  webhooks_ = std::move(index);
+  devices_ = std::move(directory);
 }
 
 }  // namespace hookd::store::sqlite

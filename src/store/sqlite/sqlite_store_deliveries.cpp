@@ -113,16 +113,16 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
   for (const IngestRequest* request : requests) {
     IngestOutcome outcome;
     // Every device first: a request with one unknown device stores nothing.
-    std::vector<DeviceFacts> devices;
+    std::vector<DeviceView> devices;
     devices.reserve(request->events.size());
     for (const domain::Event& e : request->events) {
-      auto facts = SqliteMatcher::device(*c, e.device_id);
+      auto facts = matcher_.device(e.device_id);
       if (!facts) {
         outcome.ok = false;
         outcome.missing_device = e.device_id;
         break;
       }
-      devices.push_back(std::move(*facts));
+      devices.push_back(*facts);
     }
     if (!outcome.ok) {
       outcomes.push_back(std::move(outcome));
