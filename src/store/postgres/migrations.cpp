@@ -152,6 +152,86 @@ CREATE INDEX deliveries_by_event ON deliveries(event_id);
 CREATE INDEX events_by_created_at ON events(created_at);
 CREATE INDEX producer_ids_by_created_at ON producer_ids(created_at);
 )sql"},
+    {7, "matching index changes", R"sql(
+-- Each process keeps webhooks and devices in memory for matching. Every change to what
+-- matching reads (a webhook's organization, topics, status, devices and groups; a device's
+-- organization and groups; cascades included) takes the next generation and records it
+-- against the webhook or device, in the transaction of the change; an ingestion first reloads
+-- what changed since the generation it last saw. The triggers are deferred to the commit, so the generation row is locked last and
+-- briefly: generations are taken in commit order (a reader never sees a later one without the
+-- earlier ones), and no transaction waits for it while holding a webhook another one needs.
+CREATE TABLE matching_generation (
+  id    INTEGER PRIMARY KEY CHECK (id = 1),
+  value BIGINT NOT NULL
+);
+INSERT INTO matching_generation (id, value) VALUES (1, 0);
+
+CREATE TABLE webhook_changes (
+  webhook_id BIGINT PRIMARY KEY,
+  generation BIGINT NOT NULL
+);
+CREATE INDEX webhook_changes_by_generation ON webhook_changes(generation);
+
+CREATE TABLE device_changes (
+  device_id  BIGINT PRIMARY KEY,
+  generation BIGINT NOT NULL
+);
+CREATE INDEX device_changes_by_generation ON device_changes(generation);
+
+CREATE FUNCTION record_webhook_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  changed BIGINT;
+  next_generation BIGINT;
+BEGIN
+  IF TG_TABLE_NAME = 'webhooks' THEN
+    changed := CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END;
+  ELSE
+    changed := CASE WHEN TG_OP = 'DELETE' THEN OLD.webhook_id ELSE NEW.webhook_id END;
+  END IF;
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1 RETURNING value
+    INTO next_generation;
+  INSERT INTO webhook_changes (webhook_id, generation) VALUES (changed, next_generation)
+    ON CONFLICT (webhook_id) DO UPDATE SET generation = excluded.generation;
+  RETURN NULL;
+END;
+$$;
+
+CREATE CONSTRAINT TRIGGER webhooks_changed_for_matching
+  AFTER INSERT OR DELETE OR UPDATE OF organization_id, topics, status, organization_wide
+  ON webhooks DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION record_webhook_change();
+CREATE CONSTRAINT TRIGGER webhook_devices_changed_for_matching
+  AFTER INSERT OR DELETE OR UPDATE ON webhook_devices DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION record_webhook_change();
+CREATE CONSTRAINT TRIGGER webhook_device_groups_changed_for_matching
+  AFTER INSERT OR DELETE OR UPDATE ON webhook_device_groups DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION record_webhook_change();
+
+CREATE FUNCTION record_device_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  changed BIGINT;
+  next_generation BIGINT;
+BEGIN
+  IF TG_TABLE_NAME = 'devices' THEN
+    changed := CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END;
+  ELSE
+    changed := CASE WHEN TG_OP = 'DELETE' THEN OLD.device_id ELSE NEW.device_id END;
+  END IF;
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1 RETURNING value
+    INTO next_generation;
+  INSERT INTO device_changes (device_id, generation) VALUES (changed, next_generation)
+    ON CONFLICT (device_id) DO UPDATE SET generation = excluded.generation;
+  RETURN NULL;
+END;
+$$;
+
+CREATE CONSTRAINT TRIGGER devices_changed_for_matching
+  AFTER INSERT OR DELETE OR UPDATE OF organization_id ON devices
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION record_device_change();
+CREATE CONSTRAINT TRIGGER device_group_members_changed_for_matching
+  AFTER INSERT OR DELETE OR UPDATE ON device_group_members DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION record_device_change();
+)sql"},
 };
 
 }  // namespace

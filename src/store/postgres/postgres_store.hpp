@@ -1,10 +1,12 @@
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/clock.hpp"
 #include "store/postgres/connection.hpp"
+#include "store/postgres/postgres_matcher.hpp"
 #include "store/store.hpp"
 
 namespace hookd::store::postgres {
@@ -80,6 +82,8 @@ class PostgresStore final : public Store {
   const PoolOptions options_;
   const Clock& clock_;
   ConnectionPool pool_;
+  std::mutex matcher_mutex_;  // one ingest transaction at a time reads and refreshes it
+  PostgresMatcher matcher_;
 };
 
 }  // namespace hookd::store::postgres

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "store/postgres/connection.hpp"
+#include "store/postgres/postgres_matcher.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/postgres/work_listener.hpp"
 
@@ -12,10 +13,6 @@ namespace {
 
 constexpr auto kProducerIdWindow = std::chrono::hours(24);
 
-// Each id of the request with its device's organization (NULL: no such device), in order.
-constexpr const char* kDeviceOrganizations =
-    "SELECT t.id, d.organization_id FROM unnest($1::bigint[]) WITH ORDINALITY AS t(id, n)"
-    " LEFT JOIN devices d ON d.id = t.id ORDER BY t.n";
 // Takes the producer id for this event unless an event stored in the window holds it: no row
 // returned means a duplicate. Two processes storing the same producer id at once queue on its
 // row here, and the second then sees the first's, so deduplication holds across processes.
@@ -28,21 +25,14 @@ constexpr const char* kProducerIdEvent = "SELECT event_id FROM producer_ids WHER
 constexpr const char* kInsertEvent =
     "INSERT INTO events (id, producer_id, organization_id, device_id, topic, type, time, data,"
     " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-// Matching: the webhooks naming the device, those naming a group it is in, and the
-// organization-wide ones, each through its own index; then the topic and organization filter.
-// UNION makes a device named both directly and through a group match once.
-constexpr const char* kInsertMatchingDeliveries =
+// The deliveries of one event: one per webhook the matching index found, pending or skipped
+// as the webhook's row says now (another process may have just disabled or deleted it).
+constexpr const char* kInsertDeliveries =
     "INSERT INTO deliveries (webhook_id, event_id, status, next_attempt_at, created_at,"
     " updated_at)"
     " SELECT w.id, $1, CASE w.status WHEN 'enabled' THEN 'pending' ELSE 'skipped' END,"
-    " CASE w.status WHEN 'enabled' THEN $5::bigint ELSE NULL END, $5::bigint, $5::bigint"
-    " FROM webhooks w WHERE w.id IN ("
-    "   SELECT webhook_id FROM webhook_devices WHERE device_id = $2::bigint"
-    "   UNION SELECT wg.webhook_id FROM device_group_members m"
-    "     JOIN webhook_device_groups wg ON wg.group_id = m.group_id"
-    "     WHERE m.device_id = $2::bigint"
-    "   UNION SELECT id FROM webhooks WHERE organization_id = $3::bigint AND organization_wide)"
-    " AND w.organization_id = $3::bigint AND (w.topics & $4::integer) <> 0";
+    " CASE w.status WHEN 'enabled' THEN $3::bigint ELSE NULL END, $3::bigint, $3::bigint"
+    " FROM webhooks w WHERE w.id = ANY($2::bigint[])";
 
 // $5 and $6 are the webhooks the caller has attempts in flight for and how many. Of the oldest
 // due deliveries (a window of $8, skipping webhooks already at the cap $7), each webhook gets
@@ -115,25 +105,23 @@ std::optional<int64_t> to_optional(const std::optional<int>& v) {
 }
 
 // Stores one request's events; the caller's transaction is still open.
-IngestOutcome ingest_one(Connection& c, const IngestRequest& request, int64_t now_us,
-                         int64_t window_start) {
+IngestOutcome ingest_one(Connection& c, const PostgresMatcher& matcher,
+                         const IngestRequest& request, int64_t now_us, int64_t window_start) {
   IngestOutcome outcome;
   // Every device first: a request with one unknown device stores nothing.
-  std::vector<int64_t> device_ids;
-  device_ids.reserve(request.events.size());
-  for (const domain::Event& e : request.events) device_ids.push_back(e.device_id);
-  std::vector<domain::OrganizationId> orgs;
-  {
-    Result r = c.exec(kDeviceOrganizations, Params().add(device_ids));
-    for (int i = 0; i < r.rows(); ++i) {
-      if (r.is_null(i, 1)) {
-        outcome.ok = false;
-        outcome.missing_device = r.get_int(i, 0);
-        return outcome;
-      }
-      orgs.push_back(r.get_int(i, 1));
+  std::vector<DeviceView> devices;
+  devices.reserve(request.events.size());
+  for (const domain::Event& e : request.events) {
+    auto facts = matcher.device(e.device_id);
+    if (!facts) {
+      outcome.ok = false;
+      outcome.missing_device = e.device_id;
+      return outcome;
     }
+    devices.push_back(*facts);
   }
+  std::vector<WebhookMatch> matches;
+  std::vector<int64_t> webhook_ids;
   for (size_t i = 0; i < request.events.size(); ++i) {
     const domain::Event& e = request.events[i];
     if (e.producer_id) {
@@ -148,22 +136,22 @@ IngestOutcome ingest_one(Connection& c, const IngestRequest& request, int64_t no
     c.exec(kInsertEvent, Params()
                              .add(e.id)
                              .add(e.producer_id)
-                             .add(orgs[i])
+                             .add(devices[i].organization_id)
                              .add(e.device_id)
                              .add(int64_t{static_cast<uint8_t>(e.topic)})
                              .add(e.type)
                              .add(to_unix_micros(e.time))
                              .add(e.data_json)
                              .add(now_us));
-    domain::TopicSet topic;
-    topic.add(e.topic);
-    const int64_t deliveries = c.exec(kInsertMatchingDeliveries, Params()
-                                                                     .add(e.id)
-                                                                     .add(e.device_id)
-                                                                     .add(orgs[i])
-                                                                     .add(int64_t{topic.mask()})
-                                                                     .add(now_us))
-                                   .affected();
+    matches.clear();
+    matcher.match(e.device_id, devices[i], e.topic, matches);
+    int64_t deliveries = 0;
+    if (!matches.empty()) {
+      webhook_ids.clear();
+      for (const WebhookMatch& m : matches) webhook_ids.push_back(m.webhook_id);
+      deliveries =
+          c.exec(kInsertDeliveries, Params().add(e.id).add(webhook_ids).add(now_us)).affected();
+    }
     outcome.events.push_back(IngestedEvent{e.id, deliveries, false});
   }
   return outcome;
@@ -190,10 +178,12 @@ std::vector<IngestOutcome> PostgresStore::ingest(const std::vector<const IngestR
   // deadlock; PostgreSQL then aborts one of them, which is simply run again.
   return with_retries([&] {
     Transaction tx(*c);
+    std::lock_guard matching(matcher_mutex_);
+    matcher_.refresh(*c);
     std::vector<IngestOutcome> outcomes;
     outcomes.reserve(requests.size());
     for (const IngestRequest* request : requests) {
-      outcomes.push_back(ingest_one(*c, *request, now_us, window_start));
+      outcomes.push_back(ingest_one(*c, matcher_, *request, now_us, window_start));
     }
     if (made_work_due(outcomes)) c->exec_script(kNotifyNewWork);
     tx.commit();

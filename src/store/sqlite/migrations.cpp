@@ -150,6 +150,106 @@ CREATE INDEX deliveries_by_event ON deliveries(event_id);
 CREATE INDEX events_by_created_at ON events(created_at);
 CREATE INDEX producer_ids_by_created_at ON producer_ids(created_at);
 )sql"},
+    {7, "matching index changes", R"sql(
+-- Each process keeps webhooks and devices in memory for matching. Every change to what
+-- matching reads (a webhook's organization, topics, status, devices and groups; a device's
+-- organization and groups; cascades included) takes the next generation, in the transaction
+-- of the change, and records it against the webhook or device; an ingestion first reloads
+-- what changed since the generation it last saw.
+CREATE TABLE matching_generation (
+  id    INTEGER PRIMARY KEY CHECK (id = 1),
+  value INTEGER NOT NULL
+);
+INSERT INTO matching_generation (id, value) VALUES (1, 0);
+
+CREATE TABLE webhook_changes (
+  webhook_id INTEGER PRIMARY KEY,
+  generation INTEGER NOT NULL
+);
+CREATE INDEX webhook_changes_by_generation ON webhook_changes(generation);
+
+CREATE TABLE device_changes (
+  device_id  INTEGER PRIMARY KEY,
+  generation INTEGER NOT NULL
+);
+CREATE INDEX device_changes_by_generation ON device_changes(generation);
+
+CREATE TRIGGER webhooks_inserted_for_matching AFTER INSERT ON webhooks BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO webhook_changes (webhook_id, generation)
+    SELECT NEW.id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (webhook_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER webhooks_updated_for_matching
+  AFTER UPDATE OF organization_id, topics, status, organization_wide ON webhooks BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO webhook_changes (webhook_id, generation)
+    SELECT NEW.id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (webhook_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER webhooks_deleted_for_matching AFTER DELETE ON webhooks BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO webhook_changes (webhook_id, generation)
+    SELECT OLD.id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (webhook_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER webhook_devices_inserted_for_matching AFTER INSERT ON webhook_devices BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO webhook_changes (webhook_id, generation)
+    SELECT NEW.webhook_id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (webhook_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER webhook_devices_deleted_for_matching AFTER DELETE ON webhook_devices BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO webhook_changes (webhook_id, generation)
+    SELECT OLD.webhook_id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (webhook_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER webhook_device_groups_inserted_for_matching AFTER INSERT ON webhook_device_groups
+BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO webhook_changes (webhook_id, generation)
+    SELECT NEW.webhook_id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (webhook_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER webhook_device_groups_deleted_for_matching AFTER DELETE ON webhook_device_groups
+BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO webhook_changes (webhook_id, generation)
+    SELECT OLD.webhook_id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (webhook_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER devices_inserted_for_matching AFTER INSERT ON devices BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO device_changes (device_id, generation)
+    SELECT NEW.id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (device_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER devices_moved_for_matching AFTER UPDATE OF organization_id ON devices BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO device_changes (device_id, generation)
+    SELECT NEW.id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (device_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER devices_deleted_for_matching AFTER DELETE ON devices BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO device_changes (device_id, generation)
+    SELECT OLD.id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (device_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER device_group_members_inserted_for_matching AFTER INSERT ON device_group_members BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO device_changes (device_id, generation)
+    SELECT NEW.device_id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (device_id) DO UPDATE SET generation = excluded.generation;
+END;
+CREATE TRIGGER device_group_members_deleted_for_matching AFTER DELETE ON device_group_members BEGIN
+  UPDATE matching_generation SET value = value + 1 WHERE id = 1;
+  INSERT INTO device_changes (device_id, generation)
+    SELECT OLD.device_id, value FROM matching_generation WHERE id = 1
+    ON CONFLICT (device_id) DO UPDATE SET generation = excluded.generation;
+END;
+)sql"},
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "store/sqlite/sqlite_matcher.hpp"
 #include "store/store.hpp"
 
 namespace hookd::store::sqlite {
@@ -95,6 +96,7 @@ class SqliteStore final : public Store {
   const Clock& clock_;
   size_t pool_size_;
   std::mutex write_mutex_;  // one writer at a time, queued here rather than in SQLite
+  SqliteMatcher matcher_;   // used under write_mutex_, in the ingest's transaction
   std::mutex mutex_;        // guards the pool
   std::condition_variable available_;
   std::vector<std::unique_ptr<Connection>> idle_;

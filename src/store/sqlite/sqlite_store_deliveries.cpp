@@ -10,7 +10,6 @@ namespace {
 
 constexpr auto kProducerIdWindow = std::chrono::hours(24);
 
-constexpr const char* kDeviceOrganization = "SELECT organization_id FROM devices WHERE id = ?1";
 constexpr const char* kFindProducerId =
     "SELECT event_id, created_at FROM producer_ids WHERE producer_id = ?1";
 constexpr const char* kUpsertProducerId =
@@ -20,19 +19,11 @@ constexpr const char* kUpsertProducerId =
 constexpr const char* kInsertEvent =
     "INSERT INTO events (id, producer_id, organization_id, device_id, topic, type, time, data,"
     " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-// Matching: the webhooks naming the device, those naming a group it is in, and the
-// organization-wide ones, each through its own index; then the topic and organization filter.
-constexpr const char* kInsertMatchingDeliveries =
+// One per webhook the event matches; the webhook's state comes from the matching index,
+// exact under the write lock this transaction holds.
+constexpr const char* kInsertDelivery =
     "INSERT INTO deliveries (webhook_id, event_id, status, next_attempt_at, created_at,"
-    " updated_at)"
-    " SELECT w.id, ?1, CASE w.status WHEN 'enabled' THEN 'pending' ELSE 'skipped' END,"
-    " CASE w.status WHEN 'enabled' THEN ?5 ELSE NULL END, ?5, ?5"
-    " FROM webhooks w WHERE w.id IN ("
-    "   SELECT webhook_id FROM webhook_devices WHERE device_id = ?2"
-    "   UNION SELECT wg.webhook_id FROM device_group_members m"
-    "     JOIN webhook_device_groups wg ON wg.group_id = m.group_id WHERE m.device_id = ?2"
-    "   UNION SELECT id FROM webhooks WHERE organization_id = ?3 AND organization_wide = 1)"
-    " AND w.organization_id = ?3 AND (w.topics & ?4) != 0";
+    " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
 
 // ?5 is a JSON array of [webhook id, attempts in flight]. Of the oldest due deliveries (a
 // window of ?7, skipping webhooks already at the cap), each webhook gets the slots it has left.
@@ -116,21 +107,23 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
   WriteTransaction tx(*c, write_mutex_);
   const int64_t now_us = to_unix_micros(now);
   const int64_t window_start = to_unix_micros(now - kProducerIdWindow);
+  matcher_.refresh(*c);
   std::vector<IngestOutcome> outcomes;
   outcomes.reserve(requests.size());
+  std::vector<WebhookMatch> matches;
   for (const IngestRequest* request : requests) {
     IngestOutcome outcome;
     // Every device first: a request with one unknown device stores nothing.
-    std::vector<domain::OrganizationId> orgs;
+    std::vector<DeviceView> devices;
+    devices.reserve(request->events.size());
     for (const domain::Event& e : request->events) {
-      Statement s = c->prepare(kDeviceOrganization);
-      s.bind(1, e.device_id);
-      if (!s.step()) {
+      auto facts = matcher_.device(e.device_id);
+      if (!facts) {
         outcome.ok = false;
         outcome.missing_device = e.device_id;
         break;
       }
-      orgs.push_back(s.column_int(0));
+      devices.push_back(*facts);
     }
     if (!outcome.ok) {
       outcomes.push_back(std::move(outcome));
@@ -149,7 +142,7 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
       c->prepare(kInsertEvent)
           .bind(1, std::string_view(e.id))
           .bind(2, e.producer_id)
-          .bind(3, orgs[i])
+          .bind(3, devices[i].organization_id)
           .bind(4, e.device_id)
           .bind(5, int64_t{static_cast<uint8_t>(e.topic)})
           .bind(6, e.type)
@@ -164,16 +157,18 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
             .bind(3, now_us)
             .run();
       }
-      domain::TopicSet topic;
-      topic.add(e.topic);
-      c->prepare(kInsertMatchingDeliveries)
-          .bind(1, std::string_view(e.id))
-          .bind(2, e.device_id)
-          .bind(3, orgs[i])
-          .bind(4, int64_t{topic.mask()})
-          .bind(5, now_us)
-          .run();
-      outcome.events.push_back(IngestedEvent{e.id, c->changes(), false});
+      matches.clear();
+      matcher_.match(e.device_id, devices[i], e.topic, matches);
+      for (const WebhookMatch& m : matches) {
+        c->prepare(kInsertDelivery)
+            .bind(1, m.webhook_id)
+            .bind(2, std::string_view(e.id))
+            .bind(3, std::string_view(m.enabled ? "pending" : "skipped"))
+            .bind(4, m.enabled ? std::optional<int64_t>(now_us) : std::nullopt)
+            .bind(5, now_us)
+            .run();
+      }
+      outcome.events.push_back(IngestedEvent{e.id, static_cast<int64_t>(matches.size()), false});
     }
     outcomes.push_back(std::move(outcome));
   }
