@@ -245,8 +245,8 @@ class ScaleOutTest : public ::testing::Test {
     return worker;
   }
 
-  // Waits for the worker's "working" log line: the name its leases carry, or "" (and a
-  // failure) when it does not come.
+  // Waits for the "working" log line of the worker's current process (each start() has a new
+  // one): the name its leases carry, or "" (and a failure) when it does not come.
   static std::string wait_working(HookdServer& worker) {
     std::string owner;
     const bool working = worker.process().wait_for_stderr_line(
@@ -258,7 +258,7 @@ class ScaleOutTest : public ::testing::Test {
           owner = std::string(log.at("lease_owner").as_string());
           return true;
         },
-        20s, nullptr, worker.process().stderr_size());
+        20s);
     EXPECT_TRUE(working) << worker.process().stderr_text();
     return owner;
   }
