@@ -1,6 +1,7 @@
 // Many hookd processes on one PostgreSQL, and the things that go wrong there: a worker killed
 // with kill -9, the database restarted under them, the database down while events arrive.
-// Each test owns its PostgreSQL server (tests/support/postgres_cluster.hpp).
+// Each test owns its PostgreSQL server (tests/support/postgres_cluster.hpp). Built as
+// hookd_scale_out_tests, which ctest runs alone (tests/CMakeLists.txt).
 #include <gtest/gtest.h>
 
 #include <algorithm>
