@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-.PHONY: all bootstrap node-deps build build-asan run test test-release test-asan bench bench-delivery format clean
+.PHONY: all bootstrap node-deps build build-asan run test test-release test-asan bench bench-delivery bench-postgres format clean
 
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 # Paths relative to the checkout, so that another clone (CI's) hits the same cache entries.
@@ -57,6 +57,12 @@ bench-delivery: build
 	@scripts/bootstrap.sh --bench
 	bench/delivery_run.sh
 	bench/matching_run.sh
+
+# Deliveries/s with one and with two worker processes on PostgreSQL beside one process on
+# SQLite, and ingest->receipt latency on PostgreSQL (bench/postgres_run.sh). BENCHMARKS.md.
+bench-postgres: build
+	@scripts/bootstrap.sh --bench
+	bench/postgres_run.sh
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

@@ -34,15 +34,22 @@
 #                      fail (see BENCHMARKS.md), so the throughput run stops  (default 0)
 #   PERF               1: `perf record $PERF_OPTS` (default -g) hookd during the throughput run,
 #                      reports in bench/results/delivery-perf*.txt
+#   DATABASE           sqlite, or postgres: the script runs its own PostgreSQL server
+#                      (Debian's, initdb in the temp dir, fsync on) and a fresh database per
+#                      hookd                                   (default sqlite)
+#   WORKERS            0: one `hookd serve` (role all); N: one `--role api` beside N
+#                      `--role worker` processes (PostgreSQL only) (default 0)
+#   RESULTS_NAME       prefix of the files in bench/results    (default delivery)
 #   HOOKD_BIN          the server binary                       (default build/hookd)
 #   HOOKD_ENV          NAME=VALUE words set for hookd alone, for experiments
 #                      (e.g. GLIBC_TUNABLES=glibc.malloc.trim_threshold=268435456)
 #
 # Database reads (progress, final counts) use the sqlite3 command when it is installed, else
-# python3's sqlite3 module; one of the two is required.
+# python3's sqlite3 module; one of the two is required. On PostgreSQL they use psql.
 #
 # Prints the figures and writes them, with the machine, its load, the commit and the exact
-# commands, to bench/results/delivery-latest.md (raw outputs beside it, bench/results/delivery-*).
+# commands, to bench/results/$RESULTS_NAME-latest.md (raw outputs beside it,
+# bench/results/$RESULTS_NAME-*).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -66,11 +73,14 @@ INGEST_CONNECTIONS=${INGEST_CONNECTIONS:-4}
 NGINX_WORKERS=${NGINX_WORKERS:-auto}
 NGINX_HTTP2=${NGINX_HTTP2:-0}
 PERF=${PERF:-0}
+DATABASE=${DATABASE:-sqlite}
+WORKERS=${WORKERS:-0}
+RESULTS_NAME=${RESULTS_NAME:-delivery}
 HOOKD_BIN=${HOOKD_BIN:-build/hookd}
 HOOKD_ENV=${HOOKD_ENV:-}
 NGINX_BIN=/usr/sbin/nginx
 results_dir=bench/results
-results_file=$results_dir/delivery-latest.md
+results_file=$results_dir/$RESULTS_NAME-latest.md
 
 die() { echo "bench-delivery: $*" >&2; exit 1; }
 note() { echo "bench-delivery: $*" >&2; }
@@ -88,7 +98,16 @@ fi
 if has_part latency; then
   command -v node >/dev/null || die "node not found: run \`scripts/bootstrap.sh\`"
 fi
-if command -v sqlite3 >/dev/null; then
+[[ $DATABASE == sqlite || $DATABASE == postgres ]] || die "DATABASE must be sqlite or postgres"
+[[ $WORKERS =~ ^[0-9]+$ ]] || die "WORKERS must be a number"
+(( WORKERS == 0 )) || [[ $DATABASE == postgres ]] || die "WORKERS needs DATABASE=postgres: SQLite serves one process"
+[[ $RESULTS_NAME =~ ^[A-Za-z0-9_.-]+$ ]] || die "RESULTS_NAME must be a plain file name prefix"
+if [[ $DATABASE == postgres ]]; then
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [[ -n $pg_bin ]] || die "no PostgreSQL server installed: run \`scripts/bootstrap.sh\`"
+  command -v psql >/dev/null || die "psql not found: run \`scripts/bootstrap.sh\`"
+  sql_tool=psql
+elif command -v sqlite3 >/dev/null; then
   sql_tool=sqlite3
 elif command -v python3 >/dev/null && python3 -c 'import sqlite3' 2>/dev/null; then
   sql_tool=python3
@@ -104,6 +123,10 @@ cleanup() {
   local status=$?
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ -n ${pg_dir:-} ]]; then
+    "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+  fi
   [[ -n ${KEEP_TMP:-} ]] && echo "bench-delivery: kept $tmp" >&2 || rm -rf "$tmp"
   exit "$status"
 }
@@ -158,8 +181,10 @@ seconds_of() {  # wrk duration -> seconds
   esac
 }
 
-sql() {  # db-path query -> rows, columns separated by |
-  if [[ $sql_tool == sqlite3 ]]; then
+sql() {  # db-path-or-url query -> rows, columns separated by |
+  if [[ $sql_tool == psql ]]; then
+    psql "$1" -X -A -t -q -F '|' -v ON_ERROR_STOP=1 -c "$2"
+  elif [[ $sql_tool == sqlite3 ]]; then
     sqlite3 -readonly -cmd '.timeout 5000' "$1" "$2"
   else
     python3 - "$1" "$2" <<'PY'
@@ -236,8 +261,40 @@ start_nginx() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# hookd: a fresh database per run, port 0, delivery allowed to 127.0.0.1 with our CA.
+# PostgreSQL (DATABASE=postgres): one server for the whole script, as an operator would run it
+# (fsync and synchronous_commit on), on a free port; a fresh database per hookd.
+pg_dir=""
+pg_port=""
+as_postgres=()
+pg_version=""
+start_postgres() {
+  # Its own directory: the temp dir is private to us, and the server may run as another user.
+  pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/hookd-bench-pg.XXXXXX")
+  # initdb refuses to run as root: the server then runs as the postgres system user.
+  if [[ $(id -u) -eq 0 ]]; then
+    chown postgres "$pg_dir"
+    as_postgres=(runuser -u postgres --)
+  fi
+  "${as_postgres[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U hookd -E UTF8 --locale=C \
+    >"$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log" >&2; die "initdb failed"; }
+  pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1" start >/dev/null \
+    || { cat "$pg_dir/server.log" >&2; die "PostgreSQL did not start"; }
+  pg_version=$("$pg_bin/postgres" --version | awk '{print $3}')
+}
+pg_ticks() {  # CPU ticks of the PostgreSQL server and its backends, 0 without one
+  [[ -n $pg_dir ]] || { echo 0; return; }
+  tree_ticks "$(head -n 1 "$pg_dir/data/postmaster.pid")"
+}
+if [[ $DATABASE == postgres ]]; then start_postgres; fi
+
+# ---------------------------------------------------------------------------------------------
+# hookd: a fresh database per run, port 0, delivery allowed to 127.0.0.1 with our CA. With
+# WORKERS > 0, the process that serves the API runs `--role api`, and WORKERS processes run
+# `--role worker` beside it (not when the caller names a role itself).
 hookd_pid=""
+worker_pids=()
 hookd_port=""
 hookd_db=""
 hookd_url=""
@@ -246,14 +303,24 @@ platform_token=""
 start_hookd() {  # name [extra serve args...]
   local name=$1
   shift
-  hookd_db=$tmp/$name.db
+  local database_url
+  if [[ $DATABASE == postgres ]]; then
+    sql "postgresql://hookd@127.0.0.1:$pg_port/postgres" "CREATE DATABASE $name" >/dev/null
+    hookd_db=postgresql://hookd@127.0.0.1:$pg_port/$name
+    database_url=$hookd_db
+  else
+    hookd_db=$tmp/$name.db
+    database_url=sqlite://$hookd_db
+  fi
   cat >"$tmp/hookd.toml" <<EOF
 [delivery]
 allow_targets = ["127.0.0.0/8"]
 ca_file = "$certs/ca.pem"
 EOF
-  local cmd=("$HOOKD_BIN" serve --listen 127.0.0.1:0 --database "sqlite://$hookd_db"
-             --config "$tmp/hookd.toml" "$@")
+  local role_args=()
+  if (( WORKERS > 0 && $# == 0 )); then role_args=(--role api); fi
+  local cmd=("$HOOKD_BIN" serve --listen 127.0.0.1:0 --database "$database_url"
+             --config "$tmp/hookd.toml" "${role_args[@]}" "$@")
   # shellcheck disable=SC2206  # HOOKD_ENV is a list of NAME=VALUE words
   [[ -n $HOOKD_ENV ]] && cmd=(env $HOOKD_ENV "${cmd[@]}")
   hookd_cmd=$(shell_words "${cmd[@]}")
@@ -271,16 +338,44 @@ EOF
   [[ -n $hookd_port ]] || die "hookd did not log \"listening\" within 20 s"
   hookd_url="http://127.0.0.1:$hookd_port"
   curl -fsS -o /dev/null "$hookd_url/healthz" || die "hookd listens on $hookd_port but GET /healthz fails"
-  platform_token=$("$HOOKD_BIN" token create --role platform --database "sqlite://$hookd_db")
+  platform_token=$("$HOOKD_BIN" token create --role platform --database "$database_url")
   [[ -n $platform_token ]] || die "hookd token create printed nothing"
+  worker_pids=()
+  if (( WORKERS > 0 && $# == 0 )); then
+    local w wcmd log
+    for ((w = 1; w <= WORKERS; w++)); do
+      wcmd=("$HOOKD_BIN" serve --database "$database_url" --config "$tmp/hookd.toml" --role worker)
+      # shellcheck disable=SC2206  # HOOKD_ENV is a list of NAME=VALUE words
+      [[ -n $HOOKD_ENV ]] && wcmd=(env $HOOKD_ENV "${wcmd[@]}")
+      log=$tmp/$name-worker-$w.log
+      "${wcmd[@]}" 2>"$log" >/dev/null &
+      worker_pids+=($!)
+      pids+=($!)
+      for _ in $(seq 200); do
+        grep -q '"msg":"working"' "$log" 2>/dev/null && break
+        kill -0 "${worker_pids[-1]}" 2>/dev/null || { cat "$log" >&2; die "worker $w exited"; }
+        sleep 0.1
+      done
+      grep -q '"msg":"working"' "$log" || die "worker $w did not log \"working\" within 20 s"
+    done
+    hookd_cmd+=" & $(shell_words "${wcmd[@]}")  # x $WORKERS"
+  fi
 }
 stop_hookd() {
-  kill -TERM "$hookd_pid" 2>/dev/null || true
-  wait "$hookd_pid" 2>/dev/null || true
+  local pid
+  for pid in "$hookd_pid" "${worker_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "$hookd_pid" "${worker_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  worker_pids=()
+  [[ $DATABASE == postgres ]] && return
   # The next run must not wait behind the write-back of this one's database (hundreds of MB
   # after the throughput run): a commit's fsync would stall on it.
   rm -f "$hookd_db" "$hookd_db-wal" "$hookd_db-shm"
   sync
+}
+hookd_ticks() {  # CPU ticks of every hookd process of the run
+  local pid total=0
+  for pid in "$hookd_pid" "${worker_pids[@]}"; do total=$((total + $(proc_ticks "$pid"))); done
+  echo "$total"
 }
 
 api() {  # method path body -> response body; fails on any non-2xx answer
@@ -367,7 +462,7 @@ EOF
   raw[p99]=$(awk '$1 == "99%" {print $2}' "$tmp/raw.txt")
   raw[socket_errors]=$(grep -o 'Socket errors:.*' "$tmp/raw.txt" | sed 's/Socket errors: //' || true)
   raw[nginx_cores]=$(cores_of $((after - before)) "$(seconds_of "$RAW_DURATION")")
-  cp "$tmp/raw.txt" "$results_dir/delivery-wrk-raw.txt"
+  cp "$tmp/raw.txt" "$results_dir/$RESULTS_NAME-wrk-raw.txt"
   note "raw: ${raw[rps]} requests/s (p50 ${raw[p50]}, p99 ${raw[p99]}), nginx ${raw[nginx_cores]} cores"
 fi
 
@@ -399,7 +494,7 @@ if has_part throughput; then
       retrying=$(sql "$hookd_db" "SELECT count(*) FROM deliveries WHERE status = 'pending' AND next_attempt_at > $(( $(now_us) + 1000000 ))")
       if [[ $retrying != 0 ]]; then
         note "throughput: $retrying deliveries wait for a retry; the failed attempts so far:"
-        sql "$hookd_db" "SELECT count(*) || ' x ' || COALESCE(status_code, '-') || ' ' || COALESCE(error, '') FROM attempts WHERE status_code IS NULL OR status_code >= 300 GROUP BY status_code, error" >&2
+        sql "$hookd_db" "SELECT count(*) || ' x ' || COALESCE(CAST(status_code AS TEXT), '-') || ' ' || COALESCE(error, '') FROM attempts WHERE status_code IS NULL OR status_code >= 300 GROUP BY status_code, error" >&2
         die "throughput: attempts failed (with NGINX_HTTP2=1 see BENCHMARKS.md: libcurl 7.88 and nginx's early answer)"
       fi
       sleep 0.2
@@ -427,7 +522,8 @@ if has_part throughput; then
     sleep 1
   fi
   threads_before=$(thread_ticks "$hookd_pid")
-  hookd_before=$(proc_ticks "$hookd_pid")
+  hookd_before=$(hookd_ticks)
+  pg_before=$(pg_ticks)
   nginx_before=$(tree_ticks "$nginx_pid")
   t_start=$(now_us)
   # Progress samples (time, last delivery id, last attempt id: both cheap to read) for the
@@ -444,7 +540,8 @@ if has_part throughput; then
   t_ingested=$(now_us)
   wait_delivered || die "throughput: deliveries still pending after ${DELIVERY_TIMEOUT}s"
   t_seen=$(now_us)
-  hookd_after=$(proc_ticks "$hookd_pid")
+  hookd_after=$(hookd_ticks)
+  pg_after=$(pg_ticks)
   nginx_after=$(tree_ticks "$nginx_pid")
   threads_after=$(thread_ticks "$hookd_pid")
   kill "$sampler_pid" 2>/dev/null || true
@@ -477,6 +574,7 @@ if has_part throughput; then
   wall=$(awk -v a="$t_start" -v b="$t_seen" 'BEGIN { print (b - a) / 1e6 }')
   tp[hookd_cores]=$(cores_of $((hookd_after - hookd_before)) "$wall")
   tp[nginx_cores]=$(cores_of $((nginx_after - nginx_before)) "$wall")
+  tp[pg_cores]=$(cores_of $((pg_after - pg_before)) "$wall")
   tp[hookd_us]=$(awk -v t=$((hookd_after - hookd_before)) -v hz="$clk_tck" -v n="${tp[expected]}" \
                    'BEGIN { printf "%.0f", t / hz / n * 1e6 }')
   tp[nginx_us]=$(awk -v t=$((nginx_after - nginx_before)) -v hz="$clk_tck" -v n="${tp[expected]}" \
@@ -493,12 +591,12 @@ if has_part throughput; then
         if (started) printf "| %.1f–%.1f s | %.0f | %d |\n", lt, t, ($3 - la) / (t - lt), ($2 - d0) - ($3 - a0)
         started = 1; lt = t; la = $3 }
       last = $0 }' "$tmp/progress.txt")
-  cp "$tmp/progress.txt" "$results_dir/delivery-progress.txt"
+  cp "$tmp/progress.txt" "$results_dir/$RESULTS_NAME-progress.txt"
   if [[ $PERF == 1 ]]; then
     perf report -i "$tmp/perf.data" --no-children -g none --percent-limit 0.3 --sort dso,symbol \
-      2>/dev/null | grep -v '^#' | grep -v '^$' | cut -c1-160 >"$results_dir/delivery-perf.txt" || true
+      2>/dev/null | grep -v '^#' | grep -v '^$' | cut -c1-160 >"$results_dir/$RESULTS_NAME-perf.txt" || true
     perf report -i "$tmp/perf.data" --no-children -g none --percent-limit 0.3 --sort tid,dso,symbol \
-      2>/dev/null | grep -v '^#' | grep -v '^$' | cut -c1-160 >"$results_dir/delivery-perf-threads.txt" || true
+      2>/dev/null | grep -v '^#' | grep -v '^$' | cut -c1-160 >"$results_dir/$RESULTS_NAME-perf-threads.txt" || true
   fi
   if [[ -n ${raw[rps]:-} ]]; then
     tp[ratio]=$(awk -v a="${tp[rate]}" -v b="${raw[rps]}" 'BEGIN { printf "%.2f", a / b }')
@@ -538,22 +636,25 @@ if has_part latency; then
            --json "$tmp/latency.json")
   cmd_line[latency]=$(shell_words "${lat_cmd[@]}" | sed "s|$platform_token|\$PLATFORM_TOKEN|; s|$tmp/|<tmp>/|g")
   note "latency: ${cmd_line[latency]}"
-  hookd_before=$(proc_ticks "$hookd_pid")
+  hookd_before=$(hookd_ticks)
+  pg_before=$(pg_ticks)
   threads_before=$(thread_ticks "$hookd_pid")
   t0=$(now_us)
   "${lat_cmd[@]}" >"$tmp/latency.txt" 2>&1 || { cat "$tmp/latency.txt" >&2; die "latency: the load generator failed"; }
   t1=$(now_us)
-  hookd_after=$(proc_ticks "$hookd_pid")
+  hookd_after=$(hookd_ticks)
+  pg_after=$(pg_ticks)
   threads_after=$(thread_ticks "$hookd_pid")
   wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1e6 }')
   lat[hookd_cores]=$(cores_of $((hookd_after - hookd_before)) "$wall")
+  lat[pg_cores]=$(cores_of $((pg_after - pg_before)) "$wall")
   lat[threads]=$(awk -v hz="$clk_tck" -v s="$wall" '
     NR == FNR { before[$1] = $2; next }
     { d = $2 - before[$1]; if (d > 0) printf "%s%s %.2f", sep, $1, d / hz / s; sep = ", " }' \
     <(echo "$threads_before") <(echo "$threads_after"))
   cat "$tmp/latency.txt" >&2
-  cp "$tmp/latency.txt" "$results_dir/delivery-latency.txt"
-  cp "$tmp/latency.json" "$results_dir/delivery-latency.json"
+  cp "$tmp/latency.txt" "$results_dir/$RESULTS_NAME-latency.txt"
+  cp "$tmp/latency.json" "$results_dir/$RESULTS_NAME-latency.json"
   jget() { node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1])); const v = process.argv[2].split(".").reduce((o, k) => o[k], r); console.log(typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : (typeof v === "object" ? JSON.stringify(v) : v))' "$tmp/latency.json" "$1"; }
   for k in p50 p90 p99 max; do
     lat[$k]=$(jget "latencyMs.$k"); lat[ingest_$k]=$(jget "ingestLatencyMs.$k"); lat[lag_$k]=$(jget "sendLagMs.$k")
@@ -614,7 +715,7 @@ EOF
     ing[${name}_p99]=$(awk '$1 == "99%" {print $2}' "$tmp/ingest-$name.txt")
     ing[${name}_cores]=$(cores_of $((after - before)) "$(seconds_of "$INGEST_DURATION")")
     ing[${name}_socket_errors]=$(grep -o 'Socket errors:.*' "$tmp/ingest-$name.txt" | sed 's/Socket errors: //' || true)
-    cp "$tmp/ingest-$name.txt" "$results_dir/delivery-wrk-ingest-$name.txt"
+    cp "$tmp/ingest-$name.txt" "$results_dir/$RESULTS_NAME-wrk-ingest-$name.txt"
     note "ingest $name: ${ing[${name}_events]} events/s (${ing[${name}_rps]} requests/s), hookd ${ing[${name}_cores]} cores"
   }
   run_ingest none "$tmp/ingest-none.json"
@@ -645,6 +746,16 @@ verdict() { awk -v v="$1" -v aim="$2" -v dir="$3" 'BEGIN {
   echo "- machine: $(nproc) CPUs, ${cpu_model:-unknown CPU}, $(uname -sr), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2 / 1048576}' /proc/meminfo)"
   echo "- load average at the start: $load_start; at the end: $load_end"
   echo "- nginx ${nginx_version:-not run} (worker_processes $NGINX_WORKERS, TLS$([[ $NGINX_HTTP2 == 1 ]] && echo ' + HTTP/2'), \`return 200\`, access_log off), $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}'), node $(node --version 2>/dev/null || echo '-'), $(openssl version | awk '{print $1, $2}')"
+  if [[ $DATABASE == postgres ]]; then
+    if (( WORKERS > 0 )); then
+      layout="one \`hookd serve --role api\` and $WORKERS \`--role worker\` processes"
+    else
+      layout="one \`hookd serve\` process (role all)"
+    fi
+    echo "- database: PostgreSQL $pg_version, started by the script with its default settings (fsync on); $layout; the ingest part runs \`--role api\` alone"
+  else
+    echo "- database: SQLite; one \`hookd serve\` process"
+  fi
   echo "- database reads by: $sql_tool; everything (load generators, nginx, hookd) shares the machine's CPUs"
   echo
   echo "## Figures"
@@ -674,7 +785,7 @@ verdict() { awk -v v="$1" -v aim="$2" -v dir="$3" 'BEGIN {
     echo "- $EVENTS events in $((EVENTS / BATCH)) requests of $BATCH (${tp[request_bytes]} bytes each), sent one after another; all ingested after ${tp[ingest_seconds]} s"
     echo "- last delivery recorded ${tp[seconds]} s after the first request: **${tp[rate]} deliveries/s**; steady state (10 % → 90 % of the attempts): ${tp[steady]}/s"
     echo "- deliveries: ${tp[counts]}; attempts: ${tp[attempts]} (${tp[failed_attempts]} not 2xx)"
-    echo "- CPU over the run: hookd ${tp[hookd_cores]} cores (${tp[hookd_us]} µs per delivery), nginx ${tp[nginx_cores]} cores (${tp[nginx_us]} µs per delivery)"
+    echo "- CPU over the run: hookd ${tp[hookd_cores]} cores (${tp[hookd_us]} µs per delivery), nginx ${tp[nginx_cores]} cores (${tp[nginx_us]} µs per delivery)$([[ $DATABASE == postgres ]] && echo ", PostgreSQL ${tp[pg_cores]} cores")"
     echo "- load average before: ${tp[load]}"
     echo "- hookd threads (tid order = creation order):"
     echo
@@ -700,7 +811,7 @@ verdict() { awk -v v="$1" -v aim="$2" -v dir="$3" 'BEGIN {
     echo "- the load generator's own send lag: p50 ${lat[lag_p50]} ms, p99 ${lat[lag_p99]} ms, max ${lat[lag_max]} ms"
     echo "- reconciliation: sent ${lat[sent]} = published (202) ${lat[published]} + refused ${lat[refusedTotal]} + errors ${lat[errorsTotal]}; published ${lat[published]} = received ${lat[received]} + missing ${lat[missing]}; duplicates ${lat[duplicates]}, unexpected ${lat[unexpected]} (waited ${lat[drainedAfterSeconds]} s after the last answer)"
     echo "- hookd's deliveries table afterwards (warm-up included): ${lat[db_counts]}"
-    echo "- hookd CPU over the run: ${lat[hookd_cores]} cores (per thread, tid cores: ${lat[threads]}); load average before: ${lat[load]}"
+    echo "- hookd CPU over the run: ${lat[hookd_cores]} cores$([[ $DATABASE == postgres ]] && echo " (PostgreSQL ${lat[pg_cores]})") (per thread, tid cores: ${lat[threads]}); load average before: ${lat[load]}"
   fi
   if [[ -n ${ing[none_events]:-} ]]; then
     echo

@@ -105,6 +105,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
     delivery::DispatcherOptions options;
     options.retry_schedule = c.delivery.retry_schedule;
     options.disable_after = c.delivery.disable_after;
+    options.lease = c.delivery.lease;
     options.max_in_flight = c.delivery.max_in_flight;
     options.max_in_flight_per_webhook = c.delivery.max_in_flight_per_webhook;
     options.secret_header = c.delivery.secret_header;
@@ -127,7 +128,8 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    log::info("working", {{"role", c.role}, {"version", HOOKD_VERSION}});
+    log::info("working",
+              {{"role", c.role}, {"lease_owner", dispatcher->owner()}, {"version", HOOKD_VERSION}});
     wait_for_stop_signal();
   } else {
     ingest::Ingestor ingestor(*store, clock, [&dispatcher] {

@@ -150,6 +150,8 @@ void apply_table(Config& config, const toml::table& table) {
               static_cast<unsigned>(n->get());
         } else if (dk == "retention") {
           dc.retention = toml_duration(dnode, dk);
+        } else if (dk == "lease") {
+          dc.lease = toml_duration(dnode, dk);
         } else if (dk == "ca_file") {
           dc.ca_file = toml_string(dnode, dk);
         } else {
@@ -198,6 +200,7 @@ void apply_environment(Config& config, const std::function<const char*(const cha
   if (auto v = get("HOOKD_DELIVERY_ALLOW_TARGETS")) dc.allow_targets = split_list(*v);
   if (auto v = get("HOOKD_DELIVERY_CA_FILE")) dc.ca_file = *v;
   if (auto v = get("HOOKD_DELIVERY_RETENTION")) dc.retention = parse_duration(*v);
+  if (auto v = get("HOOKD_DELIVERY_LEASE")) dc.lease = parse_duration(*v);
   auto count = [](const std::string& name, const std::string& text) {
     unsigned n = 0;
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
@@ -234,6 +237,12 @@ void validate(const Config& config) {
   }
   if (dc.timeout.count() <= 0 || dc.connect_timeout.count() <= 0) {
     throw ConfigError("delivery timeouts must be positive");
+  }
+  if (dc.lease < std::chrono::seconds(1) || dc.lease > std::chrono::hours(1)) {
+    throw ConfigError("delivery.lease must be 1s..1h");
+  }
+  if (dc.lease <= dc.timeout) {
+    throw ConfigError("delivery.lease must be longer than delivery.timeout");
   }
   if (dc.secret_header.empty() || dc.secret_header.find_first_of(" :\r\n") != std::string::npos) {
     throw ConfigError("delivery.secret_header must be a valid header name");

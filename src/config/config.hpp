@@ -25,6 +25,10 @@ struct DeliveryConfig {
   std::string ca_file;
   // Finished deliveries, their attempts and events older than this are purged.
   Duration retention = std::chrono::hours(24 * 30);
+  // How long a claimed delivery belongs to the worker that claimed it; a worker that dies
+  // leaves its claims to the others after this long. Longer than `timeout`, so that an attempt
+  // still on the wire is never claimed and sent again by another worker.
+  Duration lease = std::chrono::seconds(30);
   // Attempts on the wire at once, per webhook and in all (per process).
   unsigned max_in_flight_per_webhook = 64;
   unsigned max_in_flight = 512;

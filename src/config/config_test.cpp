@@ -70,6 +70,27 @@ TEST(Config, InFlightCapsAreBounded) {
                ConfigError);
 }
 
+TEST(Config, TheLeaseIsBoundedAndOutlastsTheTimeout) {
+  Config c;
+  EXPECT_EQ(c.delivery.lease, 30s);
+  apply_toml_text(c, "[delivery]\nlease = \"5s\"\ntimeout = \"2s\"", "t");
+  EXPECT_EQ(c.delivery.lease, 5s);
+  EXPECT_NO_THROW(validate(c));
+  apply_environment(c, [](const char* name) -> const char* {
+    return std::string_view(name) == "HOOKD_DELIVERY_LEASE" ? "3s" : nullptr;
+  });
+  EXPECT_EQ(c.delivery.lease, 3s);
+  EXPECT_NO_THROW(validate(c));
+  c.delivery.lease = 2s;  // as long as the timeout: a slow attempt could be sent twice
+  EXPECT_THROW(validate(c), ConfigError);
+  c.delivery.lease = 500ms;
+  c.delivery.timeout = 100ms;
+  EXPECT_THROW(validate(c), ConfigError);
+  c.delivery.lease = 2h;
+  EXPECT_THROW(validate(c), ConfigError);
+  EXPECT_THROW(apply_toml_text(c, "[delivery]\nlease = \"soon\"", "t"), ConfigError);
+}
+
 TEST(Config, UnknownKeysAndBadValuesAreRefused) {
   Config c;
   EXPECT_THROW(apply_toml_text(c, "lisen = \"x\"", "t"), ConfigError);

@@ -50,6 +50,8 @@ class Dispatcher {
   Dispatcher& operator=(const Dispatcher&) = delete;
 
   void start();
+  // The name its leases carry in the store (deliveries.lease_owner): which process holds what.
+  const std::string& owner() const { return owner_; }
   // New work may be due (called after an ingestion commit).
   void wake();
   // Claims nothing more, waits for the attempts in flight and records them.
