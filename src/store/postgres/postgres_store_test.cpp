@@ -430,6 +430,54 @@ TEST_F(PostgresStoreTest, TheCapPerWebhookLimitsAClaim) {
   EXPECT_EQ(store_->claim_due("y", t0 + 31s, t0 + 60s, 2, 16, {}).size(), 2u);
 }
 
+TEST_F(PostgresStoreTest, AWebhookAtItsCapDoesNotHoldUpAnother) {
+  const auto w = create(webhook());
+  const auto other = create(webhook({86}));
+  const TimePoint t0 = clock_.now();
+  // A long backlog for `w` first, then newer deliveries for both.
+  std::vector<domain::Event> backlog;
+  for (int i = 0; i < 200; ++i) backlog.push_back(event(85, Topic::kDeviceStatus, t0));
+  ingest(backlog, t0);
+  std::vector<domain::Event> newer;
+  for (int i = 0; i < 3; ++i) newer.push_back(event(86, Topic::kDeviceStatus, t0 + 1s));
+  ingest(newer, t0 + 1s);
+  auto count_for = [](const std::vector<ClaimedDelivery>& claimed, domain::WebhookId webhook) {
+    return std::count_if(claimed.begin(), claimed.end(),
+                         [&](const ClaimedDelivery& d) { return d.webhook_id == webhook; });
+  };
+  // `w` at its cap: the claim goes past its backlog to the newer deliveries of `other`.
+  const auto claimed = store_->claim_due("w", t0 + 2s, t0 + 32s, 10, 3, {{w, 3}});
+  EXPECT_EQ(claimed.size(), 3u);
+  EXPECT_EQ(count_for(claimed, other), 3);
+  // With nothing in flight, the oldest first, each webhook within the cap.
+  const auto both = store_->claim_due("x", t0 + 40s, t0 + 70s, 5, 3, {});
+  EXPECT_EQ(count_for(both, w), 3);
+  EXPECT_EQ(count_for(both, other), 2);
+}
+
+TEST_F(PostgresStoreTest, ClaimsNeverExceedTheCap) {
+  const auto w = create(webhook());
+  const auto other = create(webhook({86}));
+  const TimePoint t0 = clock_.now();
+  std::vector<domain::Event> events;
+  for (int i = 0; i < 30; ++i) {
+    events.push_back(event(85, Topic::kDeviceStatus, t0));
+    events.push_back(event(86, Topic::kDeviceStatus, t0));  // both webhooks
+  }
+  ingest(events, t0);
+  std::map<domain::WebhookId, size_t> in_flight;
+  size_t claims = 0;
+  for (;; ++claims) {
+    const auto claimed = store_->claim_due("w", t0, t0 + 30s, 4, 7, in_flight);
+    if (claimed.empty()) break;
+    for (const auto& d : claimed) ++in_flight[d.webhook_id];
+    for (const auto& [webhook, n] : in_flight) ASSERT_LE(n, 7u) << "webhook " << webhook;
+  }
+  EXPECT_EQ(in_flight[w], 7u);
+  EXPECT_EQ(in_flight[other], 7u);
+  EXPECT_EQ(claims, 4u);  // 14 slots, 4 at a time
+}
+
 TEST_F(PostgresStoreTest, TwoProcessesClaimingAtOnceNeverShareADelivery) {
   for (domain::DeviceId d = 1000; d < 1020; ++d) store_->put_device({d, 6, "lock"});
   create(webhook());  // organization-wide: every event

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "delivery/retention.hpp"
 #include "support/temp_dir.hpp"
 
@@ -120,6 +122,97 @@ TEST_F(SqliteStoreTest, TheCapPerWebhookLimitsAClaim) {
   // Two already in flight for this webhook, a cap of three: one more may go.
   const auto claimed = store_->claim_due("w", t0, t0 + 30s, 10, 3, {{webhook_, 2}});
   EXPECT_EQ(claimed.size(), 1u);
+}
+
+// A webhook whose deliveries all sit at device 86 besides the organization-wide `webhook_`.
+domain::WebhookId add_webhook_for_device_86(SqliteStore& store, TimePoint now) {
+  EXPECT_EQ(store.put_device({86, 6, "door"}).kind, PutOutcome::Kind::kOk);
+  domain::Webhook w;
+  w.organization_id = 6;
+  w.device_ids = {86};
+  w.url = "https://example.com/other";
+  w.topics.add(domain::Topic::kDeviceStatus);
+  w.secret_hmac = "bSxyOp4vaSNpvyUMfrA98WsOqRSlzBBB";
+  w.created_at = w.modified_at = now;
+  return store.create_webhook(w).id;
+}
+
+IngestRequest status_events(domain::DeviceId device, int n, TimePoint at) {
+  IngestRequest request;
+  for (int i = 0; i < n; ++i) {
+    domain::Event e;
+    e.id = domain::new_event_id();
+    e.device_id = device;
+    e.topic = domain::Topic::kDeviceStatus;
+    e.time = at;
+    request.events.push_back(e);
+  }
+  return request;
+}
+
+size_t count_for(const std::vector<ClaimedDelivery>& claimed, domain::WebhookId webhook) {
+  return static_cast<size_t>(std::count_if(claimed.begin(), claimed.end(),
+                                           [&](const auto& d) { return d.webhook_id == webhook; }));
+}
+
+TEST_F(SqliteStoreTest, AWebhookAtItsCapDoesNotHoldUpAnother) {
+  const TimePoint t0 = clock_.now();
+  const auto other = add_webhook_for_device_86(*store_, t0);
+  // A long backlog for `webhook_` first, then newer deliveries for both.
+  const auto backlog = status_events(85, 200, t0);
+  const auto newer = status_events(86, 3, t0 + 1s);
+  store_->ingest({&backlog}, t0);
+  store_->ingest({&newer}, t0 + 1s);
+  // `webhook_` at its cap: the claim goes past its backlog to the newer deliveries of `other`.
+  const auto claimed = store_->claim_due("w", t0 + 2s, t0 + 32s, 10, 3, {{webhook_, 3}});
+  EXPECT_EQ(claimed.size(), 3u);
+  EXPECT_EQ(count_for(claimed, other), 3u);
+  // With nothing in flight, the oldest first, each webhook within the cap.
+  const auto both = store_->claim_due("w", t0 + 40s, t0 + 70s, 5, 3, {});
+  EXPECT_EQ(count_for(both, webhook_), 3u);
+  EXPECT_EQ(count_for(both, other), 2u);
+}
+
+TEST_F(SqliteStoreTest, ClaimsNeverExceedTheCap) {
+  const TimePoint t0 = clock_.now();
+  const auto other = add_webhook_for_device_86(*store_, t0);
+  const auto a = status_events(85, 30, t0);
+  const auto b = status_events(86, 30, t0);  // both webhooks
+  store_->ingest({&a, &b}, t0);
+  std::map<domain::WebhookId, size_t> in_flight;
+  size_t claims = 0;
+  for (;; ++claims) {
+    const auto claimed = store_->claim_due("w", t0, t0 + 30s, 4, 7, in_flight);
+    if (claimed.empty()) break;
+    for (const auto& d : claimed) ++in_flight[d.webhook_id];
+    for (const auto& [webhook, n] : in_flight) ASSERT_LE(n, 7u) << "webhook " << webhook;
+  }
+  EXPECT_EQ(in_flight[webhook_], 7u);
+  EXPECT_EQ(in_flight[other], 7u);
+  EXPECT_EQ(claims, 4u);  // 14 slots, 4 at a time
+}
+
+TEST_F(SqliteStoreTest, ARecordedRetryDueAtOnceIsClaimedAgain) {
+  const TimePoint t0 = clock_.now();
+  const auto d = ingest_and_claim(t0);
+  AttemptRecord r;
+  r.delivery_id = d.id;
+  r.webhook_id = d.webhook_id;
+  r.attempt = 1;
+  r.result.at = t0;
+  r.result.status_code = 500;
+  r.new_status = domain::DeliveryStatus::kPending;
+  r.next_attempt_at = t0 + 1s;
+  store_->record_attempts({r}, t0, 24h);
+  // Recording gave the lease back: the retry goes when it is due, not when the lease runs out.
+  EXPECT_TRUE(store_->claim_due("w", t0 + 500ms, t0 + 30s, 10, 16, {}).empty());
+  EXPECT_EQ(store_->next_due(), t0 + 1s);
+  const auto again = store_->claim_due("w", t0 + 1s, t0 + 31s, 10, 16, {});
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, d.id);
+  EXPECT_EQ(again[0].attempts_made, 1);
+  // In flight, it is not what comes next.
+  EXPECT_EQ(store_->next_due(), std::nullopt);
 }
 
 }  // namespace
