@@ -387,6 +387,78 @@ TEST_P(StoreContractTest, TheCapPerWebhookLimitsAClaim) {
   EXPECT_EQ(store_->claim_due("y", t0 + 31s, t0 + 60s, 2, 16, {}).size(), 2u);
 }
 
+TEST_P(StoreContractTest, AWebhookAtItsCapDoesNotHoldUpAnother) {
+  const auto w = create(webhook());
+  const auto other = create(webhook({86}));
+  const TimePoint t0 = clock_.now();
+  // A long backlog for `w` first, then newer deliveries for both.
+  std::vector<domain::Event> backlog;
+  for (int i = 0; i < 200; ++i) backlog.push_back(event(85, Topic::kDeviceStatus, t0));
+  ingest(backlog, t0);
+  std::vector<domain::Event> newer;
+  for (int i = 0; i < 3; ++i) newer.push_back(event(86, Topic::kDeviceStatus, t0 + 1s));
+  ingest(newer, t0 + 1s);
+  auto count_for = [](const std::vector<ClaimedDelivery>& claimed, domain::WebhookId webhook) {
+    return std::count_if(claimed.begin(), claimed.end(),
+                         [&](const ClaimedDelivery& d) { return d.webhook_id == webhook; });
+  };
+  // `w` at its cap: the claim goes past its backlog to the newer deliveries of `other`.
+  const auto claimed = store_->claim_due("w", t0 + 2s, t0 + 32s, 10, 3, {{w, 3}});
+  EXPECT_EQ(claimed.size(), 3u);
+  EXPECT_EQ(count_for(claimed, other), 3);
+  // With nothing in flight, the oldest first, each webhook within the cap.
+  const auto both = store_->claim_due("x", t0 + 40s, t0 + 70s, 5, 3, {});
+  EXPECT_EQ(count_for(both, w), 3);
+  EXPECT_EQ(count_for(both, other), 2);
+}
+
+TEST_P(StoreContractTest, ClaimsNeverExceedTheCap) {
+  const auto w = create(webhook());
+  const auto other = create(webhook({86}));
+  const TimePoint t0 = clock_.now();
+  std::vector<domain::Event> events;
+  for (int i = 0; i < 30; ++i) {
+    events.push_back(event(85, Topic::kDeviceStatus, t0));
+    events.push_back(event(86, Topic::kDeviceStatus, t0));  // both webhooks
+  }
+  ingest(events, t0);
+  std::map<domain::WebhookId, size_t> in_flight;
+  size_t claims = 0;
+  for (;; ++claims) {
+    const auto claimed = store_->claim_due("w", t0, t0 + 30s, 4, 7, in_flight);
+    if (claimed.empty()) break;
+    for (const auto& d : claimed) ++in_flight[d.webhook_id];
+    for (const auto& [webhook, n] : in_flight) ASSERT_LE(n, 7u) << "webhook " << webhook;
+  }
+  EXPECT_EQ(in_flight[w], 7u);
+  EXPECT_EQ(in_flight[other], 7u);
+  EXPECT_EQ(claims, 4u);  // 14 slots, 4 at a time
+}
+
+TEST_P(StoreContractTest, ARecordedRetryDueAtOnceIsClaimedAgain) {
+  create(webhook());
+  const TimePoint t0 = clock_.now();
+  const auto d = ingest_and_claim(t0);
+  AttemptRecord r;
+  r.delivery_id = d.id;
+  r.webhook_id = d.webhook_id;
+  r.attempt = 1;
+  r.result.at = t0;
+  r.result.status_code = 500;
+  r.new_status = domain::DeliveryStatus::kPending;
+  r.next_attempt_at = t0 + 1s;
+  store_->record_attempts({r}, t0, 24h);
+  // Recording gave the lease back: the retry goes when it is due, not when the lease runs out.
+  EXPECT_TRUE(store_->claim_due("w", t0 + 500ms, t0 + 30s, 10, 16, {}).empty());
+  EXPECT_EQ(store_->next_due(), t0 + 1s);
+  const auto again = store_->claim_due("w", t0 + 1s, t0 + 31s, 10, 16, {});
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, d.id);
+  EXPECT_EQ(again[0].attempts_made, 1);
+  // In flight, it is not what comes next.
+  EXPECT_EQ(store_->next_due(), std::nullopt);
+}
+
 TEST_P(StoreContractTest, AttemptsAreLoggedAndMoveDeliveriesOn) {
   const auto w = create(webhook());
   const TimePoint t0 = clock_.now();

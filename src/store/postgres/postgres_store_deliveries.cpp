@@ -34,24 +34,34 @@ constexpr const char* kInsertDeliveries =
     " CASE w.status WHEN 'enabled' THEN $3::bigint ELSE NULL END, $3::bigint, $3::bigint"
     " FROM webhooks w WHERE w.id = ANY($2::bigint[])";
 
-// $5 and $6 are the webhooks the caller has attempts in flight for and how many. Of the oldest
-// due deliveries (a window of $8, skipping webhooks already at the cap $7), each webhook gets
-// the slots it has left. FOR UPDATE SKIP LOCKED passes over rows another process is claiming
-// right now; a row it has claimed and committed is re-checked against the lease condition and
-// dropped. So no two processes ever hold the same delivery.
+// $5 and $6 are the webhooks the caller has attempts in flight for and how many. The claim
+// walks the webhooks that have pending deliveries, one index seek each (a skip scan of
+// deliveries_pending_by_webhook), and takes from each webhook below the cap $7 its oldest due
+// deliveries, as many as it has free slots; then the oldest $4 of those. Its cost grows with
+// the webhooks and the slots, not with the backlog behind a webhook at its cap.
+// FOR UPDATE SKIP LOCKED passes over rows another process is claiming right now; a row it has
+// claimed and committed is re-checked against the lease condition and dropped. So no two
+// processes ever hold the same delivery.
 constexpr const char* kClaimDue =
-    "WITH busy AS (SELECT * FROM unnest($5::bigint[], $6::bigint[]) AS b(webhook_id, n)),"
-    " due AS (SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d"
-    "   JOIN webhooks w ON w.id = d.webhook_id"
-    "   WHERE d.status = 'pending' AND d.next_attempt_at <= $3::bigint"
-    "   AND (d.lease_until IS NULL OR d.lease_until < $3::bigint) AND w.status = 'enabled'"
-    "   AND d.webhook_id NOT IN (SELECT webhook_id FROM busy WHERE n >= $7::bigint)"
-    "   ORDER BY d.next_attempt_at LIMIT $8::bigint FOR UPDATE OF d SKIP LOCKED),"
-    " slotted AS (SELECT due.id, due.next_attempt_at, ROW_NUMBER() OVER"
-    "   (PARTITION BY due.webhook_id ORDER BY due.next_attempt_at, due.id)"
-    "   + COALESCE(busy.n, 0) AS slot FROM due LEFT JOIN busy USING (webhook_id)),"
-    " chosen AS (SELECT id FROM slotted WHERE slot <= $7::bigint"
-    "   ORDER BY next_attempt_at, id LIMIT $4::bigint),"
+    "WITH RECURSIVE pending_webhooks(webhook_id) AS ("
+    "   (SELECT webhook_id FROM deliveries WHERE status = 'pending'"
+    "     ORDER BY webhook_id LIMIT 1)"
+    "   UNION ALL SELECT (SELECT d.webhook_id FROM deliveries d WHERE d.status = 'pending'"
+    "     AND d.webhook_id > p.webhook_id ORDER BY d.webhook_id LIMIT 1)"
+    "   FROM pending_webhooks p WHERE p.webhook_id IS NOT NULL),"
+    " busy AS (SELECT * FROM unnest($5::bigint[], $6::bigint[]) AS b(webhook_id, n)),"
+    " open AS (SELECT p.webhook_id, $7::bigint - COALESCE(busy.n, 0) AS room"
+    "   FROM pending_webhooks p JOIN webhooks w ON w.id = p.webhook_id"
+    "   LEFT JOIN busy USING (webhook_id)"
+    "   WHERE w.status = 'enabled' AND COALESCE(busy.n, 0) < $7::bigint),"
+    " due AS (SELECT x.id, x.next_attempt_at FROM open o CROSS JOIN LATERAL ("
+    "   SELECT d.id, d.next_attempt_at FROM deliveries d"
+    "   WHERE d.webhook_id = o.webhook_id AND d.status = 'pending'"
+    "   AND d.next_attempt_at <= $3::bigint"
+    "   AND (d.lease_until IS NULL OR d.lease_until < $3::bigint)"
+    "   ORDER BY d.next_attempt_at LIMIT LEAST(o.room, $4::bigint)"
+    "   FOR UPDATE OF d SKIP LOCKED) x),"
+    " chosen AS (SELECT id FROM due ORDER BY next_attempt_at, id LIMIT $4::bigint),"
     " claimed AS (UPDATE deliveries d SET lease_owner = $1, lease_until = $2::bigint"
     "   FROM chosen WHERE d.id = chosen.id"
     "   RETURNING d.id, d.webhook_id, d.attempt_count, d.event_id, d.next_attempt_at,"
@@ -209,8 +219,7 @@ std::vector<ClaimedDelivery> PostgresStore::claim_due(
                                     .add(static_cast<int64_t>(limit))
                                     .add(busy_ids)
                                     .add(busy_counts)
-                                    .add(static_cast<int64_t>(per_webhook_cap))
-                                    .add(static_cast<int64_t>(limit * 8)));
+                                    .add(static_cast<int64_t>(per_webhook_cap)));
   std::vector<ClaimedDelivery> out;
   out.reserve(static_cast<size_t>(r.rows()));
   std::vector<int64_t> webhooks;

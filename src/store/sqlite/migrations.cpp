@@ -150,6 +150,12 @@ CREATE INDEX deliveries_by_event ON deliveries(event_id);
 CREATE INDEX events_by_created_at ON events(created_at);
 CREATE INDEX producer_ids_by_created_at ON producer_ids(created_at);
 )sql"},
+    {6, "pending deliveries by webhook", R"sql(
+-- A claim visits each webhook with pending deliveries and takes its oldest due ones, as many
+-- as it has free slots; a webhook at its cap costs one look, however long its backlog.
+CREATE INDEX deliveries_pending_by_webhook ON deliveries(webhook_id, next_attempt_at)
+  WHERE status = 'pending';
+)sql"},
     {7, "matching index changes", R"sql(
 -- Each process keeps webhooks and devices in memory for matching. Every change to what
 -- matching reads (a webhook's organization, topics, status, devices and groups; a device's

@@ -1,5 +1,7 @@
 // SqliteStore: ingestion, matching and the delivery queue.
+#include <algorithm>
 #include <chrono>
+#include <tuple>
 
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -25,23 +27,21 @@ constexpr const char* kInsertDelivery =
     "INSERT INTO deliveries (webhook_id, event_id, status, next_attempt_at, created_at,"
     " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
 
-// ?5 is a JSON array of [webhook id, attempts in flight]. Of the oldest due deliveries (a
-// window of ?7, skipping webhooks already at the cap), each webhook gets the slots it has left.
-constexpr const char* kClaimDue =
-    "WITH busy AS (SELECT json_extract(value, '$[0]') AS webhook_id,"
-    "   json_extract(value, '$[1]') AS n FROM json_each(?5)),"
-    " due AS (SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d"
-    "   JOIN webhooks w ON w.id = d.webhook_id"
-    "   WHERE d.status = 'pending' AND d.next_attempt_at <= ?3"
-    "   AND (d.lease_until IS NULL OR d.lease_until < ?3) AND w.status = 'enabled'"
-    "   AND d.webhook_id NOT IN (SELECT webhook_id FROM busy WHERE n >= ?6)"
-    "   ORDER BY d.next_attempt_at LIMIT ?7),"
-    " slotted AS (SELECT due.id, due.next_attempt_at, ROW_NUMBER() OVER"
-    "   (PARTITION BY due.webhook_id ORDER BY due.next_attempt_at, due.id)"
-    "   + COALESCE(busy.n, 0) AS slot FROM due LEFT JOIN busy USING (webhook_id))"
-    " UPDATE deliveries SET lease_owner = ?1, lease_until = ?2 WHERE id IN ("
-    "   SELECT id FROM slotted WHERE slot <= ?6 ORDER BY next_attempt_at LIMIT ?4)"
-    " RETURNING id";
+// A claim walks the webhooks that have pending deliveries, one index seek each (a skip scan of
+// deliveries_pending_by_webhook), and takes from each webhook with free slots its oldest due
+// deliveries: its cost grows with the webhooks and the slots, not with the backlog behind a
+// webhook at its cap. INDEXED BY: the other indexes on webhook_id would walk finished rows.
+constexpr const char* kNextWebhookWithPending =
+    "SELECT webhook_id FROM deliveries INDEXED BY deliveries_pending_by_webhook"
+    " WHERE status = 'pending' AND webhook_id > ?1 ORDER BY webhook_id LIMIT 1";
+constexpr const char* kDueOfWebhook =
+    "SELECT d.id, d.next_attempt_at FROM deliveries d INDEXED BY deliveries_pending_by_webhook"
+    " JOIN webhooks w ON w.id = d.webhook_id"
+    " WHERE d.webhook_id = ?1 AND d.status = 'pending' AND d.next_attempt_at <= ?2"
+    " AND (d.lease_until IS NULL OR d.lease_until < ?2) AND w.status = 'enabled'"
+    " ORDER BY d.next_attempt_at LIMIT ?3";
+constexpr const char* kLeaseDelivery =
+    "UPDATE deliveries SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1";
 constexpr const char* kClaimedDetails =
     "SELECT d.id, d.webhook_id, d.attempt_count, e.id, e.producer_id, e.organization_id,"
     " e.device_id, e.topic, e.type, e.time, e.data, w.url, w.secret_hmac, w.secret_http,"
@@ -88,15 +88,6 @@ constexpr const char* kReleaseAllLeases =
 std::optional<int64_t> to_optional(const std::optional<int>& v) {
   if (!v) return std::nullopt;
   return int64_t{*v};
-}
-
-std::string json_pairs(const std::map<domain::WebhookId, size_t>& counts) {
-  std::string out = "[";
-  for (const auto& [id, n] : counts) {
-    if (out.size() > 1) out += ',';
-    out += "[" + std::to_string(id) + "," + std::to_string(n) + "]";
-  }
-  return out + "]";
 }
 
 }  // namespace
@@ -179,19 +170,45 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
 std::vector<ClaimedDelivery> SqliteStore::claim_due(
     std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
     size_t per_webhook_cap, const std::map<domain::WebhookId, size_t>& in_flight) {
+  if (limit == 0) return {};
   Lease c = acquire();
   WriteTransaction tx(*c, write_mutex_);
+  const int64_t now_us = to_unix_micros(now);
+  struct Candidate {
+    int64_t due;
+    int64_t id;
+  };
+  std::vector<Candidate> candidates;
+  for (int64_t webhook = 0;;) {
+    {
+      Statement next = c->prepare(kNextWebhookWithPending);
+      next.bind(1, webhook);
+      if (!next.step()) break;
+      webhook = next.column_int(0);
+    }
+    const auto busy = in_flight.find(webhook);
+    const size_t held = busy == in_flight.end() ? 0 : busy->second;
+    if (held >= per_webhook_cap) continue;
+    Statement due = c->prepare(kDueOfWebhook);
+    due.bind(1, webhook)
+        .bind(2, now_us)
+        .bind(3, static_cast<int64_t>(std::min(per_webhook_cap - held, limit)));
+    while (due.step()) candidates.push_back({due.column_int(1), due.column_int(0)});
+  }
+  // The oldest due first across webhooks, each already within its slots.
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    return std::tie(a.due, a.id) < std::tie(b.due, b.id);
+  });
+  if (candidates.size() > limit) candidates.resize(limit);
   std::vector<int64_t> ids;
-  {
-    Statement s = c->prepare(kClaimDue);
-    s.bind(1, owner)
-        .bind(2, to_unix_micros(lease_until))
-        .bind(3, to_unix_micros(now))
-        .bind(4, static_cast<int64_t>(limit))
-        .bind(5, std::string_view(json_pairs(in_flight)))
-        .bind(6, static_cast<int64_t>(per_webhook_cap))
-        .bind(7, static_cast<int64_t>(limit * 8));
-    while (s.step()) ids.push_back(s.column_int(0));
+  ids.reserve(candidates.size());
+  for (const Candidate& candidate : candidates) {
+    c->prepare(kLeaseDelivery)
+        .bind(1, candidate.id)
+        .bind(2, owner)
+        .bind(3, to_unix_micros(lease_until))
+        .run();
+    ids.push_back(candidate.id);
   }
   std::vector<ClaimedDelivery> out;
   out.reserve(ids.size());
