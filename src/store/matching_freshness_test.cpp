@@ -6,15 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <memory>
-#include <random>
 #include <string>
 
-#include "store/postgres/connection.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
+#include "store/store_scenario.hpp"
+#include "support/postgres_test_database.hpp"
 #include "support/temp_dir.hpp"
 
 namespace hookd::store {
@@ -24,34 +23,7 @@ using namespace std::chrono_literals;
 using domain::DeliveryStatus;
 using domain::Topic;
 
-// `url` with its database replaced by `database`, keeping any query parameters.
-std::string with_database(const std::string& url, const std::string& database) {
-  const size_t scheme = url.find("://");
-  const size_t host_start = scheme == std::string::npos ? 0 : scheme + 3;
-  const size_t query = url.find('?', host_start);
-  const size_t slash = url.find('/', host_start);
-  const std::string rest = query == std::string::npos ? "" : url.substr(query);
-  size_t host_end = url.size();
-  if (slash != std::string::npos && (query == std::string::npos || slash < query)) {
-    host_end = slash;
-  } else if (query != std::string::npos) {
-    host_end = query;
-  }
-  return url.substr(0, host_end) + "/" + database + rest;
-}
-
-std::string random_suffix() {
-  std::random_device rd;
-  std::uniform_int_distribution<int> digit(0, 35);
-  std::string s;
-  for (int i = 0; i < 12; ++i) {
-    const int d = digit(rd);
-    s += static_cast<char>(d < 10 ? '0' + d : 'a' + d - 10);
-  }
-  return s;
-}
-
-enum class Backend { kSqlite, kPostgres };
+using test_support::Backend;
 
 class MatchingFreshnessTest : public ::testing::TestWithParam<Backend> {
  protected:
@@ -62,15 +34,13 @@ class MatchingFreshnessTest : public ::testing::TestWithParam<Backend> {
       writer_->migrate();
       ingester_ = std::make_unique<sqlite::SqliteStore>(path);
     } else {
-      const char* url = std::getenv("HOOKD_TEST_POSTGRES_URL");
-      if (url == nullptr || *url == '\0') GTEST_SKIP() << "HOOKD_TEST_POSTGRES_URL is not set";
-      database_ = "hookd_test_" + random_suffix();
-      admin_ = std::make_unique<postgres::Connection>(url, postgres::ConnectionOptions{});
-      admin_->exec_script(("CREATE DATABASE " + database_).c_str());
-      const std::string db_url = with_database(url, database_);
-      writer_ = std::make_unique<postgres::PostgresStore>(db_url);
+      if (!hookd::testing::test_postgres_server_url()) {
+        GTEST_SKIP() << "HOOKD_TEST_POSTGRES_URL is not set";
+      }
+      postgres_ = std::make_unique<hookd::testing::PostgresTestDatabase>();
+      writer_ = std::make_unique<postgres::PostgresStore>(postgres_->url());
       writer_->migrate();
-      ingester_ = std::make_unique<postgres::PostgresStore>(db_url);
+      ingester_ = std::make_unique<postgres::PostgresStore>(postgres_->url());
     }
     writer_->put_organization({6, "org"});
     writer_->put_organization({7, "other org"});
@@ -83,9 +53,7 @@ class MatchingFreshnessTest : public ::testing::TestWithParam<Backend> {
   void TearDown() override {
     writer_.reset();
     ingester_.reset();
-    if (admin_) {
-      admin_->exec_script(("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)").c_str());
-    }
+    postgres_.reset();  // after the stores that use it
   }
 
   domain::Webhook webhook(std::vector<domain::DeviceId> devices,
@@ -125,8 +93,7 @@ class MatchingFreshnessTest : public ::testing::TestWithParam<Backend> {
   }
 
   testing::TempDir dir_;
-  std::string database_;
-  std::unique_ptr<postgres::Connection> admin_;
+  std::unique_ptr<hookd::testing::PostgresTestDatabase> postgres_;
   std::unique_ptr<Store> writer_;
   std::unique_ptr<Store> ingester_;
 };
@@ -278,9 +245,7 @@ TEST_P(MatchingFreshnessTest, AStoreOpenedLaterLoadsEveryWebhook) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, MatchingFreshnessTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres),
-                         [](const auto& info) {
-                           return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
-                         });
+                         test_support::backend_name);
 
 }  // namespace
 }  // namespace hookd::store

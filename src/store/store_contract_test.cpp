@@ -12,6 +12,7 @@
 #include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
+#include "store/store_scenario.hpp"
 #include "support/postgres_test_database.hpp"
 #include "support/temp_dir.hpp"
 
@@ -22,22 +23,11 @@ using namespace std::chrono_literals;
 using domain::DeliveryStatus;
 using domain::Topic;
 
-class ManualClock final : public Clock {
- public:
-  TimePoint now() const override { return now_; }
-  void set(TimePoint t) { now_ = t; }
+using test_support::Backend;
+using test_support::backend_name;
 
- private:
-  TimePoint now_ = from_unix_micros(1'800'000'000'000'000);
-};
-
-enum class Backend { kSqlite, kPostgres };
-
-std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
-  return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
-}
-
-class StoreContractTest : public ::testing::TestWithParam<Backend> {
+class StoreContractTest : public ::testing::TestWithParam<Backend>,
+                          public test_support::StoreScenario {
  protected:
   void SetUp() override {
     if (GetParam() == Backend::kPostgres) {
@@ -49,13 +39,7 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
     store_ = open();
     store_->migrate();
 
-    store_->put_organization({6, "org"});
-    store_->put_organization({7, "other org"});
-    for (domain::DeviceId d : {85, 86, 87}) {
-      ASSERT_EQ(store_->put_device({d, 6, "lock"}).kind, PutOutcome::Kind::kOk);
-    }
-    ASSERT_EQ(store_->put_device({90, 7, "lock"}).kind, PutOutcome::Kind::kOk);
-    ASSERT_EQ(store_->put_device_group({1, 6, "entrances", {85, 86}}).kind, PutOutcome::Kind::kOk);
+    put_tenants();
   }
 
   void TearDown() override {
@@ -71,67 +55,10 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
     return std::make_unique<sqlite::SqliteStore>(dir_.file("store.db"), clock_);
   }
 
-  domain::Webhook webhook(std::vector<domain::DeviceId> devices = {},
-                          std::vector<domain::DeviceGroupId> groups = {},
-                          std::vector<Topic> topics = {Topic::kDeviceStatus},
-                          domain::OrganizationId org = 6) {
-    domain::Webhook w;
-    w.organization_id = org;
-    w.device_ids = std::move(devices);
-    w.device_group_ids = std::move(groups);
-    w.url = "https://example.com/hook";
-    for (Topic t : topics) w.topics.add(t);
-    w.secret_hmac = "bSxyOp4vaSNpvyUMfrA98WsOqRSlzBBB";
-    w.created_at = w.modified_at = clock_.now();
-    return w;
-  }
-
-  domain::WebhookId create(const domain::Webhook& w) { return store_->create_webhook(w).id; }
-
-  static domain::Event event(domain::DeviceId device, Topic topic, TimePoint at,
-                             std::optional<std::string> producer_id = std::nullopt) {
-    domain::Event e;
-    e.id = domain::new_event_id();
-    e.producer_id = std::move(producer_id);
-    e.device_id = device;
-    e.topic = topic;
-    e.time = at;
-    e.data_json = R"({"level":3})";
-    return e;
-  }
-
-  IngestOutcome ingest(std::vector<domain::Event> events, TimePoint at) {
-    IngestRequest request;
-    request.events = std::move(events);
-    return store_->ingest({&request}, at).at(0);
-  }
-
-  // Ingests one status event of device 85 at `at`; returns its delivery after claiming it.
-  ClaimedDelivery ingest_and_claim(TimePoint at) {
-    clock_.set(at);
-    const auto outcome = ingest({event(85, Topic::kDeviceStatus, at)}, at);
-    EXPECT_EQ(outcome.events.at(0).deliveries, 1);
-    auto claimed = store_->claim_due("test", at, at + 30s, 10, 16, {});
-    EXPECT_EQ(claimed.size(), 1u);
-    return claimed.at(0);
-  }
-
-  void finish(const ClaimedDelivery& d, DeliveryStatus status, TimePoint at, int attempt = 1,
-              std::optional<int> code = std::nullopt) {
-    AttemptRecord r;
-    r.delivery_id = d.id;
-    r.webhook_id = d.webhook_id;
-    r.attempt = attempt;
-    r.result.at = at;
-    r.result.status_code = code ? *code : (status == DeliveryStatus::kSucceeded ? 200 : 500);
-    r.new_status = status;
-    if (status == DeliveryStatus::kPending) r.next_attempt_at = at + 24h * 365;
-    store_->record_attempts({r}, at, 24h * 365);
-  }
+  Store& subject() override { return *store_; }
 
   hookd::testing::TempDir dir_;
   std::unique_ptr<hookd::testing::PostgresTestDatabase> postgres_;
-  ManualClock clock_;
   std::unique_ptr<Store> store_;
 };
 

@@ -8,10 +8,6 @@
 namespace hookd::store::postgres {
 namespace {
 
-// Beyond this many changed webhooks and devices, reading everything again is about as cheap
-// as reading them by their ids, and bounds the work of one refresh.
-constexpr int64_t kMaxChangesByIds = 10'000;
-
 constexpr const char* kGeneration = "SELECT value FROM matching_generation WHERE id = 1";
 constexpr const char* kChangedWebhooks =
     "SELECT webhook_id FROM webhook_changes WHERE generation > $1 LIMIT $2";
@@ -48,7 +44,7 @@ MatchableWebhook read_matchable(const Result& r, int row) {
 
 std::vector<int64_t> changed_since(Connection& c, const char* sql, int64_t generation) {
   std::vector<int64_t> ids;
-  Result r = c.exec(sql, Params().add(generation).add(kMaxChangesByIds + 1));
+  Result r = c.exec(sql, Params().add(generation).add(kMaxMatchingChangesByIds + 1));
   for (int i = 0; i < r.rows(); ++i) ids.push_back(r.get_int(i, 0));
   return ids;
 }
@@ -66,7 +62,7 @@ void PostgresMatcher::refresh(Connection& c) {
   }
   const std::vector<int64_t> webhooks = changed_since(c, kChangedWebhooks, *generation_);
   const std::vector<int64_t> devices = changed_since(c, kChangedDevices, *generation_);
-  if (static_cast<int64_t>(webhooks.size() + devices.size()) > kMaxChangesByIds) {
+  if (static_cast<int64_t>(webhooks.size() + devices.size()) > kMaxMatchingChangesByIds) {
     load_all(c);
     generation_ = now;
     return;

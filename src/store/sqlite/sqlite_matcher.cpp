@@ -9,10 +9,6 @@
 namespace hookd::store::sqlite {
 namespace {
 
-// Beyond this many changed webhooks and devices, reading everything again is about as
-// cheap as reading them one at a time, and bounds the work of one refresh.
-constexpr int64_t kMaxChangesOneByOne = 10'000;
-
 constexpr const char* kGeneration = "SELECT value FROM matching_generation WHERE id = 1";
 constexpr const char* kChangedWebhooks =
     "SELECT webhook_id FROM webhook_changes WHERE generation > ?1 LIMIT ?2";
@@ -44,7 +40,7 @@ int64_t generation(Connection& c) {
 std::vector<int64_t> changed_since(Connection& c, const char* sql, int64_t generation) {
   std::vector<int64_t> ids;
   Statement s = c.prepare(sql);
-  s.bind(1, generation).bind(2, kMaxChangesOneByOne + 1);
+  s.bind(1, generation).bind(2, kMaxMatchingChangesByIds + 1);
   while (s.step()) ids.push_back(s.column_int(0));
   return ids;
 }
@@ -61,7 +57,7 @@ void SqliteMatcher::refresh(Connection& c) {
   }
   const std::vector<int64_t> webhooks = changed_since(c, kChangedWebhooks, *generation_);
   const std::vector<int64_t> devices = changed_since(c, kChangedDevices, *generation_);
-  if (static_cast<int64_t>(webhooks.size() + devices.size()) > kMaxChangesOneByOne) {
+  if (static_cast<int64_t>(webhooks.size() + devices.size()) > kMaxMatchingChangesByIds) {
     load_all(c);
   } else {
     for (int64_t id : webhooks) reload_webhook(c, id);

@@ -1,48 +1,24 @@
 #pragma once
 
-#include <cstdint>
-#include <optional>
-#include <vector>
-
 #include "domain/tenancy.hpp"
-#include "domain/topic.hpp"
-#include "store/device_directory.hpp"
-#include "store/matching_index.hpp"
+#include "store/matcher.hpp"
 
 namespace hookd::store::sqlite {
 
 class Connection;
 
-// Matching for SqliteStore::ingest, in memory: the webhooks in a MatchingIndex and every
-// device's organization and groups in a DeviceDirectory, kept exact through the changes
-// migration 7 records (webhook_changes, device_changes). Used under the store's write lock
+// The matcher of SqliteStore::ingest (see store::Matcher). Used under the store's write lock
 // only, so nothing changes between refresh() and the commit.
-class SqliteMatcher {
+class SqliteMatcher final : public Matcher {
  public:
   // Brings both up to what `c` sees: everything the first time, then only the webhooks and
   // devices changed since the generation last seen. Call in the ingest's transaction.
   void refresh(Connection& c);
 
-  // The device's organization and groups; empty when there is no such device.
-  std::optional<DeviceView> device(domain::DeviceId id) const { return devices_.find(id); }
-
-  // Appends the webhooks an event of `topic` from `device` goes to, each once.
-  void match(domain::DeviceId device, const DeviceView& facts, domain::Topic topic,
-             std::vector<WebhookMatch>& out) const {
-    webhooks_.match(device, facts.organization_id, facts.group_ids, topic, out);
-  }
-
-  const MatchingIndex& webhooks() const { return webhooks_; }
-  const DeviceDirectory& devices() const { return devices_; }
-
  private:
   void load_all(Connection& c);
   void reload_webhook(Connection& c, domain::WebhookId id);
   void reload_device(Connection& c, domain::DeviceId id);
-
-  MatchingIndex webhooks_;
-  DeviceDirectory devices_;
-  std::optional<int64_t> generation_;  // empty: nothing loaded yet
 };
 
 }  // namespace hookd::store::sqlite

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/store_scenario.hpp"
 #include "support/temp_dir.hpp"
 
 namespace hookd::store::sqlite {
@@ -11,14 +12,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class ManualClock final : public Clock {
- public:
-  TimePoint now() const override { return now_; }
-  void set(TimePoint t) { now_ = t; }
-
- private:
-  TimePoint now_ = from_unix_micros(1'800'000'000'000'000);
-};
+using test_support::ManualClock;
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
