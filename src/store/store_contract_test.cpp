@@ -13,6 +13,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "store/store_scenario.hpp"
+#include "store/valid_text.hpp"
 #include "support/postgres_test_database.hpp"
 #include "support/temp_dir.hpp"
 
@@ -384,6 +385,48 @@ TEST_P(StoreContractTest, ARecordedRetryDueAtOnceIsClaimedAgain) {
   EXPECT_EQ(again[0].attempts_made, 1);
   // In flight, it is not what comes next.
   EXPECT_EQ(store_->next_due(), std::nullopt);
+}
+
+// A batch of successes is recorded whole, whatever the receivers answered: quotes,
+// backslashes, commas, braces, the word NULL, an empty body, invalid UTF-8 and NUL.
+TEST_P(StoreContractTest, ABatchOfSuccessesKeepsEveryAttemptAndAnswer) {
+  const auto w = create(webhook());
+  const TimePoint t0 = clock_.now();
+  const std::vector<std::string> bodies = {
+      R"({"ok":"yes, \"quoted\""})", "back\\slash",  "{a,b}", "NULL", "",
+      std::string("nul\0x", 5),      "bad \xff byte"};
+  std::vector<domain::Event> events;
+  for (size_t i = 0; i < bodies.size(); ++i) events.push_back(event(85, Topic::kDeviceStatus, t0));
+  ingest(events, t0);
+  const auto claimed = store_->claim_due("w", t0, t0 + 30s, 100, 100, {});
+  ASSERT_EQ(claimed.size(), bodies.size());
+  std::vector<AttemptRecord> records;
+  for (size_t i = 0; i < claimed.size(); ++i) {
+    AttemptRecord r;
+    r.delivery_id = claimed[i].id;
+    r.webhook_id = w;
+    r.attempt = 1;
+    r.result.at = t0 + 1s;
+    r.result.duration_ms = static_cast<int64_t>(10 + i);
+    r.result.status_code = 200 + static_cast<int>(i);
+    r.result.response_body = bodies[i];
+    r.new_status = DeliveryStatus::kSucceeded;
+    records.push_back(r);
+  }
+  store_->record_attempts(records, t0 + 1s, 24h);
+  for (size_t i = 0; i < claimed.size(); ++i) {
+    const auto detail = store_->find_delivery(w, claimed[i].id);
+    ASSERT_TRUE(detail);
+    EXPECT_EQ(detail->summary.status, DeliveryStatus::kSucceeded);
+    EXPECT_EQ(detail->summary.attempt_count, 1);
+    EXPECT_EQ(detail->summary.last_status_code, 200 + static_cast<int>(i));
+    ASSERT_EQ(detail->attempts.size(), 1u);
+    EXPECT_EQ(detail->attempts[0].result.status_code, 200 + static_cast<int>(i));
+    EXPECT_EQ(detail->attempts[0].result.duration_ms, static_cast<int64_t>(10 + i));
+    EXPECT_EQ(detail->attempts[0].result.response_body, to_valid_text(bodies[i])) << i;
+  }
+  EXPECT_EQ(store_->queue_stats().pending, 0);
+  EXPECT_TRUE(store_->claim_due("w", t0 + 2s, t0 + 32s, 100, 100, {}).empty());
 }
 
 TEST_P(StoreContractTest, AttemptsAreLoggedAndMoveDeliveriesOn) {

@@ -76,6 +76,26 @@ Params& Params::add(const std::vector<int64_t>& values) {
   return *this;
 }
 
+Params& Params::add(const std::vector<std::optional<std::string>>& values) {
+  std::string literal = "{";
+  for (const auto& v : values) {
+    if (literal.size() > 1) literal += ',';
+    if (!v) {
+      literal += "NULL";
+      continue;
+    }
+    // Quoted, so that commas, braces, spaces and the word NULL stay text.
+    literal += '"';
+    for (char ch : is_valid_text(*v) ? *v : to_valid_text(*v)) {
+      if (ch == '"' || ch == '\\') literal += '\\';
+      literal += ch;
+    }
+    literal += '"';
+  }
+  values_.emplace_back(literal + "}");
+  return *this;
+}
+
 std::vector<const char*> Params::pointers() const {
   std::vector<const char*> out;
   out.reserve(values_.size());

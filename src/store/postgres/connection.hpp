@@ -51,6 +51,8 @@ class Params {
   Params& add(const std::optional<int64_t>& value);
   // A bigint[] parameter, e.g. for `= ANY($1::bigint[])` or unnest().
   Params& add(const std::vector<int64_t>& values);
+  // A text[] parameter (nullopt: NULL), e.g. for unnest($1::text[]).
+  Params& add(const std::vector<std::optional<std::string>>& values);
 
   int size() const { return static_cast<int>(values_.size()); }
   // Pointers into this object, valid while it lives and is not changed.

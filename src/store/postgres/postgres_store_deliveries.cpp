@@ -96,6 +96,22 @@ constexpr const char* kUpdateDelivery =
 constexpr const char* kDisableWebhook =
     "UPDATE webhooks SET status = 'disabled', disabled_reason = $2, modified_at = $3"
     " WHERE id = $1 AND status = 'enabled'";
+// A batch of attempts that all succeeded, in three statements instead of three per attempt.
+constexpr const char* kInsertSucceededAttempts =
+    "INSERT INTO attempts (delivery_id, attempt, at, duration_ms, status_code, error,"
+    " response_body) SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[],"
+    " $5::int[], $6::text[], $7::text[])";
+constexpr const char* kDeliveriesSucceeded =
+    "UPDATE deliveries d SET status = 'succeeded', next_attempt_at = NULL,"
+    " attempt_count = u.attempt, last_status_code = u.status_code, last_error = u.error,"
+    " lease_owner = NULL, lease_until = NULL, updated_at = $5"
+    " FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[])"
+    "   AS u(id, attempt, status_code, error)"
+    " WHERE d.id = u.id";
+// Only webhooks that were failing are written (and locked), in one order.
+constexpr const char* kWebhooksSucceeded =
+    "UPDATE webhooks SET failing_since = NULL WHERE id IN (SELECT id FROM webhooks"
+    " WHERE id = ANY($1::bigint[]) AND failing_since IS NOT NULL ORDER BY id FOR UPDATE)";
 constexpr const char* kWebhookSucceeded =
     "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL";
 constexpr const char* kWebhookFailed =
@@ -165,6 +181,40 @@ IngestOutcome ingest_one(Connection& c, const PostgresMatcher& matcher,
     outcome.events.push_back(IngestedEvent{e.id, deliveries, false});
   }
   return outcome;
+}
+
+// Records attempts that all succeeded: set-based, so a batch costs three round trips
+// whatever its size (the general path in record_attempts costs three per attempt).
+void record_successes(Connection& c, const std::vector<const AttemptRecord*>& records,
+                      int64_t now_us) {
+  std::vector<int64_t> deliveries, attempts, ats, durations, codes, webhooks;
+  std::vector<std::optional<std::string>> errors, bodies;
+  for (const AttemptRecord* r : records) {
+    deliveries.push_back(r->delivery_id);
+    attempts.push_back(r->attempt);
+    ats.push_back(to_unix_micros(r->result.at));
+    durations.push_back(r->result.duration_ms);
+    codes.push_back(r->result.status_code.value_or(0));
+    errors.push_back(r->result.error);
+    bodies.emplace_back(r->result.response_body);
+    webhooks.push_back(r->webhook_id);
+  }
+  webhooks.erase(std::unique(webhooks.begin(), webhooks.end()), webhooks.end());  // sorted
+  with_retries([&] {
+    Transaction tx(c);
+    c.exec(kInsertSucceededAttempts, Params()
+                                         .add(deliveries)
+                                         .add(attempts)
+                                         .add(ats)
+                                         .add(durations)
+                                         .add(codes)
+                                         .add(errors)
+                                         .add(bodies));
+    c.exec(kDeliveriesSucceeded,
+           Params().add(deliveries).add(attempts).add(codes).add(errors).add(now_us));
+    c.exec(kWebhooksSucceeded, Params().add(webhooks));
+    tx.commit();
+  });
 }
 
 // True when the requests created deliveries, which the workers of every process should hear of.
@@ -281,6 +331,14 @@ void PostgresStore::record_attempts(const std::vector<AttemptRecord>& records, T
   const int64_t now_us = to_unix_micros(now);
   const std::string now_text = format_rfc3339(now);
   auto c = pool_.acquire();
+  const bool all_succeeded =
+      std::all_of(ordered.begin(), ordered.end(), [](const AttemptRecord* r) {
+        return r->new_status == domain::DeliveryStatus::kSucceeded && !r->disable_webhook;
+      });
+  if (all_succeeded) {
+    record_successes(*c, ordered, now_us);
+    return;
+  }
   with_retries([&] {
     Transaction tx(*c);
     for (const AttemptRecord* r : ordered) {
