@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <random>
@@ -132,6 +133,11 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
               {{"role", c.role}, {"lease_owner", dispatcher->owner()}, {"version", HOOKD_VERSION}});
     wait_for_stop_signal();
   } else {
+    const auto loading = std::chrono::steady_clock::now();
+    store->prepare_ingestion();
+    log::info("matching loaded", {{"ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::steady_clock::now() - loading)
+                                             .count()}});
     ingest::Ingestor ingestor(*store, clock, [&dispatcher] {
       if (dispatcher) dispatcher->wake();
     });

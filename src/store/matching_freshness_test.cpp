@@ -98,6 +98,17 @@ class MatchingFreshnessTest : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<Store> ingester_;
 };
 
+// A process loads matching at start; what changes after that is still seen.
+TEST_P(MatchingFreshnessTest, ChangesAfterTheLoadAtStartAreSeen) {
+  writer_->create_webhook(webhook({85}, {}));
+  ingester_->prepare_ingestion();
+  EXPECT_EQ(deliveries_for(85), 1);
+  writer_->create_webhook(webhook({}, {1}));
+  writer_->put_device_group({1, 6, "entrances", {85, 86}});
+  EXPECT_EQ(deliveries_for(86), 1);
+  EXPECT_EQ(deliveries_for(85), 2);
+}
+
 TEST_P(MatchingFreshnessTest, ACreatedWebhookGetsTheNextEvent) {
   EXPECT_EQ(deliveries_for(85), 0);  // the ingesting store has loaded its index
   writer_->create_webhook(webhook({85}, {}));

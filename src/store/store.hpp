@@ -177,6 +177,9 @@ class Store {
   // webhooks, skipped for disabled ones. A producer id seen in the last 24 h is a duplicate.
   virtual std::vector<IngestOutcome> ingest(const std::vector<const IngestRequest*>& requests,
                                             TimePoint now) = 0;
+  // Loads what ingestion matches with (webhooks and devices, into memory) now, so that the
+  // first ingestion does not wait for it; a process that ingests calls it at start.
+  virtual void prepare_ingestion() {}
 
   // Leases up to `limit` pending deliveries due at `now` to `owner` until `lease_until`,
   // oldest first, so that no webhook has more than `per_webhook_cap` in flight counting the

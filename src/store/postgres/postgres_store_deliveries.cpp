@@ -229,6 +229,14 @@ bool made_work_due(const std::vector<IngestOutcome>& outcomes) {
 
 }  // namespace
 
+void PostgresStore::prepare_ingestion() {
+  auto c = pool_.acquire();
+  Transaction tx(*c);
+  std::lock_guard matching(matcher_mutex_);
+  matcher_.refresh(*c);
+  tx.commit();
+}
+
 std::vector<IngestOutcome> PostgresStore::ingest(const std::vector<const IngestRequest*>& requests,
                                                  TimePoint now) {
   const int64_t now_us = to_unix_micros(now);

@@ -50,6 +50,7 @@ class SqliteStore final : public Store {
 
   std::vector<IngestOutcome> ingest(const std::vector<const IngestRequest*>& requests,
                                     TimePoint now) override;
+  void prepare_ingestion() override;
   std::vector<ClaimedDelivery> claim_due(
       std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
       size_t per_webhook_cap, const std::map<domain::WebhookId, size_t>& in_flight) override;

@@ -92,6 +92,13 @@ std::optional<int64_t> to_optional(const std::optional<int>& v) {
 
 }  // namespace
 
+void SqliteStore::prepare_ingestion() {
+  Lease c = acquire();
+  WriteTransaction tx(*c, write_mutex_);
+  matcher_.refresh(*c);
+  tx.commit();
+}
+
 std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestRequest*>& requests,
                                                TimePoint now) {
   Lease c = acquire();
