@@ -38,14 +38,21 @@ class DeliveryTest : public ApiTest {
     ApiTest::SetUp();
   }
 
+  static constexpr const char* kAllTopics =
+      R"(["DeviceActivationEvents","DeviceDeactivationEvents","DeviceStatusEvents","DeviceTamperEvents"])";
+
   // A webhook of organization 6 on the receiver's `path`.
-  Created create_hook(
-      const std::string& path, const std::string& scope = R"("deviceIds":[85])",
-      const std::string& topics =
-          R"(["DeviceActivationEvents","DeviceDeactivationEvents","DeviceStatusEvents","DeviceTamperEvents"])",
-      const std::string& extra = "") {
+  Created create_hook(const std::string& path, const std::string& scope = R"("deviceIds":[85])",
+                      const std::string& topics = kAllTopics, const std::string& extra = "") {
+    return create_hook_on(*receiver_, path, scope, topics, extra);
+  }
+
+  // The same on another receiver (one that hangs, or speaks HTTP/2).
+  Created create_hook_on(const WebhookReceiver& receiver, const std::string& path,
+                         const std::string& scope = R"("deviceIds":[85])",
+                         const std::string& topics = kAllTopics, const std::string& extra = "") {
     std::string body = R"({"organizationId":6,)" + scope + (scope.empty() ? "" : ",") +
-                       R"("webhookUrl":")" + receiver_->url(path) + R"(","topics":)" + topics +
+                       R"("webhookUrl":")" + receiver.url(path) + R"(","topics":)" + topics +
                        extra + "}";
     auto r = client_->post("/v2/webhooks", body, admin6_);
     EXPECT_EQ(r.status, 200) << r << "\n" << body;

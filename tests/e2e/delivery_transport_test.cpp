@@ -31,12 +31,7 @@ TEST_F(DeliveryTest, DeliveriesOneAfterAnotherReuseOneKeptAliveConnection) {
 
 TEST_F(DeliveryTest, AReceiverThatOffersHttp2GetsItsDeliveriesOverHttp2) {
   WebhookReceiver h2(certs_, WebhookReceiver::Protocols::kHttp2AndHttp1);
-  auto r = client_->post("/v2/webhooks",
-                         R"({"organizationId":6,"deviceIds":[85],"webhookUrl":")" +
-                             h2.url("/ok/h2") + R"(","topics":["DeviceStatusEvents"]})",
-                         admin6_);
-  ASSERT_EQ(r.status, 200) << r;
-  const std::string secret(r.json().at("secretHmac").as_string());
+  const std::string secret = create_hook_on(h2, "/ok/h2").secret;
 
   // One at a time first (the connection is then known to speak HTTP/2), then a batch of 20
   // that travels multiplexed.

@@ -74,11 +74,7 @@ TEST_F(FairnessTest, AHungReceiverDoesNotDelayAHealthyOne) {
   // another receiver, as another customer's would be: the test measures hookd, not one Node.js
   // process doing the TLS handshakes of 60 hung connections beside the healthy requests.
   WebhookReceiver hung(certs_);
-  auto r = client_->post("/v2/webhooks",
-                         R"({"organizationId":6,"deviceIds":[85],"webhookUrl":")" +
-                             hung.url("/hang/neighbour") + R"(","topics":["DeviceStatusEvents"]})",
-                         admin6_);
-  ASSERT_EQ(r.status, 200) << r;
+  create_hook_on(hung, "/hang/neighbour");
   create_hook("/ok/beside");
   const auto beside = healthy_latencies(60, "/ok/beside");
   ASSERT_EQ(beside.size(), 60u);
