@@ -101,7 +101,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
     const std::string user_agent = std::string("hookd/") + HOOKD_VERSION;
     sender = std::make_unique<delivery::HttpSender>(
         delivery::SenderOptions{c.delivery.timeout, c.delivery.connect_timeout, c.delivery.ca_file,
-                                user_agent},
+                                user_agent, c.delivery.max_in_flight},
         guard, clock);
     delivery::DispatcherOptions options;
     options.retry_schedule = c.delivery.retry_schedule;

@@ -3,10 +3,14 @@
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <deque>
@@ -24,6 +28,7 @@ namespace {
 // Bytes of a response read before the transfer is cut short; the log keeps the first 4 KiB.
 constexpr size_t kMaxResponseBytesRead = 64 * 1024;
 
+// One attempt on the wire. Its easy handle is borrowed from the sender's pool.
 struct Transfer {
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
@@ -41,7 +46,6 @@ struct Transfer {
   ~Transfer() {
     curl_slist_free_all(headers);
     curl_slist_free_all(resolve);
-    if (easy) curl_easy_cleanup(easy);
   }
 };
 
@@ -138,21 +142,40 @@ std::string error_class(CURLcode code) {
 
 }  // namespace
 
+// Many transfers on one thread: libcurl's multi interface driven by socket events (epoll), so a
+// wake-up touches only the connections that are ready, not every transfer in flight. Easy handles
+// are kept for the next transfer rather than made and freed for each.
 class HttpSender::Impl {
  public:
   Impl(SenderOptions options, const security::DestinationGuard& guard, const Clock& clock)
       : options_(std::move(options)), guard_(guard), clock_(clock) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     trust_ = build_trust_store(options_.ca_file);
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    wakeup_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    epoll_event wake{};
+    wake.events = EPOLLIN;
+    wake.data.fd = wakeup_;
+    if (epoll_ < 0 || wakeup_ < 0 || epoll_ctl(epoll_, EPOLL_CTL_ADD, wakeup_, &wake) != 0) {
+      close_descriptors();
+      X509_STORE_free(trust_);
+      throw std::runtime_error("cannot set up the sender's event loop");
+    }
     multi_ = curl_multi_init();
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(options_.max_connections));
     curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
     thread_ = std::thread([this] { run(); });
   }
 
   ~Impl() {
     stop();
-    curl_multi_cleanup(multi_);
+    for (CURL* e : idle_) curl_easy_cleanup(e);
+    curl_multi_cleanup(multi_);  // closes the cached connections, through on_socket
+    close_descriptors();
     X509_STORE_free(trust_);
   }
 
@@ -160,22 +183,82 @@ class HttpSender::Impl {
     auto t = std::make_unique<Transfer>();
     t->request = std::move(request);
     t->callback = std::move(callback);
+    bool first = false;
     {
       std::lock_guard lock(mutex_);
+      first = incoming_.empty();
       incoming_.push_back(std::move(t));
     }
-    curl_multi_wakeup(multi_);
+    // One wake-up per batch: the thread takes the whole queue when it wakes.
+    if (first) wake();
   }
 
   void stop() {
     if (stopping_.exchange(true)) return;
-    curl_multi_wakeup(multi_);
+    wake();
     if (thread_.joinable()) thread_.join();
   }
 
  private:
+  void wake() {
+    const uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = write(wakeup_, &one, sizeof one);
+  }
+
+  void close_descriptors() {
+    if (epoll_ >= 0) close(epoll_);
+    if (wakeup_ >= 0) close(wakeup_);
+    epoll_ = wakeup_ = -1;
+  }
+
+  // libcurl says which sockets it waits on, and for what.
+  static int on_socket(CURL*, curl_socket_t socket, int what, void* user, void* registered) {
+    auto* self = static_cast<Impl*>(user);
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(self->epoll_, EPOLL_CTL_DEL, socket, nullptr);
+      return 0;
+    }
+    epoll_event ev{};
+    ev.data.fd = socket;
+    if (what & CURL_POLL_IN) ev.events |= EPOLLIN;
+    if (what & CURL_POLL_OUT) ev.events |= EPOLLOUT;
+    if (registered) {
+      epoll_ctl(self->epoll_, EPOLL_CTL_MOD, socket, &ev);
+    } else {
+      if (epoll_ctl(self->epoll_, EPOLL_CTL_ADD, socket, &ev) != 0 && errno == EEXIST) {
+        epoll_ctl(self->epoll_, EPOLL_CTL_MOD, socket, &ev);
+      }
+      curl_multi_assign(self->multi_, socket, self);
+    }
+    return 0;
+  }
+
+  // libcurl's next deadline (connect and total timeouts, its own retries): -1 means none.
+  static int on_timer(CURLM*, long timeout_ms, void* user) {
+    auto* self = static_cast<Impl*>(user);
+    if (timeout_ms < 0) {
+      self->timer_.reset();
+    } else {
+      self->timer_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    }
+    return 0;
+  }
+
+  CURL* take_easy() {
+    if (idle_.empty()) return curl_easy_init();
+    CURL* e = idle_.back();
+    idle_.pop_back();
+    return e;
+  }
+
+  void give_back_easy(CURL* e) {
+    if (idle_.size() >= options_.max_connections) return curl_easy_cleanup(e);
+    curl_easy_reset(e);
+    idle_.push_back(e);
+  }
+
   void start(std::unique_ptr<Transfer> t) {
-    CURL* e = curl_easy_init();
+    CURL* e = take_easy();
     t->easy = e;
     t->guard = &guard_;
     for (const std::string& h : t->request.headers)
@@ -231,6 +314,8 @@ class HttpSender::Impl {
                         .count();
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    give_back_easy(t->easy);
+    t->easy = nullptr;
     // The answer counts once its status arrived: we cut a long body short ourselves
     // (WRITE_ERROR), and an HTTP/2 receiver may answer before reading the body and then reset
     // the stream with NO_ERROR, which libcurl 7.88 reports as a stream error.
@@ -253,28 +338,61 @@ class HttpSender::Impl {
     t->callback(std::move(r));
   }
 
+  void start_incoming() {
+    std::deque<std::unique_ptr<Transfer>> incoming;
+    {
+      std::lock_guard lock(mutex_);
+      incoming.swap(incoming_);
+    }
+    for (auto& t : incoming) start(std::move(t));
+  }
+
+  void finish_completed() {
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      Transfer* t = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+      finish(t, msg->data.result);
+    }
+  }
+
+  // Until libcurl's deadline, at most a second (stop is also seen through the wake-up).
+  int wait_ms() const {
+    if (!timer_) return 1000;
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(*timer_ - std::chrono::steady_clock::now());
+    return static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1000));
+  }
+
   void run() {
+    std::vector<epoll_event> ready(256);
+    int running = 0;
     while (true) {
-      std::deque<std::unique_ptr<Transfer>> incoming;
-      {
-        std::lock_guard lock(mutex_);
-        incoming.swap(incoming_);
-      }
-      for (auto& t : incoming) start(std::move(t));
+      start_incoming();
       if (stopping_ && active_ == 0) {
         std::lock_guard lock(mutex_);
         if (incoming_.empty()) return;
       }
-      int running = 0;
-      curl_multi_perform(multi_, &running);
-      int left = 0;
-      while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
-        if (msg->msg != CURLMSG_DONE) continue;
-        Transfer* t = nullptr;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
-        finish(t, msg->data.result);
+      const int n = epoll_wait(epoll_, ready.data(), static_cast<int>(ready.size()), wait_ms());
+      for (int i = 0; i < n; ++i) {
+        const int fd = ready[i].data.fd;
+        if (fd == wakeup_) {
+          uint64_t count = 0;
+          [[maybe_unused]] const ssize_t r = read(wakeup_, &count, sizeof count);
+          continue;
+        }
+        int mask = 0;
+        if (ready[i].events & EPOLLIN) mask |= CURL_CSELECT_IN;
+        if (ready[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
+        if (ready[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
+        curl_multi_socket_action(multi_, fd, mask, &running);
       }
-      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+      if (timer_ && *timer_ <= std::chrono::steady_clock::now()) {
+        timer_.reset();
+        curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+      }
+      finish_completed();
     }
   }
 
@@ -282,11 +400,17 @@ class HttpSender::Impl {
   const security::DestinationGuard& guard_;
   const Clock& clock_;
   X509_STORE* trust_ = nullptr;
+  int epoll_ = -1;
+  int wakeup_ = -1;
   CURLM* multi_ = nullptr;
+  // Touched by the sender's thread alone.
+  std::optional<std::chrono::steady_clock::time_point> timer_;
+  std::vector<CURL*> idle_;
+  size_t active_ = 0;
+
   std::mutex mutex_;
   std::deque<std::unique_ptr<Transfer>> incoming_;
   std::atomic<bool> stopping_{false};
-  size_t active_ = 0;
   std::thread thread_;
 };
 

@@ -31,7 +31,9 @@ struct SenderOptions {
   std::chrono::milliseconds connect_timeout{5'000};
   std::string ca_file;  // extra trust, beside the system's
   std::string user_agent;
-  size_t max_connections = 256;
+  // Idle connections kept for reuse: as many as attempts may be in flight, so that none is closed
+  // only to be opened again by the next attempt.
+  size_t max_connections = 512;
 };
 
 // Many requests in flight from one thread on libcurl's multi interface: connections kept
