@@ -81,7 +81,7 @@ void Dispatcher::run() {
     try {
       more = claim_and_send();
       // Sleep until the next retry is due, if that comes before the next look at the queue.
-      if (auto due = store_.next_due(); due && !more) {
+      if (auto due = more ? std::nullopt : store_.next_due()) {
         const auto until_due =
             std::chrono::duration_cast<std::chrono::milliseconds>(*due - clock_.now());
         if (until_due < options_.poll_interval) {

@@ -5,6 +5,7 @@
 #include <openssl/params.h>
 
 #include <charconv>
+#include <initializer_list>
 #include <stdexcept>
 
 #include "security/secrets.hpp"
@@ -50,30 +51,62 @@ std::optional<std::string> signing_key(std::string_view secret) {
   return base64_decode(secret);
 }
 
+namespace {
+
+// HMAC-SHA256, set up once per thread: fetching the algorithm from OpenSSL's provider store
+// and making a context cost more than hashing a delivery's body.
+class Hmac {
+ public:
+  Hmac()
+      : mac_(EVP_MAC_fetch(nullptr, "HMAC", nullptr)),
+        ctx_(mac_ ? EVP_MAC_CTX_new(mac_) : nullptr) {
+    char digest_name[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest_name, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (ctx_ && EVP_MAC_CTX_set_params(ctx_, params) != 1) {
+      EVP_MAC_CTX_free(ctx_);
+      ctx_ = nullptr;
+    }
+  }
+  ~Hmac() {
+    EVP_MAC_CTX_free(ctx_);
+    EVP_MAC_free(mac_);
+  }
+  Hmac(const Hmac&) = delete;
+  Hmac& operator=(const Hmac&) = delete;
+
+  // False when OpenSSL failed.
+  bool digest(std::string_view key, std::initializer_list<std::string_view> parts,
+              unsigned char* out, size_t* out_len, size_t capacity) {
+    if (!ctx_ || EVP_MAC_init(ctx_, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                              nullptr) != 1) {
+      return false;
+    }
+    for (std::string_view part : parts) {
+      if (EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(part.data()), part.size()) !=
+          1) {
+        return false;
+      }
+    }
+    return EVP_MAC_final(ctx_, out, out_len, capacity) == 1;
+  }
+
+ private:
+  EVP_MAC* mac_;
+  EVP_MAC_CTX* ctx_;
+};
+
+}  // namespace
+
 std::string sign(std::string_view key, std::string_view message_id, int64_t timestamp,
                  std::string_view body) {
+  thread_local Hmac hmac;
   const std::string ts = std::to_string(timestamp);
-  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
-  char digest_name[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest_name, 0),
-                         OSSL_PARAM_construct_end()};
   unsigned char out[EVP_MAX_MD_SIZE];
   size_t out_len = 0;
-  const bool ok =
-      ctx &&
-      EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) ==
-          1 &&
-      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(message_id.data()),
-                     message_id.size()) == 1 &&
-      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>("."), 1) == 1 &&
-      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(ts.data()), ts.size()) == 1 &&
-      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>("."), 1) == 1 &&
-      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(body.data()), body.size()) == 1 &&
-      EVP_MAC_final(ctx, out, &out_len, sizeof out) == 1;
-  EVP_MAC_CTX_free(ctx);
-  EVP_MAC_free(mac);
-  if (!ok) throw std::runtime_error("HMAC-SHA256 failed");
+  if (!hmac.digest(key, {message_id, ".", ts, ".", body}, out, &out_len, sizeof out)) {
+    throw std::runtime_error("HMAC-SHA256 failed");
+  }
   return "v1," + base64_encode(out, out_len);
 }
 
