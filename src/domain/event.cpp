@@ -1,7 +1,9 @@
 #include "domain/event.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
+#include <chrono>
 
 #include "security/secrets.hpp"
 
@@ -14,7 +16,23 @@ void append_json_string(std::string& out, std::string_view s) {
 
 }  // namespace
 
-std::string new_event_id() { return "evt_" + security::random_alphanumeric(24); }
+std::string new_event_id(TimePoint created_at) {
+  // Eight base-62 digits of the milliseconds since 1970 (enough until the year 8880), in ASCII
+  // order, so that ids sort by creation time and a new one lands at the end of the indexes on it.
+  constexpr std::string_view kDigits =
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  const auto since_epoch =
+      std::chrono::duration_cast<std::chrono::milliseconds>(created_at.time_since_epoch());
+  uint64_t ms = static_cast<uint64_t>(std::max<int64_t>(since_epoch.count(), 0));
+  std::string id = "evt_00000000" + security::random_alphanumeric(16);
+  for (size_t i = 11; i >= 4 && ms > 0; --i, ms /= 62) id[i] = kDigits[ms % 62];
+  return id;
+}
+
+std::string new_event_id() {
+  return new_event_id(
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+}
 
 std::string delivery_body(const Event& event, WebhookId webhook) {
   // Built by hand, in the contract's key order, around the already serialised data.

@@ -22,8 +22,10 @@ struct Event {
   std::string data_json = "{}";  // a JSON object, serialised
 };
 
-// "evt_" and 24 characters of [A-Za-z0-9] from the CSPRNG.
-std::string new_event_id();
+// "evt_", 8 characters of [0-9A-Za-z] that sort as the creation time (milliseconds) does,
+// and 16 characters of [A-Za-z0-9] from the CSPRNG.
+std::string new_event_id(TimePoint created_at);
+std::string new_event_id();  // created now
 
 // The body a receiver gets for `event` sent to `webhook`; the same bytes on every attempt,
 // since the signature covers them.
