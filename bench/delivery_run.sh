@@ -33,7 +33,8 @@
 #                      only); with Debian 12's libcurl 7.88 about 2 in 3 of hookd's attempts then
 #                      fail (see BENCHMARKS.md), so the throughput run stops  (default 0)
 #   PERF               1: `perf record $PERF_OPTS` (default -g) hookd during the throughput run,
-#                      reports in bench/results/delivery-perf*.txt
+#                      reports in bench/results/delivery-perf*.txt, the recording beside them
+#                      (delivery-perf.data, for `perf report -i`)
 #   DATABASE           sqlite, or postgres: the script runs its own PostgreSQL server
 #                      (Debian's, initdb in the temp dir, fsync on) and a fresh database per
 #                      hookd                                   (default sqlite)
@@ -139,7 +140,7 @@ trap 'exit 141' PIPE
 # ---------------------------------------------------------------------------------------------
 # Small tools.
 clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
-now_us() { date +%s%6N; }
+now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }  # bash 5: no process per reading
 load_avg() { sed 's/.*load average: //' <<<"$(uptime)"; }
 
 proc_ticks() {  # pid -> utime+stime of that process (all its threads), 0 when gone
@@ -485,10 +486,35 @@ if has_part throughput; then
              --data-binary "@$tmp/batch.json") || die "throughput: curl failed"
     [[ $code == 202 ]] || die "throughput: POST /v2/platform/events answered $code: $(head -c 300 "$tmp/batch-answer.json")"
   }
-  wait_delivered() {  # -> 0 when nothing is pending any more, 1 on timeout; dies on a retry
-    local deadline=$(( $(date +%s) + DELIVERY_TIMEOUT )) retrying
-    while (( $(date +%s) < deadline )); do
-      [[ $(sql "$hookd_db" "SELECT count(*) FROM deliveries WHERE status = 'pending'") == 0 ]] && return 0
+  # Progress samples (time, last delivery id, last attempt id: both cheap to read, as the
+  # harness shares the CPUs with hookd) every 0.5 s, for the waiting, the steady-state rate
+  # and the timeline.
+  (
+    while true; do
+      row=$(sql "$hookd_db" "SELECT (SELECT COALESCE(MAX(id), 0) FROM deliveries) || ' ' || (SELECT COALESCE(MAX(id), 0) FROM attempts)")
+      echo "${EPOCHREALTIME/./} $row"
+      sleep 0.5
+    done
+  ) >"$tmp/progress.txt" 2>/dev/null &
+  sampler_pid=$!
+  pids+=("$sampler_pid")
+  # -> 0 once `expected` attempts after attempt id `first` are logged and nothing is pending,
+  # 1 on timeout; dies on a retry. Reads the sampler's last line; queries only when the
+  # attempts are all there, or stalled for 2 s (a retry is due seconds to hours later).
+  wait_delivered() {  # first expected
+    local first=$1 expected=$2 deadline=$((EPOCHSECONDS + DELIVERY_TIMEOUT)) line attempts
+    local last=-1 stalled_at=$EPOCHSECONDS retrying
+    while (( EPOCHSECONDS < deadline )); do
+      sleep 0.5
+      while read -r line; do attempts=${line##* }; done <"$tmp/progress.txt"
+      [[ $attempts =~ ^[0-9]+$ ]] || continue
+      if (( attempts - first >= expected )) \
+         && [[ $(sql "$hookd_db" "SELECT count(*) FROM deliveries WHERE status = 'pending'") == 0 ]]; then
+        return 0
+      fi
+      if (( attempts != last )); then last=$attempts; stalled_at=$EPOCHSECONDS; continue; fi
+      (( EPOCHSECONDS - stalled_at >= 2 )) || continue
+      stalled_at=$EPOCHSECONDS
       # A failed attempt is retried seconds to hours later: the run would measure the retry
       # schedule, not the throughput. New deliveries are due at once; retries later.
       retrying=$(sql "$hookd_db" "SELECT count(*) FROM deliveries WHERE status = 'pending' AND next_attempt_at > $(( $(now_us) + 1000000 ))")
@@ -497,15 +523,16 @@ if has_part throughput; then
         sql "$hookd_db" "SELECT count(*) || ' x ' || COALESCE(CAST(status_code AS TEXT), '-') || ' ' || COALESCE(error, '') FROM attempts WHERE status_code IS NULL OR status_code >= 300 GROUP BY status_code, error" >&2
         die "throughput: attempts failed (with NGINX_HTTP2=1 see BENCHMARKS.md: libcurl 7.88 and nginx's early answer)"
       fi
-      sleep 0.2
     done
     return 1
   }
 
   # Warm-up: one batch, delivered in full, so connections exist and caches are warm.
   note "throughput: warm-up, $BATCH events x $WEBHOOKS webhooks"
+  warm_first=$(sql "$hookd_db" "SELECT COALESCE(MAX(id), 0) FROM attempts")
   post_batch
-  wait_delivered || die "throughput: the warm-up's deliveries did not finish within ${DELIVERY_TIMEOUT}s"
+  wait_delivered "$warm_first" $((BATCH * WEBHOOKS)) \
+    || die "throughput: the warm-up's deliveries did not finish within ${DELIVERY_TIMEOUT}s"
   tp[first_id]=$(sql "$hookd_db" "SELECT COALESCE(MAX(id), 0) FROM deliveries")
   tp[first_attempt]=$(sql "$hookd_db" "SELECT COALESCE(MAX(id), 0) FROM attempts")
 
@@ -526,19 +553,10 @@ if has_part throughput; then
   pg_before=$(pg_ticks)
   nginx_before=$(tree_ticks "$nginx_pid")
   t_start=$(now_us)
-  # Progress samples (time, last delivery id, last attempt id: both cheap to read) for the
-  # steady-state rate and the timeline.
-  (
-    while true; do
-      echo "$(now_us) $(sql "$hookd_db" "SELECT (SELECT COALESCE(MAX(id), 0) FROM deliveries) || ' ' || (SELECT COALESCE(MAX(id), 0) FROM attempts)")"
-      sleep 0.5
-    done
-  ) >"$tmp/progress.txt" 2>/dev/null &
-  sampler_pid=$!
-  pids+=("$sampler_pid")
   for ((b = 0; b < EVENTS / BATCH; b++)); do post_batch; done
   t_ingested=$(now_us)
-  wait_delivered || die "throughput: deliveries still pending after ${DELIVERY_TIMEOUT}s"
+  wait_delivered "${tp[first_attempt]}" "${tp[expected]}" \
+    || die "throughput: deliveries still pending after ${DELIVERY_TIMEOUT}s"
   t_seen=$(now_us)
   hookd_after=$(hookd_ticks)
   pg_after=$(pg_ticks)
@@ -595,8 +613,9 @@ if has_part throughput; then
   if [[ $PERF == 1 ]]; then
     perf report -i "$tmp/perf.data" --no-children -g none --percent-limit 0.3 --sort dso,symbol \
       2>/dev/null | grep -v '^#' | grep -v '^$' | cut -c1-160 >"$results_dir/$RESULTS_NAME-perf.txt" || true
-    perf report -i "$tmp/perf.data" --no-children -g none --percent-limit 0.3 --sort tid,dso,symbol \
+    perf report -i "$tmp/perf.data" --no-children -g none --percent-limit 0.3 --sort pid,dso,symbol \
       2>/dev/null | grep -v '^#' | grep -v '^$' | cut -c1-160 >"$results_dir/$RESULTS_NAME-perf-threads.txt" || true
+    cp "$tmp/perf.data" "$results_dir/$RESULTS_NAME-perf.data"
   fi
   if [[ -n ${raw[rps]:-} ]]; then
     tp[ratio]=$(awk -v a="${tp[rate]}" -v b="${raw[rps]}" 'BEGIN { printf "%.2f", a / b }')
