@@ -140,6 +140,10 @@ std::optional<OutgoingRequest> Dispatcher::build_request(const store::ClaimedDel
   const security::WebhookTarget& target = *check.target;
   OutgoingRequest request;
   request.url = d.url;
+  request.host = target.host;
+  request.port = target.port;
+  request.target = target.target;
+  request.address = target.literal;
   if (!target.literal) {
     const std::string host = unbracketed(target.host);
     const auto addresses = resolve(host);
@@ -152,6 +156,7 @@ std::optional<OutgoingRequest> Dispatcher::build_request(const store::ClaimedDel
       return std::nullopt;
     }
     const security::IpAddress& pin = addresses.front();
+    request.address = pin;
     request.pinned_address = host + ":" + std::to_string(target.port) + ":" +
                              (pin.is_v4() ? pin.to_string() : "[" + pin.to_string() + "]");
   }

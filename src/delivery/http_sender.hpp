@@ -9,6 +9,7 @@
 
 #include "common/clock.hpp"
 #include "domain/delivery.hpp"
+#include "security/ip_address.hpp"
 
 namespace hookd::security {
 class DestinationGuard;
@@ -19,6 +20,11 @@ namespace hookd::delivery {
 // One POST to a receiver.
 struct OutgoingRequest {
   std::string url;
+  // The URL taken apart, and the address the guard checked: the one to connect to.
+  std::string host;  // as in the URL: the Host header
+  uint16_t port = 443;
+  std::string target;  // path and query
+  std::optional<security::IpAddress> address;
   // "host:port:address": connect to this address, the one the guard checked, whatever DNS
   // says by the time the connection opens.
   std::optional<std::string> pinned_address;
@@ -36,9 +42,11 @@ struct SenderOptions {
   size_t max_connections = 512;
 };
 
-// Many requests in flight from one thread on libcurl's multi interface: connections kept
-// alive and reused, HTTP/2 where the receiver offers it, TLS always verified, redirects never
-// followed, https only. Every socket's address is checked by the guard before it connects.
+// Many requests in flight from few threads: connections kept alive and reused, HTTP/2 where the
+// receiver offers it, TLS always verified, redirects never followed, https only, and every
+// connection to an address the guard allows. libcurl (curl_transport.hpp) carries the first
+// requests to a receiver and every HTTP/2 one; a receiver seen answering over HTTP/1.1 gets the
+// next ones through a lighter transport (http1_transport.hpp).
 class HttpSender {
  public:
   using Callback = std::function<void(domain::AttemptResult)>;
@@ -48,7 +56,7 @@ class HttpSender {
   HttpSender(const HttpSender&) = delete;
   HttpSender& operator=(const HttpSender&) = delete;
 
-  // Thread-safe. The callback runs on the sender's thread when the attempt has ended.
+  // Thread-safe. The callback runs on one of the sender's threads when the attempt has ended.
   void send(OutgoingRequest request, Callback callback);
   // Finishes the requests in flight (each bounded by the timeout), then stops the thread.
   void stop();

@@ -10,6 +10,7 @@
 //   /retry-after/SECONDS/N/...     429 with Retry-After for the first N, then 200
 //   /hang/...                      never answers
 //   /slow/MS/...                   200 after MS milliseconds
+//   /then-close/...                200 on a kept-alive connection, which it then closes
 import { readFileSync } from 'node:fs';
 import { createSecureServer } from 'node:http2';
 import { createServer } from 'node:https';
@@ -52,6 +53,9 @@ const handle = (req, res) => {
         return;  // hookd's timeout ends it
       case 'slow':
         return setTimeout(() => answer(200), Number(parts[1]));
+      case 'then-close':
+        res.on('finish', () => setTimeout(() => req.socket.destroy(), 20));
+        return answer(200);
       default:
         return answer(200);
     }

@@ -1,0 +1,349 @@
+#include "delivery/http1_transport.hpp"
+
+// GCC 12 takes the sized operator delete of Asio's coroutine frames for a mismatch with their
+// allocation (a false positive, gone in later versions).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <charconv>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "common/log.hpp"
+#include "security/destination_guard.hpp"
+
+namespace hookd::delivery {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Stream = asio::ssl::stream<tcp::socket>;
+
+// Bytes of an answer read before the exchange is cut short; the log keeps the first 4 KiB.
+constexpr size_t kMaxResponseBytesRead = 64 * 1024;
+constexpr size_t kMaxResponseHeaderBytes = 16 * 1024;
+// A kept-alive connection idle longer than this is closed rather than reused: receivers close
+// idle connections after a while (nginx after 75 s), and a request written into a connection
+// the receiver is closing is lost.
+constexpr auto kMaxIdle = std::chrono::seconds(30);
+// How often idle connections past kMaxIdle are closed, for origins no request goes to any more.
+constexpr auto kPruneEvery = std::chrono::seconds(5);
+
+struct Connection {
+  Connection(asio::io_context& io, asio::ssl::context& tls) : stream(io, tls) {}
+  Stream stream;
+  beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point idle_since;
+};
+using ConnectionPtr = std::shared_ptr<Connection>;
+
+// Shared with a timer's handler, which may run after the attempt has ended.
+struct Watch {
+  ConnectionPtr connection;
+  bool done = false;
+  bool fired = false;
+};
+
+// Closes the connection when `after` passes before the attempt ends: what it waits on fails.
+void arm(asio::steady_timer& timer, std::chrono::milliseconds after, std::shared_ptr<Watch> watch) {
+  timer.expires_after(after);
+  timer.async_wait([watch](const boost::system::error_code& ec) {
+    if (ec || watch->done) return;
+    watch->fired = true;
+    boost::system::error_code ignored;
+    watch->connection->stream.lowest_layer().close(ignored);
+  });
+}
+
+// Where a connection goes: requests to the same origin share its idle connections.
+std::string origin_of(const OutgoingRequest& r) {
+  return r.host + ":" + std::to_string(r.port) + "@" + r.address->to_string();
+}
+
+std::optional<int64_t> retry_after_seconds(std::string_view v) {
+  int64_t seconds = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+  if (ec != std::errc() || ptr == v.data()) return std::nullopt;
+  return seconds;
+}
+
+// What went wrong, in the classes the delivery log uses (as libcurl's path does).
+enum class Stage { kConnect, kHandshake, kExchange };
+
+std::string describe(Stage stage, const boost::system::error_code& ec, bool timed_out) {
+  if (timed_out) return "timeout: the receiver did not answer in time";
+  switch (stage) {
+    case Stage::kConnect:
+      return "connect: " + ec.message();
+    case Stage::kHandshake:
+      return "tls: " + ec.message();
+    case Stage::kExchange:
+      break;
+  }
+  return "network: " + ec.message();
+}
+
+}  // namespace
+
+class Http1Transport::Impl {
+ public:
+  Impl(const SenderOptions& options, const security::DestinationGuard& guard, const Clock& clock,
+       X509_STORE* trust)
+      : options_(options),
+        guard_(guard),
+        clock_(clock),
+        tls_(asio::ssl::context::tls_client),
+        work_(asio::make_work_guard(io_)),
+        prune_timer_(io_) {
+    SSL_CTX* ctx = tls_.native_handle();
+    SSL_CTX_set1_cert_store(ctx, trust);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    tls_.set_verify_mode(asio::ssl::verify_peer);
+    static const unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+    SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof kAlpn);
+    schedule_prune();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  ~Impl() { stop(); }
+
+  void send(OutgoingRequest request, HttpSender::Callback callback) {
+    asio::co_spawn(io_, exchange(std::move(request), std::move(callback)), asio::detached);
+  }
+
+  void stop() {
+    if (stopped_.exchange(true)) return;
+    asio::post(io_, [this] {
+      prune_timer_.cancel();
+      idle_.clear();
+      idle_count_ = 0;
+      work_.reset();
+    });
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  struct Outcome {
+    domain::AttemptResult result;
+    bool keep = false;         // the connection may carry another request
+    bool nothing_read = true;  // no byte of an answer arrived
+  };
+
+  // The most recently used idle connection to `origin` (the likeliest to be still open).
+  ConnectionPtr take_idle(const std::string& origin) {
+    auto it = idle_.find(origin);
+    if (it == idle_.end()) return nullptr;
+    auto& pool = it->second;
+    const auto now = std::chrono::steady_clock::now();
+    ConnectionPtr found;
+    while (!pool.empty() && !found) {
+      ConnectionPtr c = std::move(pool.back());
+      pool.pop_back();
+      --idle_count_;
+      if (now - c->idle_since < kMaxIdle) found = std::move(c);
+    }
+    if (pool.empty()) idle_.erase(it);
+    return found;
+  }
+
+  // At most max_connections idle connections are kept, over all origins.
+  void give_back(const std::string& origin, ConnectionPtr c) {
+    if (stopped_ || idle_count_ >= options_.max_connections) return;
+    c->idle_since = std::chrono::steady_clock::now();
+    idle_[origin].push_back(std::move(c));
+    ++idle_count_;
+  }
+
+  void schedule_prune() {
+    prune_timer_.expires_after(kPruneEvery);
+    prune_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      const auto now = std::chrono::steady_clock::now();
+      for (auto it = idle_.begin(); it != idle_.end();) {
+        auto& pool = it->second;
+        // Oldest first: each pool is in the order its connections were given back.
+        size_t stale = 0;
+        while (stale < pool.size() && now - pool[stale]->idle_since >= kMaxIdle) ++stale;
+        pool.erase(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(stale));
+        idle_count_ -= stale;
+        it = pool.empty() ? idle_.erase(it) : std::next(it);
+      }
+      schedule_prune();
+    });
+  }
+
+  asio::awaitable<void> exchange(OutgoingRequest request, HttpSender::Callback callback) {
+    const auto started = std::chrono::steady_clock::now();
+    const TimePoint at = clock_.now();
+    Outcome outcome;
+    try {
+      const std::string origin = origin_of(request);
+      http::request<http::string_body> message = to_message(request);
+      ConnectionPtr connection = take_idle(origin);
+      const bool reused = connection != nullptr;
+      outcome = co_await attempt(connection, reused, request, message);
+      // A kept-alive connection the receiver closed meanwhile fails before any answer: the
+      // request goes once more on a new connection, as HTTP clients do.
+      if (reused && outcome.nothing_read && !outcome.result.status_code &&
+          std::chrono::steady_clock::now() - started < options_.timeout / 2) {
+        connection.reset();
+        outcome = co_await attempt(connection, false, request, message);
+      }
+      if (outcome.keep && connection) give_back(origin, std::move(connection));
+    } catch (const std::exception& e) {
+      outcome = Outcome{};
+      outcome.result.error = std::string("network: ") + e.what();
+    }
+    outcome.result.at = at;
+    outcome.result.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now() - started)
+                                     .count();
+    callback(std::move(outcome.result));
+  }
+
+  http::request<http::string_body> to_message(const OutgoingRequest& r) const {
+    http::request<http::string_body> m{http::verb::post, r.target, 11};
+    m.set(http::field::host, r.port == 443 ? r.host : r.host + ":" + std::to_string(r.port));
+    m.set(http::field::user_agent, options_.user_agent);
+    m.set(http::field::accept, "*/*");
+    for (const std::string& h : r.headers) {
+      const size_t colon = h.find(':');
+      if (colon == std::string::npos) continue;
+      std::string_view value = std::string_view(h).substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      m.set(std::string_view(h).substr(0, colon), value);
+    }
+    m.body() = r.body;
+    m.prepare_payload();
+    return m;
+  }
+
+  // One try on `connection` (a new one is opened when it is null).
+  asio::awaitable<Outcome> attempt(ConnectionPtr& connection, bool reused,
+                                   const OutgoingRequest& request,
+                                   http::request<http::string_body>& message) {
+    Outcome out;
+    if (!connection) connection = std::make_shared<Connection>(io_, tls_);
+    Connection& c = *connection;
+    auto watch = std::make_shared<Watch>(Watch{connection});
+    // The total timeout covers connecting, the handshake, writing and reading.
+    asio::steady_timer deadline(io_);
+    arm(deadline, options_.timeout, watch);
+    Stage stage = Stage::kExchange;
+    boost::system::error_code ec;
+    auto on = asio::redirect_error(asio::use_awaitable, ec);
+    if (!reused) {
+      stage = Stage::kConnect;
+      const security::IpAddress& ip = *request.address;
+      if (!guard_.allows(ip)) {
+        watch->done = true;
+        out.result.error = "forbidden_destination: the address is not public";
+        co_return out;
+      }
+      const tcp::endpoint endpoint(asio::ip::make_address(ip.to_string()), request.port);
+      asio::steady_timer connect_deadline(io_);
+      arm(connect_deadline, options_.connect_timeout, watch);
+      co_await c.stream.lowest_layer().async_connect(endpoint, on);
+      connect_deadline.cancel();
+      if (!ec) {
+        c.stream.lowest_layer().set_option(tcp::no_delay(true), ec);
+        stage = Stage::kHandshake;
+        const std::string name = certificate_name(request.host);
+        boost::system::error_code not_an_address;
+        asio::ip::make_address(name, not_an_address);
+        if (not_an_address) SSL_set_tlsext_host_name(c.stream.native_handle(), name.c_str());
+        c.stream.set_verify_callback(asio::ssl::host_name_verification(name));
+        co_await c.stream.async_handshake(asio::ssl::stream_base::client, on);
+      }
+    }
+    if (!ec) {
+      stage = Stage::kExchange;
+      co_await http::async_write(c.stream, message, on);
+    }
+    // A body declared longer than the limit fails at once (its first bytes are not logged).
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(kMaxResponseBytesRead);
+    parser.header_limit(kMaxResponseHeaderBytes);
+    if (!ec) {
+      co_await http::async_read(c.stream, c.buffer, parser, on);
+      out.nothing_read = !parser.got_some();
+    }
+    watch->done = true;
+    deadline.cancel();
+    const bool cut_short = ec == http::error::body_limit;
+    if ((!ec || cut_short) && parser.is_header_done()) {
+      const auto& response = parser.get();
+      const int status = static_cast<int>(response.result_int());
+      out.result.status_code = status;
+      std::string body = response.body();
+      if (body.size() > domain::kMaxLoggedResponseBytes) {
+        body.resize(domain::kMaxLoggedResponseBytes);
+      }
+      out.result.response_body = std::move(body);
+      if (auto it = response.find(http::field::retry_after); it != response.end()) {
+        out.result.retry_after_seconds = retry_after_seconds(it->value());
+      }
+      if (status >= 300 && status < 400) {
+        out.result.error = "redirect: " + std::to_string(status) + " is not followed";
+      } else if (status < 200 || status >= 300) {
+        out.result.error = "http_status: " + std::to_string(status);
+      }
+      out.keep = !ec && response.keep_alive();
+    } else {
+      out.result.error = describe(stage, ec, watch->fired);
+    }
+    co_return out;
+  }
+
+  // The name the certificate must carry: the host without brackets or a trailing dot.
+  static std::string certificate_name(std::string host) {
+    if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    if (!host.empty() && host.back() == '.') host.pop_back();
+    return host;
+  }
+
+  const SenderOptions options_;
+  const security::DestinationGuard& guard_;
+  const Clock& clock_;
+  asio::io_context io_{1};
+  asio::ssl::context tls_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  // Touched on the transport's thread alone.
+  asio::steady_timer prune_timer_;
+  std::map<std::string, std::vector<ConnectionPtr>> idle_;
+  size_t idle_count_ = 0;
+  std::atomic<bool> stopped_{false};
+  std::thread thread_;
+};
+
+Http1Transport::Http1Transport(const SenderOptions& options,
+                               const security::DestinationGuard& guard, const Clock& clock,
+                               X509_STORE* trust)
+    : impl_(std::make_unique<Impl>(options, guard, clock, trust)) {}
+Http1Transport::~Http1Transport() = default;
+void Http1Transport::send(OutgoingRequest request, HttpSender::Callback callback) {
+  impl_->send(std::move(request), std::move(callback));
+}
+void Http1Transport::stop() { impl_->stop(); }
+
+}  // namespace hookd::delivery

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <openssl/types.h>
+
+#include <memory>
+
+#include "delivery/http_sender.hpp"
+
+namespace hookd::delivery {
+
+// HTTPS/1.1 on Asio and Beast, for receivers known to answer over HTTP/1.1: kept-alive
+// connections from a pool per origin, one request at a time on each, a few system calls per
+// request. libcurl stays the way in for every other receiver (HTTP/2, or not yet known);
+// HttpSender chooses. The same rules as libcurl's path: TLS verified against `trust`, the
+// connection only to the address the guard checked, connect and total timeouts, redirects
+// never followed, at most 64 KiB of an answer read.
+class Http1Transport {
+ public:
+  Http1Transport(const SenderOptions& options, const security::DestinationGuard& guard,
+                 const Clock& clock, X509_STORE* trust);
+  ~Http1Transport();
+  Http1Transport(const Http1Transport&) = delete;
+  Http1Transport& operator=(const Http1Transport&) = delete;
+
+  // Thread-safe. `request.address` must be set. The callback runs on the transport's thread.
+  void send(OutgoingRequest request, HttpSender::Callback callback);
+  // Finishes the requests in flight, closes the idle connections, stops the thread.
+  void stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hookd::delivery

@@ -1,0 +1,202 @@
+// The HTTP/1.1 transport against a real HTTPS receiver (tests/e2e/node/receiver.mjs) with a
+// certificate from a test CA made at test time.
+#include "delivery/http1_transport.hpp"
+
+#include <gtest/gtest.h>
+#include <openssl/x509.h>
+
+#include <future>
+
+#include "security/destination_guard.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_ca.hpp"
+#include "support/webhook_receiver.hpp"
+
+namespace hookd::delivery {
+namespace {
+
+using testing::TempDir;
+using testing::TestCertificates;
+using testing::WebhookReceiver;
+
+security::DestinationGuard loopback_allowed() {
+  return security::DestinationGuard({*security::Cidr::parse("127.0.0.0/8")});
+}
+
+class Http1TransportTest : public ::testing::Test {
+ protected:
+  Http1TransportTest() : certs_(testing::make_test_certificates(dir_.path())), receiver_(certs_) {}
+
+  ~Http1TransportTest() override { X509_STORE_free(trust_); }
+
+  // A transport that trusts the test CA (or only `ca_file`), with a short total timeout.
+  std::unique_ptr<Http1Transport> transport(const security::DestinationGuard& guard,
+                                            const std::string& ca_file = "") {
+    X509_STORE_free(trust_);
+    trust_ = X509_STORE_new();
+    X509_STORE_load_file(trust_, (ca_file.empty() ? certs_.ca_cert : ca_file).c_str());
+    SenderOptions options;
+    options.timeout = std::chrono::milliseconds(1500);
+    options.connect_timeout = std::chrono::milliseconds(1000);
+    options.user_agent = "hookd/test";
+    return std::make_unique<Http1Transport>(options, guard, clock_, trust_);
+  }
+
+  static OutgoingRequest request(uint16_t port, const std::string& path,
+                                 const std::string& host = "127.0.0.1") {
+    OutgoingRequest r;
+    r.url = "https://" + host + ":" + std::to_string(port) + path;
+    r.host = host;
+    r.port = port;
+    r.target = path;
+    r.address = security::IpAddress::parse("127.0.0.1");
+    r.headers = {"content-type: application/json", "webhook-id: evt_1"};
+    r.body = R"({"n":1})";
+    return r;
+  }
+
+  static domain::AttemptResult send(Http1Transport& t, OutgoingRequest r) {
+    std::promise<domain::AttemptResult> done;
+    auto result = done.get_future();
+    t.send(std::move(r), [&done](domain::AttemptResult a) { done.set_value(std::move(a)); });
+    EXPECT_EQ(result.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    return result.get();
+  }
+
+  static bool starts_with(const std::optional<std::string>& error, std::string_view prefix) {
+    return error && error->starts_with(prefix);
+  }
+
+  TempDir dir_;
+  TestCertificates certs_;
+  WebhookReceiver receiver_;
+  SystemClock clock_;
+  X509_STORE* trust_ = nullptr;
+};
+
+TEST_F(Http1TransportTest, PostsTheRequestAndReadsTheAnswer) {
+  const auto guard = loopback_allowed();
+  auto t = transport(guard);
+  const auto r = send(*t, request(receiver_.port(), "/ok/a?x=1"));
+  EXPECT_EQ(r.status_code, 200);
+  EXPECT_FALSE(r.error) << *r.error;
+  EXPECT_EQ(r.response_body, "ok");
+  const auto got = receiver_.received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].path, "/ok/a?x=1");
+  EXPECT_EQ(got[0].http_version, "1.1");
+  EXPECT_EQ(got[0].body, R"({"n":1})");
+  EXPECT_EQ(got[0].header("host"), "127.0.0.1:" + std::to_string(receiver_.port()));
+  EXPECT_EQ(got[0].header("content-type"), "application/json");
+  EXPECT_EQ(got[0].header("content-length"), "7");
+  EXPECT_EQ(got[0].header("webhook-id"), "evt_1");
+  EXPECT_EQ(got[0].header("user-agent"), "hookd/test");
+}
+
+TEST_F(Http1TransportTest, RequestsOneAfterAnotherShareOneConnection) {
+  const auto guard = loopback_allowed();
+  auto t = transport(guard);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(send(*t, request(receiver_.port(), "/ok/b")).status_code, 200);
+  const auto got = receiver_.received();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[1].client_port, got[0].client_port);
+  EXPECT_EQ(got[2].client_port, got[0].client_port);
+}
+
+TEST_F(Http1TransportTest, AKeptAliveConnectionTheReceiverClosedIsReplacedByANewOne) {
+  const auto guard = loopback_allowed();
+  auto t = transport(guard);
+  ASSERT_EQ(send(*t, request(receiver_.port(), "/then-close/c")).status_code, 200);
+  // The receiver closes that connection 20 ms after answering; the transport does not know.
+  ASSERT_TRUE(receiver_.wait_for(1, "/then-close"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  domain::AttemptResult second;
+  // The close may not have happened yet on the first tries: each must still be answered.
+  do {
+    second = send(*t, request(receiver_.port(), "/ok/c"));
+    ASSERT_EQ(second.status_code, 200) << second.error.value_or("");
+  } while (receiver_.received().back().client_port == receiver_.received().front().client_port &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_NE(receiver_.received().back().client_port, receiver_.received().front().client_port);
+}
+
+TEST_F(Http1TransportTest, ARedirectIsNotFollowed) {
+  const auto guard = loopback_allowed();
+  auto t = transport(guard);
+  const auto r = send(*t, request(receiver_.port(), "/status/302/d"));
+  EXPECT_EQ(r.status_code, 302);
+  EXPECT_EQ(r.error, "redirect: 302 is not followed");
+  ASSERT_EQ(receiver_.received().size(), 1u);
+}
+
+TEST_F(Http1TransportTest, AFailureStatusCarriesRetryAfter) {
+  const auto guard = loopback_allowed();
+  auto t = transport(guard);
+  const auto r = send(*t, request(receiver_.port(), "/retry-after/7/5/e"));
+  EXPECT_EQ(r.status_code, 429);
+  EXPECT_EQ(r.error, "http_status: 429");
+  EXPECT_EQ(r.retry_after_seconds, 7);
+  EXPECT_EQ(r.response_body, "slow down");
+}
+
+TEST_F(Http1TransportTest, AHungReceiverTimesOut) {
+  const auto guard = loopback_allowed();
+  auto t = transport(guard);
+  const auto r = send(*t, request(receiver_.port(), "/hang/f"));
+  EXPECT_FALSE(r.status_code);
+  EXPECT_TRUE(starts_with(r.error, "timeout")) << r.error.value_or("");
+  EXPECT_GE(r.duration_ms, 1400);
+  // The connection it hung on is not reused.
+  EXPECT_EQ(send(*t, request(receiver_.port(), "/ok/f")).status_code, 200);
+}
+
+TEST_F(Http1TransportTest, AnUnknownCaAWrongHostAndAnExpiredCertificateFailAsTls) {
+  const auto guard = loopback_allowed();
+  TempDir other_dir;
+  const TestCertificates other = testing::make_test_certificates(other_dir.path());
+  auto unknown_ca = transport(guard, other.ca_cert);
+  EXPECT_TRUE(starts_with(send(*unknown_ca, request(receiver_.port(), "/ok/g")).error, "tls"));
+
+  const TestCertificates wrong_host =
+      testing::make_server_certificate(other_dir.path(), certs_, {"elsewhere.example"});
+  WebhookReceiver wrong(wrong_host);
+  auto t = transport(guard);
+  EXPECT_TRUE(starts_with(send(*t, request(wrong.port(), "/ok/g")).error, "tls"));
+
+  TempDir expired_dir;
+  const TestCertificates expired =
+      testing::make_server_certificate(expired_dir.path(), certs_, {"127.0.0.1"}, true);
+  WebhookReceiver old(expired);
+  EXPECT_TRUE(starts_with(send(*t, request(old.port(), "/ok/g")).error, "tls"));
+  EXPECT_TRUE(wrong.received().empty());
+  EXPECT_TRUE(old.received().empty());
+}
+
+TEST_F(Http1TransportTest, TheHostNameIsVerifiedAndSentAsServerName) {
+  const auto guard = loopback_allowed();
+  auto t = transport(guard);
+  // The certificate names localhost and 127.0.0.1; the connection goes to 127.0.0.1.
+  EXPECT_EQ(send(*t, request(receiver_.port(), "/ok/h", "localhost")).status_code, 200);
+  EXPECT_TRUE(
+      starts_with(send(*t, request(receiver_.port(), "/ok/h", "other.localhost")).error, "tls"));
+}
+
+TEST_F(Http1TransportTest, TheGuardIsAskedBeforeConnecting) {
+  const security::DestinationGuard refuses_loopback;
+  auto t = transport(refuses_loopback);
+  const auto r = send(*t, request(receiver_.port(), "/ok/i"));
+  EXPECT_TRUE(starts_with(r.error, "forbidden_destination")) << r.error.value_or("");
+  EXPECT_TRUE(receiver_.received().empty());
+}
+
+TEST_F(Http1TransportTest, NothingListeningFailsToConnect) {
+  const auto guard = loopback_allowed();
+  auto t = transport(guard);
+  // Port 1 on loopback: nothing listens there.
+  const auto r = send(*t, request(1, "/ok/j"));
+  EXPECT_TRUE(starts_with(r.error, "connect")) << r.error.value_or("");
+}
+
+}  // namespace
+}  // namespace hookd::delivery
