@@ -280,17 +280,23 @@ class Http1Transport::Impl {
       stage = Stage::kExchange;
       co_await http::async_write(c.stream, message, on);
     }
-    // A body declared longer than the limit fails at once (its first bytes are not logged).
+    // The answer is read until it ends or kMaxResponseBytesRead of its body have arrived: the
+    // status is known by then, and the log keeps the first 4 KiB.
     http::response_parser<http::string_body> parser;
-    parser.body_limit(kMaxResponseBytesRead);
+    parser.body_limit(boost::none);
     parser.header_limit(kMaxResponseHeaderBytes);
-    if (!ec) {
-      co_await http::async_read(c.stream, c.buffer, parser, on);
-      out.nothing_read = !parser.got_some();
+    bool cut_short = false;
+    if (!ec) co_await http::async_read_header(c.stream, c.buffer, parser, on);
+    while (!ec && !parser.is_done()) {
+      if (parser.get().body().size() >= kMaxResponseBytesRead) {
+        cut_short = true;
+        break;
+      }
+      co_await http::async_read_some(c.stream, c.buffer, parser, on);
     }
+    out.nothing_read = !parser.got_some();
     watch->done = true;
     deadline.cancel();
-    const bool cut_short = ec == http::error::body_limit;
     if ((!ec || cut_short) && parser.is_header_done()) {
       const auto& response = parser.get();
       const int status = static_cast<int>(response.result_int());
@@ -308,7 +314,7 @@ class Http1Transport::Impl {
       } else if (status < 200 || status >= 300) {
         out.result.error = "http_status: " + std::to_string(status);
       }
-      out.keep = !ec && response.keep_alive();
+      out.keep = !ec && !cut_short && response.keep_alive();
     } else {
       out.result.error = describe(stage, ec, watch->fired);
     }

@@ -140,6 +140,19 @@ TEST_F(Http1TransportTest, AFailureStatusCarriesRetryAfter) {
   EXPECT_EQ(r.response_body, "slow down");
 }
 
+TEST_F(Http1TransportTest, ALongAnswerIsReadUpTo64KiBAndItsFirst4KiBKept) {
+  const auto guard = loopback_allowed();
+  auto t = transport(guard);
+  for (const size_t bytes : {size_t{5000}, size_t{10'000'000}}) {
+    const auto r = send(*t, request(receiver_.port(), "/big/" + std::to_string(bytes) + "/k"));
+    EXPECT_EQ(r.status_code, 200) << bytes;
+    EXPECT_FALSE(r.error) << r.error.value_or("");
+    EXPECT_EQ(r.response_body, std::string(domain::kMaxLoggedResponseBytes, 'x')) << bytes;
+  }
+  // The connection cut short is not reused; the next request still gets its answer.
+  EXPECT_EQ(send(*t, request(receiver_.port(), "/ok/k")).status_code, 200);
+}
+
 TEST_F(Http1TransportTest, AHungReceiverTimesOut) {
   const auto guard = loopback_allowed();
   auto t = transport(guard);

@@ -11,6 +11,7 @@
 //   /hang/...                      never answers
 //   /slow/MS/...                   200 after MS milliseconds
 //   /then-close/...                200 on a kept-alive connection, which it then closes
+//   /big/BYTES/...                 200 with a body of BYTES x's
 import { readFileSync } from 'node:fs';
 import { createSecureServer } from 'node:http2';
 import { createServer } from 'node:https';
@@ -53,6 +54,8 @@ const handle = (req, res) => {
         return;  // hookd's timeout ends it
       case 'slow':
         return setTimeout(() => answer(200), Number(parts[1]));
+      case 'big':
+        return answer(200, {}, 'x'.repeat(Number(parts[1])));
       case 'then-close':
         res.on('finish', () => setTimeout(() => req.socket.destroy(), 20));
         return answer(200);
