@@ -67,6 +67,7 @@ class Http1TransportTest : public ::testing::Test {
     return error && error->starts_with(prefix);
   }
 
+  const security::DestinationGuard guard_ = loopback_allowed();
   TempDir dir_;
   TestCertificates certs_;
   WebhookReceiver receiver_;
@@ -75,8 +76,7 @@ class Http1TransportTest : public ::testing::Test {
 };
 
 TEST_F(Http1TransportTest, PostsTheRequestAndReadsTheAnswer) {
-  const auto guard = loopback_allowed();
-  auto t = transport(guard);
+  auto t = transport(guard_);
   const auto r = send(*t, request(receiver_.port(), "/ok/a?x=1"));
   EXPECT_EQ(r.status_code, 200);
   EXPECT_FALSE(r.error) << *r.error;
@@ -94,8 +94,7 @@ TEST_F(Http1TransportTest, PostsTheRequestAndReadsTheAnswer) {
 }
 
 TEST_F(Http1TransportTest, RequestsOneAfterAnotherShareOneConnection) {
-  const auto guard = loopback_allowed();
-  auto t = transport(guard);
+  auto t = transport(guard_);
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(send(*t, request(receiver_.port(), "/ok/b")).status_code, 200);
   const auto got = receiver_.received();
@@ -105,8 +104,7 @@ TEST_F(Http1TransportTest, RequestsOneAfterAnotherShareOneConnection) {
 }
 
 TEST_F(Http1TransportTest, AKeptAliveConnectionTheReceiverClosedIsReplacedByANewOne) {
-  const auto guard = loopback_allowed();
-  auto t = transport(guard);
+  auto t = transport(guard_);
   ASSERT_EQ(send(*t, request(receiver_.port(), "/then-close/c")).status_code, 200);
   // The receiver closes that connection 20 ms after answering; the transport does not know.
   ASSERT_TRUE(receiver_.wait_for(1, "/then-close"));
@@ -122,8 +120,7 @@ TEST_F(Http1TransportTest, AKeptAliveConnectionTheReceiverClosedIsReplacedByANew
 }
 
 TEST_F(Http1TransportTest, ARedirectIsNotFollowed) {
-  const auto guard = loopback_allowed();
-  auto t = transport(guard);
+  auto t = transport(guard_);
   const auto r = send(*t, request(receiver_.port(), "/status/302/d"));
   EXPECT_EQ(r.status_code, 302);
   EXPECT_EQ(r.error, "redirect: 302 is not followed");
@@ -131,8 +128,7 @@ TEST_F(Http1TransportTest, ARedirectIsNotFollowed) {
 }
 
 TEST_F(Http1TransportTest, AFailureStatusCarriesRetryAfter) {
-  const auto guard = loopback_allowed();
-  auto t = transport(guard);
+  auto t = transport(guard_);
   const auto r = send(*t, request(receiver_.port(), "/retry-after/7/5/e"));
   EXPECT_EQ(r.status_code, 429);
   EXPECT_EQ(r.error, "http_status: 429");
@@ -141,8 +137,7 @@ TEST_F(Http1TransportTest, AFailureStatusCarriesRetryAfter) {
 }
 
 TEST_F(Http1TransportTest, ALongAnswerIsReadUpTo64KiBAndItsFirst4KiBKept) {
-  const auto guard = loopback_allowed();
-  auto t = transport(guard);
+  auto t = transport(guard_);
   for (const size_t bytes : {size_t{5000}, size_t{10'000'000}}) {
     const auto r = send(*t, request(receiver_.port(), "/big/" + std::to_string(bytes) + "/k"));
     EXPECT_EQ(r.status_code, 200) << bytes;
@@ -154,8 +149,7 @@ TEST_F(Http1TransportTest, ALongAnswerIsReadUpTo64KiBAndItsFirst4KiBKept) {
 }
 
 TEST_F(Http1TransportTest, AHungReceiverTimesOut) {
-  const auto guard = loopback_allowed();
-  auto t = transport(guard);
+  auto t = transport(guard_);
   const auto r = send(*t, request(receiver_.port(), "/hang/f"));
   EXPECT_FALSE(r.status_code);
   EXPECT_TRUE(starts_with(r.error, "timeout")) << r.error.value_or("");
@@ -165,16 +159,15 @@ TEST_F(Http1TransportTest, AHungReceiverTimesOut) {
 }
 
 TEST_F(Http1TransportTest, AnUnknownCaAWrongHostAndAnExpiredCertificateFailAsTls) {
-  const auto guard = loopback_allowed();
   TempDir other_dir;
   const TestCertificates other = testing::make_test_certificates(other_dir.path());
-  auto unknown_ca = transport(guard, other.ca_cert);
+  auto unknown_ca = transport(guard_, other.ca_cert);
   EXPECT_TRUE(starts_with(send(*unknown_ca, request(receiver_.port(), "/ok/g")).error, "tls"));
 
   const TestCertificates wrong_host =
       testing::make_server_certificate(other_dir.path(), certs_, {"elsewhere.example"});
   WebhookReceiver wrong(wrong_host);
-  auto t = transport(guard);
+  auto t = transport(guard_);
   EXPECT_TRUE(starts_with(send(*t, request(wrong.port(), "/ok/g")).error, "tls"));
 
   TempDir expired_dir;
@@ -187,8 +180,7 @@ TEST_F(Http1TransportTest, AnUnknownCaAWrongHostAndAnExpiredCertificateFailAsTls
 }
 
 TEST_F(Http1TransportTest, TheHostNameIsVerifiedAndSentAsServerName) {
-  const auto guard = loopback_allowed();
-  auto t = transport(guard);
+  auto t = transport(guard_);
   // The certificate names localhost and 127.0.0.1; the connection goes to 127.0.0.1.
   EXPECT_EQ(send(*t, request(receiver_.port(), "/ok/h", "localhost")).status_code, 200);
   EXPECT_TRUE(
@@ -204,8 +196,7 @@ TEST_F(Http1TransportTest, TheGuardIsAskedBeforeConnecting) {
 }
 
 TEST_F(Http1TransportTest, NothingListeningFailsToConnect) {
-  const auto guard = loopback_allowed();
-  auto t = transport(guard);
+  auto t = transport(guard_);
   // Port 1 on loopback: nothing listens there.
   const auto r = send(*t, request(1, "/ok/j"));
   EXPECT_TRUE(starts_with(r.error, "connect")) << r.error.value_or("");
