@@ -618,7 +618,7 @@ if has_part throughput; then
     cp "$tmp/perf.data" "$results_dir/$RESULTS_NAME-perf.data"
   fi
   if [[ -n ${raw[rps]:-} ]]; then
-    tp[ratio]=$(awk -v a="${tp[rate]}" -v b="${raw[rps]}" 'BEGIN { printf "%.2f", a / b }')
+    tp[ratio]=$(awk -v a="${tp[rate]}" -v b="${raw[rps]}" 'BEGIN { printf "%.3f", a / b }')
   fi
   note "throughput: ${tp[rate]} deliveries/s over ${tp[seconds]} s (steady ${tp[steady]}/s); hookd ${tp[hookd_cores]} cores, nginx ${tp[nginx_cores]}"
   stop_hookd

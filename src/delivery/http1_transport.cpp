@@ -18,10 +18,10 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <charconv>
 #include <map>
 #include <thread>
@@ -198,16 +198,16 @@ class Http1Transport::Impl {
     Outcome outcome;
     try {
       const std::string origin = origin_of(request);
-      http::request<http::string_body> message = to_message(request);
+      const std::string wire = to_wire(request);
       ConnectionPtr connection = take_idle(origin);
       const bool reused = connection != nullptr;
-      outcome = co_await attempt(connection, reused, request, message);
+      outcome = co_await attempt(connection, reused, request, wire);
       // A kept-alive connection the receiver closed meanwhile fails before any answer: the
       // request goes once more on a new connection, as HTTP clients do.
       if (reused && outcome.nothing_read && !outcome.result.status_code &&
           std::chrono::steady_clock::now() - started < options_.timeout / 2) {
         connection.reset();
-        outcome = co_await attempt(connection, false, request, message);
+        outcome = co_await attempt(connection, false, request, wire);
       }
       if (outcome.keep && connection) give_back(origin, std::move(connection));
     } catch (const std::exception& e) {
@@ -221,27 +221,38 @@ class Http1Transport::Impl {
     callback(std::move(outcome.result));
   }
 
-  http::request<http::string_body> to_message(const OutgoingRequest& r) const {
-    http::request<http::string_body> m{http::verb::post, r.target, 11};
-    m.set(http::field::host, r.port == 443 ? r.host : r.host + ":" + std::to_string(r.port));
-    m.set(http::field::user_agent, options_.user_agent);
-    m.set(http::field::accept, "*/*");
+  // The whole request in one buffer: written at once, it travels in one TLS record and one
+  // send (Beast's serializer hands the TLS stream the header and the body apart, which made two
+  // of each). Header lines with a line break in them are left out.
+  std::string to_wire(const OutgoingRequest& r) const {
+    std::string wire;
+    wire.reserve(256 + r.target.size() + r.body.size());
+    const auto line = [&wire](std::string_view name, std::string_view value) {
+      if (name.find_first_of("\r\n") != std::string_view::npos ||
+          value.find_first_of("\r\n") != std::string_view::npos) {
+        return;
+      }
+      wire.append(name).append(": ").append(value).append("\r\n");
+    };
+    wire.append("POST ").append(r.target).append(" HTTP/1.1\r\n");
+    line("host", r.port == 443 ? r.host : r.host + ":" + std::to_string(r.port));
+    line("user-agent", options_.user_agent);
+    line("accept", "*/*");
     for (const std::string& h : r.headers) {
       const size_t colon = h.find(':');
       if (colon == std::string::npos) continue;
       std::string_view value = std::string_view(h).substr(colon + 1);
       while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-      m.set(std::string_view(h).substr(0, colon), value);
+      line(std::string_view(h).substr(0, colon), value);
     }
-    m.body() = r.body;
-    m.prepare_payload();
-    return m;
+    line("content-length", std::to_string(r.body.size()));
+    wire.append("\r\n").append(r.body);
+    return wire;
   }
 
   // One try on `connection` (a new one is opened when it is null).
   asio::awaitable<Outcome> attempt(ConnectionPtr& connection, bool reused,
-                                   const OutgoingRequest& request,
-                                   http::request<http::string_body>& message) {
+                                   const OutgoingRequest& request, const std::string& wire) {
     Outcome out;
     if (!connection) connection = std::make_shared<Connection>(io_, tls_);
     Connection& c = *connection;
@@ -278,7 +289,7 @@ class Http1Transport::Impl {
     }
     if (!ec) {
       stage = Stage::kExchange;
-      co_await http::async_write(c.stream, message, on);
+      co_await asio::async_write(c.stream, asio::buffer(wire), on);
     }
     // The answer is read until it ends or kMaxResponseBytesRead of its body have arrived: the
     // status is known by then, and the log keeps the first 4 KiB.
