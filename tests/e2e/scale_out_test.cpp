@@ -29,6 +29,9 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+// The receiver's path of the one webhook: 200 after 50 ms.
+constexpr const char* kPath = "/slow/50/scale-out";
+
 // Posts batches of events to POST /v2/platform/events from its own thread, one request after
 // the other, and keeps what every answer said: the ids of the events answered 202, how many
 // requests were answered 503, and anything else.
@@ -183,7 +186,9 @@ Delivered wait_delivered(WebhookReceiver& receiver, const std::set<std::string>&
 }
 
 // One PostgreSQL database, an HTTPS receiver that hookd trusts, a `--role api` hookd, and
-// organization 6 with device 85 and one webhook for it on the receiver's /ok/scale-out.
+// organization 6 with device 85 and one webhook for it on the receiver's /slow/50/scale-out: each
+// answer takes 50 ms, so that a worker always has attempts on the wire while events flow (with
+// instant answers a worker's claims last a millisecond, and a kill -9 finds none).
 // Workers are started by the tests.
 class ScaleOutTest : public ::testing::Test {
  protected:
@@ -203,12 +208,11 @@ class ScaleOutTest : public ::testing::Test {
                                platform_token_),
                   200);
     const std::string admin = api_->create_token("admin", 6);
-    expect_status(
-        client_->post("/v2/webhooks",
-                      R"({"organizationId":6,"deviceIds":[85],"webhookUrl":")" +
-                          receiver_->url("/ok/scale-out") + R"(","topics":["DeviceStatusEvents"]})",
-                      admin),
-        200);
+    expect_status(client_->post("/v2/webhooks",
+                                R"({"organizationId":6,"deviceIds":[85],"webhookUrl":")" +
+                                    receiver_->url(kPath) + R"(","topics":["DeviceStatusEvents"]})",
+                                admin),
+                  200);
   }
 
   void TearDown() override {
@@ -402,7 +406,7 @@ TEST_F(ScaleOutTest, IngestionAnswers503WhilePostgresIsDownAndAcceptsWhenItIsBac
   auto warm_up = client_->post("/v2/platform/events",
                                R"({"deviceId":85,"topic":"DeviceStatusEvents"})", platform_token_);
   ASSERT_EQ(warm_up.status, 202) << warm_up;
-  ASSERT_TRUE(receiver_->wait_for(1, "/ok/scale-out"));
+  ASSERT_TRUE(receiver_->wait_for(1, kPath));
   ASSERT_EQ(client_->get("/readyz").status, 200);
   const size_t events_before = stored_events();
 
@@ -430,7 +434,7 @@ TEST_F(ScaleOutTest, IngestionAnswers503WhilePostgresIsDownAndAcceptsWhenItIsBac
   const auto& event = answer.at("events").at(0);
   EXPECT_FALSE(event.at("duplicate").as_bool());
   const std::string id(event.at("id").as_string());
-  ASSERT_TRUE(receiver_->wait_for(2, "/ok/scale-out", 30s)) << receiver_->log();
+  ASSERT_TRUE(receiver_->wait_for(2, kPath, 30s)) << receiver_->log();
   const auto received = receiver_->received();
   ASSERT_EQ(received.size(), 2u);
   EXPECT_EQ(received.back().header("webhook-id"), id);
