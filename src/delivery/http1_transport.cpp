@@ -201,13 +201,17 @@ class Http1Transport::Impl {
       const std::string wire = to_wire(request);
       ConnectionPtr connection = take_idle(origin);
       const bool reused = connection != nullptr;
-      outcome = co_await attempt(connection, reused, request, wire);
+      outcome = co_await attempt(connection, reused, request, wire, options_.timeout);
       // A kept-alive connection the receiver closed meanwhile fails before any answer: the
       // request goes once more on a new connection, as HTTP clients do.
+      // Within what is left of the timeout, so that an attempt never outlasts delivery.timeout
+      // (and so its lease, which is longer).
+      const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started);
       if (reused && outcome.nothing_read && !outcome.result.status_code &&
-          std::chrono::steady_clock::now() - started < options_.timeout / 2) {
+          elapsed < options_.timeout / 2) {
         connection.reset();
-        outcome = co_await attempt(connection, false, request, wire);
+        outcome = co_await attempt(connection, false, request, wire, options_.timeout - elapsed);
       }
       if (outcome.keep && connection) give_back(origin, std::move(connection));
     } catch (const std::exception& e) {
@@ -250,16 +254,17 @@ class Http1Transport::Impl {
     return wire;
   }
 
-  // One try on `connection` (a new one is opened when it is null).
+  // One try on `connection` (a new one is opened when it is null), bounded by `timeout`.
   asio::awaitable<Outcome> attempt(ConnectionPtr& connection, bool reused,
-                                   const OutgoingRequest& request, const std::string& wire) {
+                                   const OutgoingRequest& request, const std::string& wire,
+                                   std::chrono::milliseconds timeout) {
     Outcome out;
     if (!connection) connection = std::make_shared<Connection>(io_, tls_);
     Connection& c = *connection;
     auto watch = std::make_shared<Watch>(Watch{connection});
     // The total timeout covers connecting, the handshake, writing and reading.
     asio::steady_timer deadline(io_);
-    arm(deadline, options_.timeout, watch);
+    arm(deadline, timeout, watch);
     Stage stage = Stage::kExchange;
     boost::system::error_code ec;
     auto on = asio::redirect_error(asio::use_awaitable, ec);
