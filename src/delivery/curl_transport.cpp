@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <charconv>
 #include <cstdlib>
 #include <deque>
 #include <mutex>
@@ -24,9 +23,6 @@
 
 namespace hookd::delivery {
 namespace {
-
-// Bytes of a response read before the transfer is cut short; the log keeps the first 4 KiB.
-constexpr size_t kMaxResponseBytesRead = 64 * 1024;
 
 // One attempt on the wire. Its easy handle is borrowed from the sender's pool.
 struct Transfer {
@@ -71,11 +67,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
       if (std::tolower(static_cast<unsigned char>(line[i])) != kName[i]) match = false;
     }
     if (match) {
-      std::string_view v = line.substr(kName.size());
-      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-      int64_t seconds = 0;
-      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
-      if (ec == std::errc() && ptr != v.data()) t->retry_after = seconds;
+      if (auto seconds = retry_after_seconds(line.substr(kName.size()))) t->retry_after = seconds;
     }
   }
   return size * count;
@@ -268,8 +260,13 @@ class CurlTransport::Impl {
     for (const std::string& h : t->request.headers)
       t->headers = curl_slist_append(t->headers, h.c_str());
     t->headers = curl_slist_append(t->headers, "Expect:");
-    if (t->request.pinned_address) {
-      t->resolve = curl_slist_append(nullptr, t->request.pinned_address->c_str());
+    // A host name resolves to the address the guard checked, whatever DNS says by the time
+    // the connection opens.
+    if (t->request.address && !security::IpAddress::parse(t->request.host)) {
+      const security::IpAddress& a = *t->request.address;
+      const std::string pin = t->request.host + ":" + std::to_string(t->request.port) + ":" +
+                              (a.is_v4() ? a.to_string() : "[" + a.to_string() + "]");
+      t->resolve = curl_slist_append(nullptr, pin.c_str());
       curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
     }
     curl_easy_setopt(e, CURLOPT_URL, t->request.url.c_str());

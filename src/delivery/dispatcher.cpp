@@ -155,10 +155,7 @@ std::optional<OutgoingRequest> Dispatcher::build_request(const store::ClaimedDel
       refused.error = "forbidden_destination: " + host + " resolves to a non-public address";
       return std::nullopt;
     }
-    const security::IpAddress& pin = addresses.front();
-    request.address = pin;
-    request.pinned_address = host + ":" + std::to_string(target.port) + ":" +
-                             (pin.is_v4() ? pin.to_string() : "[" + pin.to_string() + "]");
+    request.address = addresses.front();  // the connection goes there, whatever DNS says later
   }
 
   const int64_t timestamp =

@@ -22,7 +22,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <charconv>
 #include <map>
 #include <thread>
 #include <vector>
@@ -39,8 +38,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Stream = asio::ssl::stream<tcp::socket>;
 
-// Bytes of an answer read before the exchange is cut short; the log keeps the first 4 KiB.
-constexpr size_t kMaxResponseBytesRead = 64 * 1024;
 constexpr size_t kMaxResponseHeaderBytes = 16 * 1024;
 // A kept-alive connection idle longer than this is closed rather than reused: receivers close
 // idle connections after a while (nginx after 75 s), and a request written into a connection
@@ -73,18 +70,6 @@ void arm(asio::steady_timer& timer, std::chrono::milliseconds after, std::shared
     boost::system::error_code ignored;
     watch->connection->stream.lowest_layer().close(ignored);
   });
-}
-
-// Where a connection goes: requests to the same origin share its idle connections.
-std::string origin_of(const OutgoingRequest& r) {
-  return r.host + ":" + std::to_string(r.port) + "@" + r.address->to_string();
-}
-
-std::optional<int64_t> retry_after_seconds(std::string_view v) {
-  int64_t seconds = 0;
-  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
-  if (ec != std::errc() || ptr == v.data()) return std::nullopt;
-  return seconds;
 }
 
 // What went wrong, in the classes the delivery log uses (as libcurl's path does).

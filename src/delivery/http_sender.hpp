@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -25,12 +26,21 @@ struct OutgoingRequest {
   uint16_t port = 443;
   std::string target;  // path and query
   std::optional<security::IpAddress> address;
-  // "host:port:address": connect to this address, the one the guard checked, whatever DNS
-  // says by the time the connection opens.
-  std::optional<std::string> pinned_address;
   std::vector<std::string> headers;  // "name: value"
   std::string body;
 };
+
+// Where a request's connection goes ("host:port@address"): requests to one origin share
+// connections, and a receiver's protocol is remembered by it.
+std::string origin_of(const OutgoingRequest& request);
+
+// Bytes of an answer read before the exchange is cut short: the status is known by then, and
+// the log keeps the first 4 KiB.
+inline constexpr size_t kMaxResponseBytesRead = 64 * 1024;
+
+// The seconds of a Retry-After value (leading blanks allowed); empty when it is not a number
+// (an HTTP date is not honoured).
+std::optional<int64_t> retry_after_seconds(std::string_view value);
 
 struct SenderOptions {
   std::chrono::milliseconds timeout{15'000};
