@@ -8,6 +8,7 @@ packages=(
   libssl-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev
   libspdlog-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
+  libc-ares-dev clang-14 libfuzzer-14-dev libclang-rt-14-dev
   postgresql
 )
 if [[ "${1:-}" == "--bench" ]]; then packages+=(wrk nginx-light); fi

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,9 +17,11 @@ struct Request {
   std::string target;  // path and query, as sent
   std::string authorization;
   bool has_authorization = false;
+  std::string client_address;  // the peer's IP address, as text
+  std::string forwarded_for;   // X-Forwarded-For as sent; empty when absent
   std::string body;
-  // The body was over the server's limit and was not read; the API decides the answer, so
-  // that authentication is still judged first.
+  // Transitional, until the server admits requests on their heads: the body was over the
+  // server's limit and was not read.
   bool body_too_large = false;
 };
 
@@ -32,5 +36,44 @@ struct Response {
 // waits for a group commit answers later without holding a server thread).
 using Responder = std::function<void(Response)>;
 using Handler = std::function<void(Request, Responder)>;
+
+// What the server knows once the request line and headers are in, before any body byte is
+// read and before `100 Continue` is sent. Framing has been checked already (RFC 9112).
+struct RequestHead {
+  std::string method;
+  std::string target;
+  std::string authorization;
+  bool has_authorization = false;
+  std::string client_address;
+  std::string forwarded_for;
+  std::optional<uint64_t> content_length;  // declared length, when the body is not chunked
+  bool chunked = false;                     // Transfer-Encoding: chunked
+  bool has_body() const { return chunked || (content_length && *content_length > 0); }
+};
+
+// The API's verdict on a head. Either `answer` is set: the server writes it and never reads
+// the body (an unknown route, a bad token, a body over the limit, /healthz). Or the server
+// reads a body of at most `body_limit` bytes (it answers 413 itself when a chunked body
+// exceeds it) and then calls `handler` with the whole request; the handler is the route
+// already chosen, with what the head decided (the caller) bound into it.
+struct Admission {
+  std::optional<Response> answer;
+  size_t body_limit = 0;
+  Handler handler;
+};
+using Admitter = std::function<Admission(const RequestHead&)>;
+
+// Answers the server writes on its own, before or without the API: framing errors and
+// overload. The API supplies their bodies (one error mapper for the whole process).
+enum class ServerError {
+  kBadRequest,          // 400 BadRequest: malformed request line or header, bad framing
+  kUriTooLong,          // 414 UriTooLong
+  kHeaderTooLarge,      // 431 RequestHeaderFieldsTooLarge
+  kNotImplemented,      // 501 NotImplemented: a transfer coding other than chunked
+  kPayloadTooLarge,     // 413 PayloadTooLarge: a chunked body over the admitted limit
+  kServiceUnavailable,  // 503 ServiceUnavailable (+ Retry-After): over a budget or cap
+  kInternal,            // 500 InternalServerError: a handler threw
+};
+using ErrorResponder = std::function<Response(ServerError)>;
 
 }  // namespace hookd::http
