@@ -133,6 +133,10 @@ void apply_table(Config& config, const toml::table& table) {
           dc.timeout = toml_duration(dnode, dk);
         } else if (dk == "connect_timeout") {
           dc.connect_timeout = toml_duration(dnode, dk);
+        } else if (dk == "dns_timeout") {
+          dc.dns_timeout = toml_duration(dnode, dk);
+        } else if (dk == "dns_servers") {
+          dc.dns_servers = toml_string_list(dnode, dk);
         } else if (dk == "disable_after") {
           dc.disable_after = toml_duration(dnode, dk);
         } else if (dk == "secret_rotation_grace") {
@@ -192,6 +196,8 @@ void apply_environment(Config& config, const std::function<const char*(const cha
   }
   if (auto v = get("HOOKD_DELIVERY_TIMEOUT")) dc.timeout = parse_duration(*v);
   if (auto v = get("HOOKD_DELIVERY_CONNECT_TIMEOUT")) dc.connect_timeout = parse_duration(*v);
+  if (auto v = get("HOOKD_DELIVERY_DNS_TIMEOUT")) dc.dns_timeout = parse_duration(*v);
+  if (auto v = get("HOOKD_DELIVERY_DNS_SERVERS")) dc.dns_servers = split_list(*v);
   if (auto v = get("HOOKD_DELIVERY_DISABLE_AFTER")) dc.disable_after = parse_duration(*v);
   if (auto v = get("HOOKD_DELIVERY_SECRET_ROTATION_GRACE")) {
     dc.secret_rotation_grace = parse_duration(*v);
@@ -243,6 +249,16 @@ void validate(const Config& config) {
   }
   if (dc.lease <= dc.timeout) {
     throw ConfigError("delivery.lease must be longer than delivery.timeout");
+  }
+  if (dc.dns_timeout.count() <= 0 || dc.dns_timeout > std::chrono::seconds(60)) {
+    throw ConfigError("delivery.dns_timeout must be more than 0 and at most 60s");
+  }
+  // An attempt is resolved, then sent: all of it must end before another worker may claim it.
+  if (dc.lease <= dc.timeout + dc.dns_timeout) {
+    throw ConfigError("delivery.lease must be longer than delivery.timeout plus dns_timeout");
+  }
+  if (dc.dns_servers.size() > 16) {
+    throw ConfigError("delivery.dns_servers must have at most 16 entries");
   }
   if (dc.secret_header.empty() || dc.secret_header.find_first_of(" :\r\n") != std::string::npos) {
     throw ConfigError("delivery.secret_header must be a valid header name");

@@ -18,6 +18,10 @@ struct DeliveryConfig {
                                        std::chrono::hours(10)};
   Duration timeout = std::chrono::seconds(15);
   Duration connect_timeout = std::chrono::seconds(5);
+  // A host name without an answer by then is a failed attempt (error class dns).
+  Duration dns_timeout = std::chrono::seconds(2);
+  // Name servers, "ip" or "ip:port" ("[ipv6]:port"); empty means the system's configuration.
+  std::vector<std::string> dns_servers;
   Duration disable_after = std::chrono::hours(24 * 5);
   Duration secret_rotation_grace = std::chrono::hours(24);
   std::string secret_header = "x-webhook-secret";

@@ -73,6 +73,7 @@ TEST(Config, InFlightCapsAreBounded) {
 TEST(Config, TheLeaseIsBoundedAndOutlastsTheTimeout) {
   Config c;
   EXPECT_EQ(c.delivery.lease, 30s);
+  c.delivery.dns_timeout = 500ms;  // the lease must also outlast the lookup before the attempt
   apply_toml_text(c, "[delivery]\nlease = \"5s\"\ntimeout = \"2s\"", "t");
   EXPECT_EQ(c.delivery.lease, 5s);
   EXPECT_NO_THROW(validate(c));
@@ -89,6 +90,36 @@ TEST(Config, TheLeaseIsBoundedAndOutlastsTheTimeout) {
   c.delivery.lease = 2h;
   EXPECT_THROW(validate(c), ConfigError);
   EXPECT_THROW(apply_toml_text(c, "[delivery]\nlease = \"soon\"", "t"), ConfigError);
+}
+
+TEST(Config, NameResolutionHasATimeoutAndOptionalServers) {
+  Config c;
+  EXPECT_EQ(c.delivery.dns_timeout, 2s);
+  EXPECT_TRUE(c.delivery.dns_servers.empty());
+  apply_toml_text(c, "[delivery]\ndns_timeout = \"750ms\"\ndns_servers = [\"127.0.0.1:5353\"]",
+                  "t");
+  EXPECT_EQ(c.delivery.dns_timeout, 750ms);
+  EXPECT_EQ(c.delivery.dns_servers, std::vector<std::string>{"127.0.0.1:5353"});
+  EXPECT_NO_THROW(validate(c));
+  std::map<std::string, std::string> env{{"HOOKD_DELIVERY_DNS_TIMEOUT", "1s"},
+                                         {"HOOKD_DELIVERY_DNS_SERVERS", "10.0.0.2,[fd00::53]:53"}};
+  apply_environment(c, [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(c.delivery.dns_timeout, 1s);
+  EXPECT_EQ(c.delivery.dns_servers, (std::vector<std::string>{"10.0.0.2", "[fd00::53]:53"}));
+  c.delivery.dns_timeout = 0ms;
+  EXPECT_THROW(validate(c), ConfigError);
+  c.delivery.dns_timeout = 61s;
+  EXPECT_THROW(validate(c), ConfigError);
+  // Resolved, then sent: the lease must outlast both.
+  c.delivery.dns_timeout = 2s;
+  c.delivery.timeout = 2s;
+  c.delivery.lease = 4s;
+  EXPECT_THROW(validate(c), ConfigError);
+  c.delivery.lease = 5s;
+  EXPECT_NO_THROW(validate(c));
 }
 
 TEST(Config, UnknownKeysAndBadValuesAreRefused) {

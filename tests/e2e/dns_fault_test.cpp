@@ -1,0 +1,159 @@
+// Name resolution under faults (issue 11, item 1): webhooks whose names a resolver never answers
+// beside a healthy one, with hookd's resolver pointed at a stub DNS server.
+#include <map>
+
+#include "delivery_fixture.hpp"
+#include "support/stub_dns_server.hpp"
+
+namespace hookd::testing {
+namespace {
+
+constexpr const char* kHealthyHost = "healthy.hooks.test";
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class DnsFaultTest : public DeliveryTest {
+ protected:
+  std::string delivery_toml() const override {
+    return "retry_schedule = [\"200ms\", \"200ms\", \"200ms\"]\n"
+           "timeout = \"3s\"\n"
+           "connect_timeout = \"3s\"\n"
+           "dns_timeout = \"1s\"\n"
+           "dns_servers = [\"" +
+           dns_.address() + "\"]\n";
+  }
+
+  void SetUp() override {
+    // The receiver's certificate also names the host the stub resolves to it.
+    certs_ = make_test_certificates(certs_dir_.path(), {"localhost", "127.0.0.1", kHealthyHost});
+    receiver_ = std::make_unique<WebhookReceiver>(certs_);
+    dns_.answer(kHealthyHost, {"127.0.0.1"});
+    ApiTest::SetUp();
+  }
+
+  int64_t create_hook_at(const std::string& host, const std::string& path) {
+    const std::string url =
+        "https://" + host + ":" + std::to_string(receiver_->port()) + path;
+    auto r = client_->post("/v2/webhooks",
+                           R"({"organizationId":6,"deviceIds":[85],"webhookUrl":")" + url +
+                               R"(","topics":["DeviceStatusEvents"]})",
+                           admin6_);
+    EXPECT_EQ(r.status, 200) << r;
+    return r.status == 200 ? r.json().at("id").as_int64() : 0;
+  }
+
+  std::string attempts_text() {
+    std::string text = "attempts:";
+    for (const std::string& row :
+         database_rows(server_->database_url(),
+                       "SELECT webhooks.url, attempts.attempt, attempts.duration_ms, attempts.error"
+                       " FROM attempts JOIN deliveries ON deliveries.id = attempts.delivery_id"
+                       " JOIN webhooks ON webhooks.id = deliveries.webhook_id ORDER BY attempts.id")) {
+      text += "\n  " + row;
+    }
+    return text;
+  }
+
+  StubDnsServer dns_;
+};
+
+TEST_F(DnsFaultTest, NamesThatNeverResolveDoNotDelayAHealthyWebhook) {
+  // The slow webhooks come first, so that their deliveries are claimed before the healthy one's:
+  // a resolver that blocked the dispatcher would hold the healthy delivery behind all three.
+  for (int i = 0; i < 3; ++i) {
+    const std::string host = "slow" + std::to_string(i) + ".hooks.test";
+    dns_.never_answer(host);
+    create_hook_at(host, "/ok/slow" + std::to_string(i));
+  }
+  create_hook_at(kHealthyHost, "/ok/healthy");
+
+  constexpr int kEvents = 8;
+  std::map<std::string, double> sent;
+  for (int i = 0; i < kEvents; ++i) {
+    const double t = now_ms();
+    auto r = post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})");
+    ASSERT_EQ(r.status, 202) << r;
+    sent[std::string(r.json().at("events").at(0).at("id").as_string())] = t;
+    // Each event waits for the one before it, so every one meets the slow lookups afresh.
+    ASSERT_TRUE(receiver_->wait_for(static_cast<size_t>(i + 1), "/ok/healthy", std::chrono::seconds(10)))
+        << attempts_text();
+  }
+  for (const auto& got : receiver_->received()) {
+    ASSERT_EQ(got.path, "/ok/healthy");
+    const auto it = sent.find(got.header("webhook-id"));
+    ASSERT_NE(it, sent.end());
+    EXPECT_LT(got.received_at_ms - it->second, 1000.0) << attempts_text();
+  }
+  EXPECT_GT(dns_.queries(kHealthyHost), 0u);
+
+  // Every attempt to a slow webhook fails with error class dns, and is retried on the schedule.
+  const std::string slow_sql =
+      "SELECT attempts.attempt, attempts.error FROM attempts"
+      " JOIN deliveries ON deliveries.id = attempts.delivery_id"
+      " JOIN webhooks ON webhooks.id = deliveries.webhook_id WHERE webhooks.url LIKE '%slow%'";
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  bool retried = false;
+  while (!retried && std::chrono::steady_clock::now() < until) {
+    for (const std::string& row : database_rows(server_->database_url(), slow_sql)) {
+      if (!row.starts_with("1|")) retried = true;
+    }
+    // Polling a database has nothing to wait on; a short pause keeps it from spinning.
+    if (!retried) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(retried) << attempts_text();
+  const auto slow = database_rows(server_->database_url(), slow_sql);
+  ASSERT_FALSE(slow.empty());
+  bool timed_out = false;
+  for (const std::string& row : slow) {
+    std::string error = row.substr(row.find('|') + 1);
+    error.pop_back();  // each column ends with '|'
+    EXPECT_EQ(error.rfind("dns: slow", 0), 0u) << row;
+    if (error.find("did not resolve within 1s") != std::string::npos) timed_out = true;
+  }
+  EXPECT_TRUE(timed_out) << attempts_text();
+  EXPECT_GT(dns_.queries("slow0.hooks.test"), 0u);
+
+  // The healthy webhook's deliveries all succeeded at the first attempt.
+  EXPECT_EQ(database_rows(server_->database_url(),
+                          "SELECT COUNT(*) FROM deliveries JOIN webhooks ON webhooks.id ="
+                          " deliveries.webhook_id WHERE webhooks.url LIKE '%healthy%'"
+                          " AND deliveries.status = 'succeeded'"),
+            std::vector<std::string>{std::to_string(kEvents) + "|"});
+}
+
+TEST_F(DnsFaultTest, ANameThatDoesNotExistOrWhoseServerFailsIsADnsFailure) {
+  dns_.servfail("broken.hooks.test");
+  create_hook_at("missing.hooks.test", "/ok/missing");
+  create_hook_at("broken.hooks.test", "/ok/broken");
+  ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
+  ASSERT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"failed|", "failed|"}))
+      << attempts_text();
+  const auto errors = database_rows(server_->database_url(),
+                                    "SELECT DISTINCT attempts.error FROM attempts"
+                                    " ORDER BY attempts.error");
+  ASSERT_EQ(errors.size(), 2u) << attempts_text();
+  EXPECT_EQ(errors[0].rfind("dns: broken.hooks.test did not resolve: the name servers failed", 0),
+            0u)
+      << errors[0];
+  EXPECT_EQ(errors[1].rfind("dns: missing.hooks.test does not resolve", 0), 0u) << errors[1];
+  EXPECT_TRUE(receiver_->received().empty());
+}
+
+TEST_F(DnsFaultTest, ANameThatResolvesToAForbiddenAddressIsRefused) {
+  dns_.answer("metadata.hooks.test", {"127.0.0.1", "169.254.169.254"});
+  create_hook_at("metadata.hooks.test", "/ok/metadata");
+  ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
+  ASSERT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"failed|"})) << attempts_text();
+  for (const auto& error :
+       database_rows(server_->database_url(), "SELECT DISTINCT error FROM attempts")) {
+    EXPECT_EQ(error.rfind("forbidden_destination: metadata.hooks.test", 0), 0u) << error;
+  }
+  EXPECT_TRUE(receiver_->received().empty());
+}
+
+}  // namespace
+}  // namespace hookd::testing
