@@ -208,7 +208,8 @@ void Dispatcher::send_resolved() {
       complete(std::move(r.delivery), std::move(refused));
       continue;
     }
-    r.request.address = answer.addresses.front();  // the connection goes there, whatever DNS says later
+    // The connection goes to a checked address, whatever DNS says later.
+    r.request.address = answer.addresses.front();
     sign_and_send(std::move(r.delivery), std::move(r.request));
   }
 }

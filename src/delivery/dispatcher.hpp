@@ -43,9 +43,8 @@ struct DispatcherOptions {
 class Dispatcher {
  public:
   Dispatcher(store::Store& store, HttpSender& sender, Resolver& resolver,
-             const security::DestinationGuard& guard, DispatcherOptions options,
-             const Clock& clock, std::function<double()> jitter,
-             observability::Metrics* metrics = nullptr);
+             const security::DestinationGuard& guard, DispatcherOptions options, const Clock& clock,
+             std::function<double()> jitter, observability::Metrics* metrics = nullptr);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;

@@ -315,7 +315,8 @@ class AresResolver::Impl {
                     "did not resolve within " + duration_text(options_.timeout));
         break;
       default:
-        r = failure(ResolveError::kFailed, std::string("did not resolve: ") + ares_strerror(status));
+        r = failure(ResolveError::kFailed,
+                    std::string("did not resolve: ") + ares_strerror(status));
         break;
     }
     finish(host, std::move(r), options_.negative_ttl, ready);
@@ -377,8 +378,7 @@ class AresResolver::Impl {
     auto wait = std::chrono::milliseconds(1000);
     const auto now = Steady::now();
     for (const auto& entry : pending_) {
-      const auto left =
-          std::chrono::ceil<std::chrono::milliseconds>(entry.second.deadline - now);
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(entry.second.deadline - now);
       wait = std::min(wait, std::max(left, std::chrono::milliseconds(0)));
     }
     timeval max{};

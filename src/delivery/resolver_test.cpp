@@ -156,8 +156,8 @@ TEST_F(ResolverTest, CachesFailuresBriefly) {
   resolver();
   const Resolution missing = lookup("missing.test");
   EXPECT_EQ(missing.error, ResolveError::kNotFound);
-  EXPECT_EQ(describe_failure("missing.test", missing).rfind("dns: missing.test does not resolve", 0),
-            0u);
+  EXPECT_EQ(
+      describe_failure("missing.test", missing).rfind("dns: missing.test does not resolve", 0), 0u);
   const Resolution broken = lookup("broken.test");
   EXPECT_EQ(broken.error, ResolveError::kServerFailure) << broken.detail;
   const size_t asked_missing = dns_.queries("missing.test");
@@ -217,7 +217,8 @@ TEST_F(ResolverTest, NamesThatHangBlockNeitherTheCallerNorOtherNames) {
   resolver(2s);
   Answers hanging;
   const auto started = std::chrono::steady_clock::now();
-  for (int i = 0; i < 50; ++i) resolver_->resolve("hang" + std::to_string(i) + ".test", hanging.callback());
+  for (int i = 0; i < 50; ++i)
+    resolver_->resolve("hang" + std::to_string(i) + ".test", hanging.callback());
   EXPECT_LT(std::chrono::steady_clock::now() - started, 100ms);
 
   Answers healthy;

@@ -111,7 +111,8 @@ constexpr Block32 kNonPublicV6Top32[] = {
 //     fd00:a9fe:a9fe::1 Akamai/Linode, fd00:42::42 Scaleway: unique local fc00::/7.
 // What follows is on public address space, answering only inside the provider's network.
 constexpr Block32 kHostLocalServicesV4[] = {
-    // Azure WireServer (VM agent, DNS, health probes): learn.microsoft.com/azure/virtual-network/what-is-ip-address-168-63-129-16
+    // Azure WireServer (VM agent, DNS, health probes):
+    // learn.microsoft.com/azure/virtual-network/what-is-ip-address-168-63-129-16
     {0xa83f8110, 32},  // 168.63.129.16/32
 };
 

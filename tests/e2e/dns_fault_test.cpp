@@ -39,8 +39,7 @@ class DnsFaultTest : public DeliveryTest {
   }
 
   int64_t create_hook_at(const std::string& host, const std::string& path) {
-    const std::string url =
-        "https://" + host + ":" + std::to_string(receiver_->port()) + path;
+    const std::string url = "https://" + host + ":" + std::to_string(receiver_->port()) + path;
     auto r = client_->post("/v2/webhooks",
                            R"({"organizationId":6,"deviceIds":[85],"webhookUrl":")" + url +
                                R"(","topics":["DeviceStatusEvents"]})",
@@ -51,11 +50,11 @@ class DnsFaultTest : public DeliveryTest {
 
   std::string attempts_text() {
     std::string text = "attempts:";
-    for (const std::string& row :
-         database_rows(server_->database_url(),
-                       "SELECT webhooks.url, attempts.attempt, attempts.duration_ms, attempts.error"
-                       " FROM attempts JOIN deliveries ON deliveries.id = attempts.delivery_id"
-                       " JOIN webhooks ON webhooks.id = deliveries.webhook_id ORDER BY attempts.id")) {
+    for (const std::string& row : database_rows(
+             server_->database_url(),
+             "SELECT webhooks.url, attempts.attempt, attempts.duration_ms, attempts.error"
+             " FROM attempts JOIN deliveries ON deliveries.id = attempts.delivery_id"
+             " JOIN webhooks ON webhooks.id = deliveries.webhook_id ORDER BY attempts.id")) {
       text += "\n  " + row;
     }
     return text;
@@ -108,8 +107,8 @@ TEST_F(DnsFaultTest, NamesThatNeverResolveDoNotDelayAHealthyWebhook) {
     ASSERT_NE(it, sent.end());
     worst = std::max(worst, got.received_at_ms - it->second);
   }
-  std::printf("healthy webhook beside three hung names: %zu events, slowest %.1f ms\n",
-              sent.size(), worst);
+  std::printf("healthy webhook beside three hung names: %zu events, slowest %.1f ms\n", sent.size(),
+              worst);
   EXPECT_LT(worst, 1000.0) << sent.size() << " events\n" << attempts_text();
   EXPECT_GT(dns_.queries(kHealthyHost), 0u);
 
@@ -178,6 +177,37 @@ TEST_F(DnsFaultTest, ANameThatResolvesToAForbiddenAddressIsRefused) {
     EXPECT_EQ(error.rfind("forbidden_destination: metadata.hooks.test", 0), 0u) << error;
   }
   EXPECT_TRUE(receiver_->received().empty());
+}
+
+// A per-webhook cap of 2 attempts in flight.
+class DnsCapTest : public DnsFaultTest {
+ protected:
+  std::string delivery_toml() const override {
+    return DnsFaultTest::delivery_toml() + "max_in_flight_per_webhook = 2\n";
+  }
+};
+
+TEST_F(DnsCapTest, AnAttemptBeingResolvedCountsAgainstItsWebhooksCap) {
+  dns_.never_answer("slow.hooks.test");
+  create_hook_at("slow.hooks.test", "/ok/slow");
+  const auto posted = std::chrono::steady_clock::now();
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
+  }
+  // Until the first lookup gives up (dns_timeout, 1 s), the claimed attempts wait on it: never
+  // more than the cap of them, though six are due.
+  const std::string leased_sql =
+      "SELECT COUNT(*) FROM deliveries WHERE lease_owner IS NOT NULL AND status = 'pending'";
+  int most = 0;
+  while (std::chrono::steady_clock::now() < posted + std::chrono::milliseconds(800)) {
+    const auto rows = database_rows(server_->database_url(), leased_sql);
+    most = std::max(most, std::stoi(rows.at(0)));
+    // Polling a database has nothing to wait on; a short pause keeps it from spinning.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(most, 2) << attempts_text();
+  EXPECT_EQ(database_rows(server_->database_url(), "SELECT COUNT(*) FROM attempts"),
+            std::vector<std::string>{"0|"});
 }
 
 }  // namespace

@@ -39,7 +39,8 @@ void put32(std::string& out, uint32_t v) {
 }
 
 uint16_t get16(std::string_view in, size_t at) {
-  return static_cast<uint16_t>((static_cast<uint8_t>(in[at]) << 8) | static_cast<uint8_t>(in[at + 1]));
+  return static_cast<uint16_t>((static_cast<uint8_t>(in[at]) << 8) |
+                               static_cast<uint8_t>(in[at + 1]));
 }
 
 }  // namespace
@@ -176,10 +177,10 @@ std::string StubDnsServer::reply_to(std::string_view query) {
   }
 
   std::string out;
-  out.append(query.substr(0, 2));                                       // id
+  out.append(query.substr(0, 2));  // id
   put16(out, static_cast<uint16_t>(0x8000 | (get16(query, 2) & 0x0100) | 0x0080 | rcode));
-  put16(out, 1);                                                        // questions
-  put16(out, static_cast<uint16_t>(records.size()));                    // answers
+  put16(out, 1);                                      // questions
+  put16(out, static_cast<uint16_t>(records.size()));  // answers
   put16(out, 0);
   put16(out, 0);
   out.append(query.substr(12, question_end - 12));
