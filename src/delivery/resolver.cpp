@@ -186,6 +186,11 @@ class AresResolver::Impl {
         lock.unlock();
         return callback(failure(ResolveError::kFailed, "was not looked up: shutting down"));
       }
+      if (requests_.size() >= options_.max_pending) {
+        lock.unlock();
+        return callback(failure(ResolveError::kOverloaded,
+                                "was not looked up: too many names are being resolved"));
+      }
       requests_.push_back(Request{std::move(host), std::move(callback)});
     }
     signal();
@@ -351,8 +356,8 @@ class AresResolver::Impl {
       ares_addrinfo_hints hints{};
       hints.ai_family = AF_UNSPEC;
       hints.ai_socktype = SOCK_STREAM;
-      // Sorting by RFC 6724 opens a socket per address; the guard checks them all anyway.
-      hints.ai_flags = ARES_AI_NOSORT;
+      // Sorted by RFC 6724, as getaddrinfo does: the first address is one this host can reach
+      // (no IPv6 address first on a host without IPv6).
       auto* query = new Query{this, request.host, id};
       // c-ares may answer at once (a malformed name), which finish() handles like any answer.
       ares_getaddrinfo(channel_, request.host.c_str(), nullptr, &hints, &Impl::on_answer, query);

@@ -56,10 +56,11 @@ class Answers {
 
 class ResolverTest : public ::testing::Test {
  protected:
-  AresResolver& resolver(std::chrono::milliseconds timeout = 2s) {
+  AresResolver& resolver(std::chrono::milliseconds timeout = 2s, size_t max_pending = 4'096) {
     ResolverOptions options;
     options.timeout = timeout;
     options.servers = {dns_.address()};
+    options.max_pending = max_pending;
     resolver_ = std::make_unique<AresResolver>(options, clock_);
     return *resolver_;
   }
@@ -228,6 +229,23 @@ TEST_F(ResolverTest, NamesThatHangBlockNeitherTheCallerNorOtherNames) {
   EXPECT_EQ(hanging.size(), 0u);  // still waiting for their deadline
   ASSERT_TRUE(hanging.wait_for(50, 4s));
   for (const Resolution& r : hanging.all()) EXPECT_EQ(r.error, ResolveError::kTimeout);
+}
+
+TEST_F(ResolverTest, LookupsBeyondTheBoundFailAtOnce) {
+  for (const char* name : {"a.test", "b.test", "c.test"}) dns_.never_answer(name);
+  resolver(300ms, 2);
+  Answers waiting;
+  resolver_->resolve("a.test", waiting.callback());
+  resolver_->resolve("b.test", waiting.callback());
+  // The third meets the bound in the queue or among the names being looked up, either way
+  // before the others' timeout.
+  Answers refused;
+  resolver_->resolve("c.test", refused.callback());
+  ASSERT_TRUE(refused.wait_for(1, 1s));
+  EXPECT_EQ(refused.all().front().error, ResolveError::kOverloaded);
+  EXPECT_EQ(waiting.size(), 0u);
+  ASSERT_TRUE(waiting.wait_for(2));
+  for (const Resolution& r : waiting.all()) EXPECT_EQ(r.error, ResolveError::kTimeout);
 }
 
 TEST_F(ResolverTest, StoppingAnswersEveryoneStillWaiting) {
