@@ -2,11 +2,13 @@
 // beside a healthy one, with hookd's resolver pointed at a stub DNS server.
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <optional>
 
 #include "delivery_fixture.hpp"
 #include "support/stub_dns_server.hpp"
+#include "support/test_database.hpp"
 
 namespace hookd::testing {
 namespace {
@@ -208,6 +210,17 @@ TEST_F(DnsCapTest, AnAttemptBeingResolvedCountsAgainstItsWebhooksCap) {
   EXPECT_EQ(most, 2) << attempts_text();
   EXPECT_EQ(database_rows(server_->database_url(), "SELECT COUNT(*) FROM attempts"),
             std::vector<std::string>{"0|"});
+}
+
+TEST(DnsConfig, AMalformedNameServerIsRefusedAtStart) {
+  TempDir dir;
+  const TestDatabase database;
+  const std::string config = dir.file("bad.toml");
+  { std::ofstream(config) << "[delivery]\ndns_servers = [\"dns.example:53\"]\n"; }
+  auto r = run_hookd(
+      {"serve", "--listen", "127.0.0.1:0", "--config", config, "--database", database.url()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("dns_servers"), std::string::npos) << r.err;
 }
 
 }  // namespace
