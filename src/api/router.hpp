@@ -47,8 +47,6 @@ class Router {
   // Finishes queued handlers and the readiness probe; call after the server has stopped.
   void stop();
 
-  const RouteTable& routes() const { return table_; }
-
  private:
   struct RequestLog {
     uint64_t number;
