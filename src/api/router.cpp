@@ -129,12 +129,12 @@ http::Admission Router::admit(const http::RequestHead& head) {
 
     std::optional<domain::Principal> caller;
     if (route.roles.needs_token()) {
-      const std::string address =
-          security::client_address(head.client_address, head.forwarded_for, trusted_proxies_);
       try {
         caller = authenticate(head, ctx_.store, tokens_);
       } catch (const ApiError&) {
         // A valid token is never throttled: only a request that failed is looked at.
+        const std::string address =
+            security::client_address(head.client_address, head.forwarded_for, trusted_proxies_);
         const auto now = security::AuthThrottle::Clock::now();
         if (auto wait = throttle_.throttled(address, now)) {
           return answer(with_retry_after(to_response(errors::too_many_requests()), *wait));
