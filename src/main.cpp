@@ -165,7 +165,8 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
                                        [&dispatcher] {
                                          if (dispatcher) dispatcher->wake();
                                        },
-                                       c.delivery.secret_rotation_grace, &metrics});
+                                       c.delivery.secret_rotation_grace, &metrics,
+                                       c.auth.failures_per_minute, c.trusted_proxies});
     http::Server server(options, [&router](http::Request request, http::Responder respond) {
       router.handle(std::move(request), std::move(respond));
     });
@@ -175,6 +176,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
                             {"role", c.role},
                             {"version", HOOKD_VERSION}});
     server.run();
+    router.stop();  // queued handlers answer while the server's contexts still exist
     ingestor.stop();
   }
   // In-flight attempts finish (each bounded by the delivery timeout) and are recorded.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -38,6 +39,11 @@ struct DeliveryConfig {
   unsigned max_in_flight = 512;
 };
 
+struct AuthConfig {
+  // Failed authentications per client address and minute before 429; 0: off.
+  uint32_t failures_per_minute = 50;
+};
+
 // Everything hookd reads at start. Parsed once, validated, then passed by value.
 struct Config {
   std::string listen = "127.0.0.1:8080";
@@ -48,6 +54,9 @@ struct Config {
   unsigned threads = 0;      // HTTP threads; 0 means one per core
   std::string log_level = "info";
   DeliveryConfig delivery;
+  AuthConfig auth;
+  // CIDRs of reverse proxies whose X-Forwarded-For names the client; empty: none.
+  std::vector<std::string> trusted_proxies;
 };
 
 struct ConfigError : std::runtime_error {

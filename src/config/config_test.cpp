@@ -136,3 +136,34 @@ TEST(Config, UnknownKeysAndBadValuesAreRefused) {
 
 }  // namespace
 }  // namespace hookd::config
+
+namespace hookd::config {
+namespace {
+
+TEST(Config, AuthThrottlingAndTrustedProxies) {
+  Config c;
+  EXPECT_EQ(c.auth.failures_per_minute, 50u);
+  EXPECT_TRUE(c.trusted_proxies.empty());
+  apply_toml_text(
+      c, "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n[auth]\nfailures_per_minute = 0\n", "test");
+  EXPECT_EQ(c.auth.failures_per_minute, 0u);
+  EXPECT_EQ(c.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+  EXPECT_NO_THROW(validate(c));
+  std::map<std::string, std::string> env{{"HOOKD_AUTH_FAILURES_PER_MINUTE", "7"},
+                                         {"HOOKD_TRUSTED_PROXIES", "192.168.0.0/16"}};
+  apply_environment(c, [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(c.auth.failures_per_minute, 7u);
+  EXPECT_EQ(c.trusted_proxies, (std::vector<std::string>{"192.168.0.0/16"}));
+
+  c.trusted_proxies = {"10/8"};
+  EXPECT_THROW(validate(c), ConfigError);
+  Config bad;
+  EXPECT_THROW(apply_toml_text(bad, "[auth]\nfailures_per_minute = -1\n", "test"), ConfigError);
+  EXPECT_THROW(apply_toml_text(bad, "[auth]\nlimit = 5\n", "test"), ConfigError);
+}
+
+}  // namespace
+}  // namespace hookd::config
