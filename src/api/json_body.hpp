@@ -13,7 +13,8 @@ namespace hookd::api::json_body {
 
 inline constexpr int kMaxDepth = 32;
 
-// A JSON object, UTF-8, nested at most kMaxDepth levels.
+// A JSON object read by strict_json: UTF-8, nested at most kMaxDepth levels, no repeated key at
+// any depth, every number finite, a leading byte-order mark ignored.
 boost::json::object parse_object(std::string_view body);
 
 // A positive integer id that fits in 63 bits; floats, strings and booleans are refused.

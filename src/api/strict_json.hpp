@@ -1,0 +1,34 @@
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// The one JSON reader for what hookd accepts: RFC 8259 JSON in UTF-8, nested at most kMaxDepth
+// levels, no object with a repeated key at any depth, no number that is not finite (1e400), and a
+// leading UTF-8 byte-order mark ignored (RFC 8259 §8.1). Boost.JSON's own parse keeps the last of
+// repeated keys silently, so the checks run in a basic_parser handler that sees every key.
+namespace hookd::api::strict_json {
+
+inline constexpr int kMaxDepth = 32;
+
+// The document's value, or std::nullopt with `problem` saying what is wrong, in a sentence a
+// client can act on (the repeated key is named, cut to 64 bytes).
+std::optional<boost::json::value> parse(std::string_view text, std::string& problem);
+
+// The same checks without building a value: empty when `text` is strict JSON, else the problem.
+std::string problem(std::string_view text);
+
+// `text` without a leading byte-order mark and without the whitespace around the value.
+std::string_view document(std::string_view text);
+
+// Views into JSON text that parse() has accepted (not checked again): the text of the value of
+// member `key` of the object `object_text`, as it was sent, or std::nullopt when there is none.
+std::optional<std::string_view> member_text(std::string_view object_text, std::string_view key);
+
+// The texts of the elements of the array `array_text`, as they were sent.
+std::vector<std::string_view> element_texts(std::string_view array_text);
+
+}  // namespace hookd::api::strict_json

@@ -1,0 +1,127 @@
+#include "api/strict_json.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <string>
+
+namespace hookd::api::strict_json {
+namespace {
+
+std::string problem_of(std::string_view text) { return problem(text); }
+
+TEST(StrictJsonTest, ARepeatedKeyAtTheTopIsRefusedAndNamed) {
+  EXPECT_EQ(problem_of(R"({"organizationId":7,"organizationId":6})"),
+            "repeated key \"organizationId\"");
+  EXPECT_EQ(problem_of(R"({"a":1,"b":2,"a":1})"), "repeated key \"a\"");
+}
+
+TEST(StrictJsonTest, ARepeatedKeyInANestedObjectIsRefused) {
+  EXPECT_EQ(problem_of(R"({"data":{"x":1,"y":{"z":1,"z":2}}})"), "repeated key \"z\"");
+  EXPECT_EQ(problem_of(R"({"data":{"x":1,"x":1}})"), "repeated key \"x\"");
+}
+
+TEST(StrictJsonTest, ARepeatedKeyInAnObjectInsideAnArrayIsRefused) {
+  EXPECT_EQ(problem_of(R"({"events":[{"deviceId":85},{"deviceId":85,"deviceId":90}]})"),
+            "repeated key \"deviceId\"");
+  EXPECT_EQ(problem_of(R"([[{"a":[{"b":1,"b":1}]}]])"), "repeated key \"b\"");
+}
+
+TEST(StrictJsonTest, TheSameKeyInSiblingOrNestedObjectsIsNotARepeat) {
+  EXPECT_EQ(problem_of(R"({"a":{"a":{"a":1}},"b":{"a":2}})"), "");
+  EXPECT_EQ(problem_of(R"({"events":[{"deviceId":85},{"deviceId":90}]})"), "");
+  // A key spelt with an escape is the same key.
+  EXPECT_EQ(problem_of(R"({"id":1,"\u0069d":2})"), "repeated key \"id\"");
+  // Keys that differ only in a later byte, or are prefixes of each other, are different.
+  EXPECT_EQ(problem_of(R"({"ab":1,"a":2,"abc":3,"":4})"), "");
+}
+
+TEST(StrictJsonTest, RepeatsAmongManyKeysAreFound) {
+  // Above the pairwise bound the keys are sorted; the repeat is found wherever it is.
+  std::string many = "{";
+  for (int i = 0; i < 5000; ++i)
+    many += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  EXPECT_EQ(problem_of(many + "\"last\":0}"), "");
+  EXPECT_EQ(problem_of(many + "\"k2500\":0}"), "repeated key \"k2500\"");
+}
+
+TEST(StrictJsonTest, ALongRepeatedKeyIsCutInTheProblemWithoutSplittingACharacter) {
+  const std::string key = std::string(63, 'a') + "\xC3\xA9" + std::string(100, 'b');
+  const std::string p = problem_of("{\"" + key + "\":1,\"" + key + "\":2}");
+  EXPECT_EQ(p, "repeated key \"" + std::string(63, 'a') + "\"");
+}
+
+TEST(StrictJsonTest, ALeadingByteOrderMarkIsIgnored) {
+  std::string problem;
+  auto v = parse("\xEF\xBB\xBF{\"a\":1}", problem);
+  ASSERT_TRUE(v) << problem;
+  EXPECT_EQ(v->at("a"), 1);
+  EXPECT_EQ(document("\xEF\xBB\xBF \n{\"a\":1}\t "), "{\"a\":1}");
+  // Only one, and only at the start.
+  EXPECT_NE(problem_of("\xEF\xBB\xBF\xEF\xBB\xBF{}"), "");
+  EXPECT_NE(problem_of("{}\xEF\xBB\xBF"), "");
+  EXPECT_NE(problem_of(" \xEF\xBB\xBF{}"), "");
+}
+
+TEST(StrictJsonTest, NumbersThatAreNotFiniteAreRefused) {
+  for (const char* text : {R"({"x":1e400})", R"({"x":-1e400})", R"({"x":[1,{"y":1E309}]})",
+                           R"({"x":123456789e301})"}) {
+    EXPECT_EQ(problem_of(text), "a number is out of range (not finite)") << text;
+  }
+  for (const char* text : {R"({"x":Infinity})", R"({"x":NaN})", R"({"x":-Infinity})"}) {
+    EXPECT_NE(problem_of(text), "") << text;
+  }
+}
+
+TEST(StrictJsonTest, LargeButFiniteNumbersAreAccepted) {
+  for (const char* text : {R"({"x":123456789012345678901234567890})", R"({"x":1.0})", R"({"x":-0})",
+                           R"({"x":1E2})", R"({"x":1.7976931348623157e308})", R"({"x":1e-400})",
+                           R"({"x":-123456789012345678901234567890.5e10})"}) {
+    EXPECT_EQ(problem_of(text), "") << text;
+  }
+}
+
+TEST(StrictJsonTest, DepthAndEncodingAreStillBounded) {
+  EXPECT_EQ(problem_of(std::string(32, '[') + std::string(32, ']')), "");
+  EXPECT_EQ(problem_of(std::string(33, '[') + std::string(33, ']')),
+            "JSON nested deeper than 32 levels");
+  EXPECT_NE(problem_of("{\"a\":\"\xff\"}"), "");
+  EXPECT_NE(problem_of("{\"a\xc3\x28\":1}"), "");
+  EXPECT_NE(problem_of("{\"a\":1} x"), "");
+  EXPECT_NE(problem_of("{\"a\":1,}"), "");
+  EXPECT_NE(problem_of("{\"a\":1}/* c */"), "");
+  EXPECT_NE(problem_of(""), "");
+}
+
+TEST(StrictJsonTest, ParseBuildsTheSameValueAsBoost) {
+  std::string problem;
+  auto v =
+      parse(R"({"a":[1,-2,3.5,"s\u00e9",true,null,{"b":{}}],"c":18446744073709551615})", problem);
+  ASSERT_TRUE(v) << problem;
+  EXPECT_EQ(*v, boost::json::parse(
+                    R"({"a":[1,-2,3.5,"s\u00e9",true,null,{"b":{}}],"c":18446744073709551615})"));
+}
+
+TEST(StrictJsonTest, MemberTextIsTheValueAsSent) {
+  const std::string_view event =
+      R"( { "deviceId" : 85, "data" : {"big": 123456789012345678901234567890, "f":1.0,)"
+      R"( "s":"a\"}\u00e9"} , "z":[1,{"data":2}] } )";
+  EXPECT_EQ(member_text(event, "data"),
+            R"({"big": 123456789012345678901234567890, "f":1.0, "s":"a\"}\u00e9"})");
+  EXPECT_EQ(member_text(event, "deviceId"), "85");
+  EXPECT_EQ(member_text(event, "z"), R"([1,{"data":2}])");
+  EXPECT_EQ(member_text(event, "missing"), std::nullopt);
+  // A key spelt with escapes is found by what it spells.
+  EXPECT_EQ(member_text(R"({"\u0064ata":{"x":-0}})", "data"), R"({"x":-0})");
+  EXPECT_EQ(member_text(R"({"d\"ata":1,"data":2})", "data"), "2");
+}
+
+TEST(StrictJsonTest, ElementTextsAreTheElementsAsSent) {
+  EXPECT_EQ(element_texts(R"([ {"a":"]"} ,2, "x" ,[3,[4]],null])"),
+            (std::vector<std::string_view>{R"({"a":"]"})", "2", R"("x")", "[3,[4]]", "null"}));
+  EXPECT_TRUE(element_texts("[]").empty());
+  EXPECT_TRUE(element_texts(" [ ] ").empty());
+}
+
+}  // namespace
+}  // namespace hookd::api::strict_json
