@@ -1,14 +1,14 @@
 #include "api/event_input.hpp"
 
-#include <boost/json/serialize.hpp>
-
 #include "api/errors.hpp"
 #include "api/json_body.hpp"
+#include "api/strict_json.hpp"
 
 namespace hookd::api {
 namespace {
 
-domain::Event parse_event(const boost::json::object& o, TimePoint now) {
+// `text` is the event object as it was sent, for its data.
+domain::Event parse_event(const boost::json::object& o, std::string_view text, TimePoint now) {
   domain::Event e;
   e.id = domain::new_event_id();
   e.device_id = json_body::required_id(o, "deviceId");
@@ -26,10 +26,12 @@ domain::Event parse_event(const boost::json::object& o, TimePoint now) {
   }
   if (auto it = o.find("data"); it != o.end()) {
     if (!it->value().is_object()) throw errors::invalid_body("data must be an object");
-    e.data_json = boost::json::serialize(it->value());
-    if (e.data_json.size() > kMaxEventDataBytes) {
-      throw errors::invalid_body("data is larger than 64 KiB");
-    }
+    // The producer's own text, checked by the strict reader: re-serialising would turn
+    // 123456789012345678901234567890 into 1.2345678901234568E29 and 1.0 into 1E0.
+    const std::optional<std::string_view> data = strict_json::member_text(text, "data");
+    if (!data) throw errors::invalid_body("data must be an object");
+    if (data->size() > kMaxEventDataBytes) throw errors::invalid_body("data is larger than 64 KiB");
+    e.data_json.assign(data->data(), data->size());
   }
   // Checked last, as on webhooks: the shape of the body before the meaning of its values.
   auto parsed_topic = domain::parse_topic(topic);
@@ -42,10 +44,11 @@ domain::Event parse_event(const boost::json::object& o, TimePoint now) {
 
 store::IngestRequest parse_events(std::string_view body, TimePoint now) {
   const boost::json::object root = json_body::parse_object(body);
+  const std::string_view root_text = strict_json::document(body);
   store::IngestRequest request;
   auto it = root.find("events");
   if (it == root.end()) {
-    request.events.push_back(parse_event(root, now));
+    request.events.push_back(parse_event(root, root_text, now));
     return request;
   }
   const boost::json::array* events = it->value().if_array();
@@ -53,11 +56,14 @@ store::IngestRequest parse_events(std::string_view body, TimePoint now) {
     throw errors::invalid_body("events must be an array of 1 to 1000 events");
   }
   request.events.reserve(events->size());
+  const std::vector<std::string_view> texts =
+      strict_json::element_texts(strict_json::member_text(root_text, "events").value_or(""));
+  if (texts.size() != events->size()) throw errors::invalid_body("events could not be read");
   for (size_t i = 0; i < events->size(); ++i) {
     const boost::json::object* o = (*events)[i].if_object();
     try {
       if (!o) throw errors::invalid_body("an event must be an object");
-      request.events.push_back(parse_event(*o, now));
+      request.events.push_back(parse_event(*o, texts[i], now));
     } catch (ApiError& e) {
       e.message += " (events[" + std::to_string(i) + "])";
       throw;
