@@ -43,7 +43,8 @@ domain::Event parse_event(const boost::json::object& o, std::string_view text, T
 }  // namespace
 
 store::IngestRequest parse_events(std::string_view body, TimePoint now) {
-  const boost::json::object root = json_body::parse_object(body);
+  // Each event's data is taken as its text, so its value is not built.
+  const boost::json::object root = json_body::parse_object(body, "data");
   const std::string_view root_text = strict_json::document(body);
   store::IngestRequest request;
   auto it = root.find("events");

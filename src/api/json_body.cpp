@@ -15,9 +15,9 @@ std::string field(std::string_view key) { return std::string(key); }
 
 }  // namespace
 
-boost::json::object parse_object(std::string_view body) {
+boost::json::object parse_object(std::string_view body, std::string_view unbuilt_key) {
   std::string problem;
-  std::optional<boost::json::value> v = strict_json::parse(body, problem);
+  std::optional<boost::json::value> v = strict_json::parse(body, problem, unbuilt_key);
   if (!v) throw errors::invalid_body(problem);
   if (!v->is_object()) throw errors::invalid_body("the body must be a JSON object");
   return std::move(v->as_object());

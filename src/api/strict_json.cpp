@@ -8,6 +8,7 @@
 #include <boost/json/value_stack.hpp>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace hookd::api::strict_json {
 namespace {
@@ -37,8 +38,10 @@ class StrictHandler {
   static constexpr size_t max_key_size = boost::json::string::max_size();
   static constexpr size_t max_string_size = boost::json::string::max_size();
 
-  StrictHandler(bool build, unsigned char* temp, size_t temp_size)
-      : build_(build), values_(boost::json::storage_ptr(), temp, temp_size) {
+  StrictHandler(bool build, std::string_view unbuilt_key, unsigned char* temp, size_t temp_size)
+      : build_(build),
+        unbuilt_key_(unbuilt_key),
+        values_(boost::json::storage_ptr(), temp, temp_size) {
     values_.reset();
   }
 
@@ -47,6 +50,7 @@ class StrictHandler {
 
   bool on_object_begin(error_code&) {
     frames_.push_back(Frame{keys_.size(), key_bytes_.size()});
+    begin_container();
     return true;
   }
 
@@ -59,44 +63,61 @@ class StrictHandler {
     }
     keys_.resize(frame.first_key);
     key_bytes_.resize(frame.first_key_byte);
-    if (build_) values_.push_object(n);
+    if (building()) {
+      values_.push_object(n);
+    } else if (end_container()) {
+      values_.push_object(0);
+    }
     return true;
   }
 
-  bool on_array_begin(error_code&) { return true; }
+  bool on_array_begin(error_code&) {
+    begin_container();
+    return true;
+  }
   bool on_array_end(size_t n, error_code&) {
-    if (build_) values_.push_array(n);
+    if (building()) {
+      values_.push_array(n);
+    } else if (end_container()) {
+      values_.push_array(0);
+    }
     return true;
   }
 
   bool on_key_part(std::string_view s, size_t, error_code&) {
     key_bytes_.append(s);
-    if (build_) values_.push_chars(s);
+    if (building()) values_.push_chars(s);
     return true;
   }
   bool on_key(std::string_view s, size_t n, error_code&) {
     key_bytes_.append(s);
     keys_.push_back(Key{key_bytes_.size() - n, n});
-    if (build_) values_.push_key(s);
+    if (building()) {
+      values_.push_key(s);
+      next_unbuilt_ = !unbuilt_key_.empty() && key_at(keys_.size() - 1) == unbuilt_key_;
+    }
     return true;
   }
 
   bool on_string_part(std::string_view s, size_t, error_code&) {
-    if (build_) values_.push_chars(s);
+    if (building()) values_.push_chars(s);
     return true;
   }
   bool on_string(std::string_view s, size_t, error_code&) {
-    if (build_) values_.push_string(s);
+    next_unbuilt_ = false;
+    if (building()) values_.push_string(s);
     return true;
   }
 
   bool on_number_part(std::string_view, error_code&) { return true; }
   bool on_int64(int64_t i, std::string_view, error_code&) {
-    if (build_) values_.push_int64(i);
+    next_unbuilt_ = false;
+    if (building()) values_.push_int64(i);
     return true;
   }
   bool on_uint64(uint64_t u, std::string_view, error_code&) {
-    if (build_) values_.push_uint64(u);
+    next_unbuilt_ = false;
+    if (building()) values_.push_uint64(u);
     return true;
   }
   bool on_double(double d, std::string_view, error_code& ec) {
@@ -105,15 +126,18 @@ class StrictHandler {
       problem_ = "a number is out of range (not finite)";
       return fail(ec);
     }
-    if (build_) values_.push_double(d);
+    next_unbuilt_ = false;
+    if (building()) values_.push_double(d);
     return true;
   }
   bool on_bool(bool b, error_code&) {
-    if (build_) values_.push_bool(b);
+    next_unbuilt_ = false;
+    if (building()) values_.push_bool(b);
     return true;
   }
   bool on_null(error_code&) {
-    if (build_) values_.push_null();
+    next_unbuilt_ = false;
+    if (building()) values_.push_null();
     return true;
   }
   bool on_comment_part(std::string_view, error_code&) { return true; }
@@ -131,6 +155,17 @@ class StrictHandler {
     size_t offset;
     size_t size;
   };
+
+  bool building() const { return build_ && unbuilt_depth_ == 0; }
+
+  // An object or array opens: within the value of an unbuilt key, nothing is built.
+  void begin_container() {
+    if (unbuilt_depth_ > 0 || next_unbuilt_) ++unbuilt_depth_;
+    next_unbuilt_ = false;
+  }
+  // Whether the container that closes is the whole value of an unbuilt key, which then stands
+  // as an empty one of its kind.
+  bool end_container() { return unbuilt_depth_ > 0 && --unbuilt_depth_ == 0 && build_; }
 
   static bool fail(error_code& ec) {
     ec = boost::json::error::syntax;
@@ -160,6 +195,9 @@ class StrictHandler {
   }
 
   bool build_;
+  std::string_view unbuilt_key_;
+  bool next_unbuilt_ = false;  // the key just read is unbuilt_key_
+  size_t unbuilt_depth_ = 0;   // containers open inside an unbuilt value
   boost::json::value_stack values_;
   std::string key_bytes_;  // the keys of every object still open, one after another
   std::vector<Key> keys_;
@@ -168,14 +206,15 @@ class StrictHandler {
   std::string problem_;
 };
 
-std::optional<boost::json::value> run(std::string_view text, bool build, std::string& problem) {
+std::optional<boost::json::value> run(std::string_view text, bool build,
+                                      std::string_view unbuilt_key, std::string& problem) {
   const std::string_view doc = text.substr(0, kByteOrderMark.size()) == kByteOrderMark
                                    ? text.substr(kByteOrderMark.size())
                                    : text;
   boost::json::parse_options options;
   options.max_depth = kMaxDepth;
   unsigned char temp[BOOST_JSON_STACK_BUFFER_SIZE];
-  boost::json::basic_parser<StrictHandler> parser(options, build, temp, sizeof temp);
+  boost::json::basic_parser<StrictHandler> parser(options, build, unbuilt_key, temp, sizeof temp);
   error_code ec;
   const size_t used = parser.write_some(false, doc.data(), doc.size(), ec);
   if (!ec && used < doc.size()) ec = boost::json::error::extra_data;
@@ -200,14 +239,27 @@ size_t skip_space(std::string_view t, size_t i) {
   return i;
 }
 
-// `i` at an opening quote; the index after the closing one.
+// `i` at an opening quote; the index after the closing one. Short strings (keys) are stepped
+// through; in long ones the next quote is found with memchr, and it closes the string unless an
+// odd run of backslashes escapes it.
 size_t skip_string(std::string_view t, size_t i) {
-  for (++i; i < t.size(); ++i) {
+  constexpr size_t kStepped = 32;
+  const size_t stepped_end = std::min(t.size(), i + 1 + kStepped);
+  for (++i; i < stepped_end; ++i) {
     if (t[i] == '\\') {
       ++i;
     } else if (t[i] == '"') {
       return i + 1;
     }
+  }
+  while (i < t.size()) {
+    const void* quote = std::memchr(t.data() + i, '"', t.size() - i);
+    if (!quote) return t.size();
+    const size_t q = static_cast<const char*>(quote) - t.data();
+    size_t backslashes = 0;
+    while (t[q - backslashes - 1] == '\\') ++backslashes;
+    if (backslashes % 2 == 0) return q + 1;
+    i = q + 1;
   }
   return t.size();
 }
@@ -248,13 +300,14 @@ bool key_equals(std::string_view quoted, std::string_view key) {
 
 }  // namespace
 
-std::optional<boost::json::value> parse(std::string_view text, std::string& problem) {
-  return run(text, true, problem);
+std::optional<boost::json::value> parse(std::string_view text, std::string& problem,
+                                        std::string_view unbuilt_key) {
+  return run(text, true, unbuilt_key, problem);
 }
 
 std::string problem(std::string_view text) {
   std::string out;
-  run(text, false, out);
+  run(text, false, {}, out);
   return out;
 }
 

@@ -15,8 +15,11 @@ namespace hookd::api::strict_json {
 inline constexpr int kMaxDepth = 32;
 
 // The document's value, or std::nullopt with `problem` saying what is wrong, in a sentence a
-// client can act on (the repeated key is named, cut to 64 bytes).
-std::optional<boost::json::value> parse(std::string_view text, std::string& problem);
+// client can act on (the repeated key is named, cut to 64 bytes). The value of a member named
+// `unbuilt_key` is checked as strictly but not built: an object or array there stands as an
+// empty one, for callers that take its text instead (member_text), which saves allocations.
+std::optional<boost::json::value> parse(std::string_view text, std::string& problem,
+                                        std::string_view unbuilt_key = {});
 
 // The same checks without building a value: empty when `text` is strict JSON, else the problem.
 std::string problem(std::string_view text);

@@ -102,6 +102,20 @@ TEST(StrictJsonTest, ParseBuildsTheSameValueAsBoost) {
                     R"({"a":[1,-2,3.5,"s\u00e9",true,null,{"b":{}}],"c":18446744073709551615})"));
 }
 
+TEST(StrictJsonTest, AnUnbuiltKeyIsCheckedButLeftEmpty) {
+  std::string problem;
+  auto v = parse(R"({"data":{"a":[1,{"b":2}]},"x":{"data":[3]},"s":{"data":"t"},"n":1})", problem,
+                 "data");
+  ASSERT_TRUE(v) << problem;
+  EXPECT_EQ(*v, boost::json::parse(R"({"data":{},"x":{"data":[]},"s":{"data":"t"},"n":1})"));
+  EXPECT_FALSE(parse(R"({"data":{"a":[{"b":1,"b":2}]}})", problem, "data"));
+  EXPECT_EQ(problem, "repeated key \"b\"");
+  EXPECT_FALSE(parse(R"({"data":{"a":[1e400]}})", problem, "data"));
+  EXPECT_EQ(problem, "a number is out of range (not finite)");
+  EXPECT_FALSE(parse(R"({"data":{},"data":{}})", problem, "data"));
+  EXPECT_EQ(problem, "repeated key \"data\"");
+}
+
 TEST(StrictJsonTest, MemberTextIsTheValueAsSent) {
   const std::string_view event =
       R"( { "deviceId" : 85, "data" : {"big": 123456789012345678901234567890, "f":1.0,)"
@@ -114,6 +128,19 @@ TEST(StrictJsonTest, MemberTextIsTheValueAsSent) {
   // A key spelt with escapes is found by what it spells.
   EXPECT_EQ(member_text(R"({"\u0064ata":{"x":-0}})", "data"), R"({"x":-0})");
   EXPECT_EQ(member_text(R"({"d\"ata":1,"data":2})", "data"), "2");
+}
+
+TEST(StrictJsonTest, MemberTextFindsTheEndOfLongStringsWithEscapedQuotesAndBackslashes) {
+  const std::string pad(40, 'x');
+  for (const std::string& value :
+       {"\"" + pad + "\\\"" + pad + "\"", "\"" + pad + "\\\\\"", "\"" + pad + "\\\\\\\"\"",
+        "\"\\\"" + pad + "\\\\" + pad + "\""}) {
+    const std::string object = "{\"a\":" + value + ",\"b\":[" + value + "],\"c\":1}";
+    ASSERT_EQ(problem(object), "") << object;
+    EXPECT_EQ(member_text(object, "a"), value) << object;
+    EXPECT_EQ(member_text(object, "b"), "[" + value + "]") << object;
+    EXPECT_EQ(member_text(object, "c"), "1") << object;
+  }
 }
 
 TEST(StrictJsonTest, ElementTextsAreTheElementsAsSent) {
