@@ -86,6 +86,10 @@ TEST(StrictJsonTest, DepthAndEncodingAreStillBounded) {
   EXPECT_EQ(problem_of(std::string(33, '[') + std::string(33, ']')),
             "JSON nested deeper than 32 levels");
   EXPECT_NE(problem_of("{\"a\":\"\xff\"}"), "");
+  // A lone surrogate escape names no character, so it cannot be UTF-8 text.
+  EXPECT_NE(problem_of(R"({"a":"\ud800"})"), "");
+  EXPECT_NE(problem_of(R"({"a":"\udc00x"})"), "");
+  EXPECT_EQ(problem_of(R"({"a":"\ud83d\ude00"})"), "");
   EXPECT_NE(problem_of("{\"a\xc3\x28\":1}"), "");
   EXPECT_NE(problem_of("{\"a\":1} x"), "");
   EXPECT_NE(problem_of("{\"a\":1,}"), "");
