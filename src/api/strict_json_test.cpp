@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <random>
 #include <string>
 
 namespace hookd::api::strict_json {
@@ -152,6 +154,87 @@ TEST(StrictJsonTest, ElementTextsAreTheElementsAsSent) {
             (std::vector<std::string_view>{R"({"a":"]"})", "2", R"("x")", "[3,[4]]", "null"}));
   EXPECT_TRUE(element_texts("[]").empty());
   EXPECT_TRUE(element_texts(" [ ] ").empty());
+}
+
+// Random documents with awkward strings (escapes, quotes, backslashes, long runs, non-ASCII) and
+// random whitespace: the reader agrees with boost::json::parse, and every member's and element's
+// text reads back as that member's or element's value.
+class RandomDocument {
+ public:
+  explicit RandomDocument(uint32_t seed) : rng_(seed) {}
+
+  std::string value(int depth) {
+    switch (pick(depth < 4 ? 7 : 4)) {
+      case 0:
+        return string();
+      case 1:
+        return std::to_string(static_cast<int64_t>(rng_()) - (1ll << 31));
+      case 2:
+        return pick(2) ? "-0.5e-3" : "123456789012345678901234567890";
+      case 3:
+        return pick(2) ? "true" : "null";
+      case 4:
+      case 5: {
+        std::string out = "{" + space();
+        const int n = pick(5);
+        for (int i = 0; i < n; ++i) {
+          if (i) out += "," + space();
+          out += "\"k" + std::to_string(i) + (pick(3) ? "" : "\\\"") + "\"" + space() + ":" +
+                 space() + value(depth + 1) + space();
+        }
+        return out + "}";
+      }
+      default: {
+        std::string out = "[" + space();
+        const int n = pick(5);
+        for (int i = 0; i < n; ++i) out += (i ? "," : "") + space() + value(depth + 1) + space();
+        return out + "]";
+      }
+    }
+  }
+
+ private:
+  int pick(int n) { return static_cast<int>(rng_() % static_cast<uint32_t>(n)); }
+  std::string space() { return std::string(pick(3), " \n\t"[pick(3)]); }
+  std::string string() {
+    static const char* pieces[] = {"a",        "\\\"", "\\\\", "\\n", "\\u00e9",
+                                   "\xC3\xA9", "]}",   ",:",   "\\/"};
+    std::string out = "\"";
+    const int n = pick(3) == 0 ? 60 : pick(6);
+    for (int i = 0; i < n; ++i) out += pieces[pick(9)];
+    return out + "\"";
+  }
+  std::mt19937 rng_;
+};
+
+void expect_spans_read_back(std::string_view text, const boost::json::value& v) {
+  if (v.is_object()) {
+    for (const auto& member : v.as_object()) {
+      const auto span = member_text(text, member.key());
+      ASSERT_TRUE(span) << text << " has no " << member.key();
+      ASSERT_EQ(boost::json::parse(*span), member.value()) << *span;
+      expect_spans_read_back(*span, member.value());
+    }
+  } else if (v.is_array()) {
+    const auto spans = element_texts(text);
+    ASSERT_EQ(spans.size(), v.as_array().size()) << text;
+    for (size_t i = 0; i < spans.size(); ++i) {
+      ASSERT_EQ(boost::json::parse(spans[i]), v.as_array()[i]) << spans[i];
+      expect_spans_read_back(spans[i], v.as_array()[i]);
+    }
+  }
+}
+
+TEST(StrictJsonTest, RandomDocumentsReadAsBoostReadsThemAndTheirSpansReadBack) {
+  for (uint32_t seed = 1; seed <= 500; ++seed) {
+    const std::string text = " " + RandomDocument(seed).value(0) + "\n";
+    SCOPED_TRACE(text);
+    std::string problem;
+    const auto v = parse(text, problem);
+    ASSERT_TRUE(v) << problem;
+    ASSERT_EQ(*v, boost::json::parse(text));
+    expect_spans_read_back(document(text), *v);
+  }
 }
 
 }  // namespace
