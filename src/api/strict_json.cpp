@@ -298,6 +298,44 @@ bool key_equals(std::string_view quoted, std::string_view key) {
   return !ec && decoded.is_string() && std::string_view(decoded.get_string()) == key;
 }
 
+constexpr size_t kNone = std::string_view::npos;
+
+enum class Stop { kAtValueStart, kAfterValue, kAfterObject };
+
+// Where the value of member `key` begins and ends (kNone when there is none), and, when the
+// scan goes on to it, the index after the object's '}'.
+struct MemberSpan {
+  size_t begin = kNone;
+  size_t end = kNone;
+  size_t object_end = kNone;
+};
+
+// `i` at the '{' of an object; one pass, each key compared until `key` is found.
+MemberSpan scan_object(std::string_view t, size_t i, std::string_view key, Stop stop) {
+  MemberSpan span;
+  i = skip_space(t, i + 1);
+  while (i < t.size() && t[i] == '"') {
+    const size_t key_end = skip_string(t, i);
+    const bool wanted = span.begin == kNone && key_equals(t.substr(i, key_end - i), key);
+    i = skip_space(t, key_end);
+    if (i >= t.size() || t[i] != ':') return span;
+    const size_t value_begin = skip_space(t, i + 1);
+    if (wanted) {
+      span.begin = value_begin;
+      if (stop == Stop::kAtValueStart) return span;
+    }
+    const size_t value_end = skip_value(t, value_begin);
+    if (wanted) {
+      span.end = value_end;
+      if (stop == Stop::kAfterValue) return span;
+    }
+    i = skip_space(t, value_end);
+    if (i < t.size() && t[i] == ',') i = skip_space(t, i + 1);
+  }
+  if (i < t.size() && t[i] == '}') span.object_end = i + 1;
+  return span;
+}
+
 }  // namespace
 
 std::optional<boost::json::value> parse(std::string_view text, std::string& problem,
@@ -321,32 +359,39 @@ std::string_view document(std::string_view text) {
   return text.substr(begin, end - begin);
 }
 
-std::optional<std::string_view> member_text(std::string_view t, std::string_view key) {
-  size_t i = skip_space(t, 0);
+std::optional<size_t> member_offset(std::string_view t, std::string_view key) {
+  const size_t i = skip_space(t, 0);
   if (i >= t.size() || t[i] != '{') return std::nullopt;
-  i = skip_space(t, i + 1);
-  while (i < t.size() && t[i] == '"') {
-    const size_t key_end = skip_string(t, i);
-    const bool wanted = key_equals(t.substr(i, key_end - i), key);
-    i = skip_space(t, key_end);
-    if (i >= t.size() || t[i] != ':') return std::nullopt;
-    const size_t value_begin = skip_space(t, i + 1);
-    const size_t value_end = skip_value(t, value_begin);
-    if (wanted) return t.substr(value_begin, value_end - value_begin);
-    i = skip_space(t, value_end);
-    if (i < t.size() && t[i] == ',') i = skip_space(t, i + 1);
-  }
-  return std::nullopt;
+  const MemberSpan span = scan_object(t, i, key, Stop::kAtValueStart);
+  if (span.begin == kNone) return std::nullopt;
+  return span.begin;
 }
 
-std::vector<std::string_view> element_texts(std::string_view t) {
-  std::vector<std::string_view> out;
+std::optional<std::string_view> member_text(std::string_view t, std::string_view key) {
+  const size_t i = skip_space(t, 0);
+  if (i >= t.size() || t[i] != '{') return std::nullopt;
+  const MemberSpan span = scan_object(t, i, key, Stop::kAfterValue);
+  if (span.end == kNone) return std::nullopt;
+  return t.substr(span.begin, span.end - span.begin);
+}
+
+std::vector<ElementMember> element_members(std::string_view t, std::string_view key) {
+  std::vector<ElementMember> out;
   size_t i = skip_space(t, 0);
   if (i >= t.size() || t[i] != '[') return out;
   i = skip_space(t, i + 1);
   while (i < t.size() && t[i] != ']') {
-    const size_t end = skip_value(t, i);
-    out.push_back(t.substr(i, end - i));
+    ElementMember element;
+    size_t end = t.size();
+    if (t[i] == '{') {
+      const MemberSpan span = scan_object(t, i, key, Stop::kAfterObject);
+      if (span.object_end != kNone) end = span.object_end;
+      if (span.end != kNone) element.member = t.substr(span.begin, span.end - span.begin);
+    } else {
+      end = skip_value(t, i);
+    }
+    element.text = t.substr(i, end - i);
+    out.push_back(element);
     i = skip_space(t, end);
     if (i < t.size() && t[i] == ',') i = skip_space(t, i + 1);
   }

@@ -27,11 +27,20 @@ std::string problem(std::string_view text);
 // `text` without a leading byte-order mark and without the whitespace around the value.
 std::string_view document(std::string_view text);
 
-// Views into JSON text that parse() has accepted (not checked again): the text of the value of
-// member `key` of the object `object_text`, as it was sent, or std::nullopt when there is none.
+// Views into JSON text that parse() has accepted (not checked again), each found in one pass.
+// The text of the value of member `key` of the object `object_text`, as it was sent, or
+// std::nullopt when there is none.
 std::optional<std::string_view> member_text(std::string_view object_text, std::string_view key);
 
-// The texts of the elements of the array `array_text`, as they were sent.
-std::vector<std::string_view> element_texts(std::string_view array_text);
+// Where the value of member `key` of the object `object_text` begins, without reading the value.
+std::optional<size_t> member_offset(std::string_view object_text, std::string_view key);
+
+// The elements of the array at the start of `array_text` (which may go on past the array), as
+// they were sent, each with the text of its member `key` when it is an object that has one.
+struct ElementMember {
+  std::string_view text;
+  std::optional<std::string_view> member;
+};
+std::vector<ElementMember> element_members(std::string_view array_text, std::string_view key);
 
 }  // namespace hookd::api::strict_json

@@ -149,11 +149,39 @@ TEST(StrictJsonTest, MemberTextFindsTheEndOfLongStringsWithEscapedQuotesAndBacks
   }
 }
 
-TEST(StrictJsonTest, ElementTextsAreTheElementsAsSent) {
+std::vector<std::string_view> element_texts(std::string_view array_text) {
+  std::vector<std::string_view> out;
+  for (const ElementMember& e : element_members(array_text, "")) out.push_back(e.text);
+  return out;
+}
+
+TEST(StrictJsonTest, ElementMembersAreTheElementsAsSent) {
   EXPECT_EQ(element_texts(R"([ {"a":"]"} ,2, "x" ,[3,[4]],null])"),
             (std::vector<std::string_view>{R"({"a":"]"})", "2", R"("x")", "[3,[4]]", "null"}));
   EXPECT_TRUE(element_texts("[]").empty());
   EXPECT_TRUE(element_texts(" [ ] ").empty());
+  // The array may be followed by more text, as where member_offset points.
+  EXPECT_EQ(element_texts(R"([1,[2]],"b":[3]})"), (std::vector<std::string_view>{"1", "[2]"}));
+
+  const auto events = element_members(
+      R"([{"deviceId":85,"data":{"x":[1]},"z":{"data":0}},{"deviceId":86},7,{"data" : "s" }])",
+      "data");
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].text, R"({"deviceId":85,"data":{"x":[1]},"z":{"data":0}})");
+  EXPECT_EQ(events[0].member, R"({"x":[1]})");
+  EXPECT_EQ(events[1].text, R"({"deviceId":86})");
+  EXPECT_EQ(events[1].member, std::nullopt);
+  EXPECT_EQ(events[2].member, std::nullopt);
+  EXPECT_EQ(events[3].member, R"("s")");
+}
+
+TEST(StrictJsonTest, MemberOffsetIsWhereTheValueBegins) {
+  const std::string_view text = R"({ "a" : 1, "events" :  [1,2], "c":3})";
+  const auto at = member_offset(text, "events");
+  ASSERT_TRUE(at);
+  EXPECT_EQ(text.substr(*at, 5), "[1,2]");
+  EXPECT_EQ(member_offset(text, "missing"), std::nullopt);
+  EXPECT_EQ(member_offset("[1]", "a"), std::nullopt);
 }
 
 // Random documents with awkward strings (escapes, quotes, backslashes, long runs, non-ASCII) and
@@ -217,9 +245,17 @@ void expect_spans_read_back(std::string_view text, const boost::json::value& v) 
     }
   } else if (v.is_array()) {
     const auto spans = element_texts(text);
+    const auto with_first = element_members(text, "k0");
     ASSERT_EQ(spans.size(), v.as_array().size()) << text;
     for (size_t i = 0; i < spans.size(); ++i) {
       ASSERT_EQ(boost::json::parse(spans[i]), v.as_array()[i]) << spans[i];
+      const boost::json::object* o = v.as_array()[i].if_object();
+      if (o && o->contains("k0")) {
+        ASSERT_TRUE(with_first[i].member) << spans[i];
+        ASSERT_EQ(boost::json::parse(*with_first[i].member), o->at("k0")) << spans[i];
+      } else {
+        ASSERT_FALSE(with_first[i].member) << spans[i];
+      }
       expect_spans_read_back(spans[i], v.as_array()[i]);
     }
   }
