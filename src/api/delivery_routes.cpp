@@ -1,12 +1,12 @@
 #include "api/delivery_routes.hpp"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "api/errors.hpp"
 #include "api/json_body.hpp"
 #include "api/query.hpp"
 #include "api/route_helpers.hpp"
+#include "api/strict_json.hpp"
 #include "store/store.hpp"
 
 namespace hookd::api::delivery_routes {
@@ -64,8 +64,7 @@ http::Response get(ApiContext& ctx, const domain::Principal& caller, domain::Web
   visible_webhook(ctx, caller, webhook);
   auto detail = ctx.store.find_delivery(webhook, id);
   if (!detail) throw errors::delivery_not_found();
-  boost::json::object o = summary_json(detail->summary);
-  o["event"] = boost::json::parse(domain::delivery_body(detail->event, webhook));
+  const boost::json::object o = summary_json(detail->summary);
   boost::json::array attempts;
   for (const auto& a : detail->attempts) {
     boost::json::object ao;
@@ -85,8 +84,20 @@ http::Response get(ApiContext& ctx, const domain::Principal& caller, domain::Web
     ao["responseBody"] = a.result.response_body;
     attempts.push_back(std::move(ao));
   }
-  o["attempts"] = std::move(attempts);
-  return json_response(200, o);
+  // The delivered body goes in as its bytes: a parse and re-serialisation would change big
+  // integers and 1.0. A row stored before data was checked may hold text that is not JSON
+  // (Infinity); that body is shown as a JSON string rather than failing the whole answer.
+  const std::string body = domain::delivery_body(detail->event, webhook);
+  std::string out = boost::json::serialize(o);
+  out.pop_back();
+  out += ",\"event\":";
+  out += strict_json::problem(detail->event.data_json).empty()
+             ? body
+             : boost::json::serialize(boost::json::string(body));
+  out += ",\"attempts\":";
+  out += boost::json::serialize(attempts);
+  out += '}';
+  return http::Response{200, std::move(out)};
 }
 
 http::Response retry(ApiContext& ctx, const domain::Principal& caller, domain::WebhookId webhook,
