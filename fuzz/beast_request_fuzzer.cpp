@@ -3,8 +3,6 @@
 // body, pipelined requests on one connection until one asks to close. The input arrives once
 // whole and once cut at points the fuzzer chooses; both must give the same requests and end
 // the same way.
-#include <fuzzer/FuzzedDataProvider.h>
-
 #include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/error.hpp>
@@ -125,14 +123,28 @@ class Connection {
   Outcome out_;
 };
 
+// The same requests, ended the same way. One exception, Beast's own: a head that runs past the
+// header limit is refused by whichever check the cut-off text fails first, so a 17 KiB target
+// is "bad target" when it arrives whole and "header limit exceeded" when it arrives in pieces.
+bool same_connection(const Outcome& a, const Outcome& b) {
+  if (a.requests != b.requests) return false;
+  if (a.end == b.end) return true;
+  const std::string limit = "error: " + make_error_code(bhttp::error::header_limit).message();
+  return a.end.starts_with("error: ") && b.end.starts_with("error: ") &&
+         (a.end == limit || b.end == limit);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  FuzzedDataProvider provider(data, size);
-  // Up to 8 cut points first, then the bytes that arrive.
-  std::vector<size_t> cuts(provider.ConsumeIntegralInRange<size_t>(0, 8));
-  for (size_t& cut : cuts) cut = provider.ConsumeIntegral<uint16_t>();
-  const std::string input = provider.ConsumeRemainingBytesAsString();
+  // The first byte says how many cut points (up to 8) follow, two bytes each, big-endian;
+  // the rest is what arrives.
+  if (size == 0) return 0;
+  const size_t count = std::min<size_t>(data[0] % 9, (size - 1) / 2);
+  std::vector<size_t> cuts;
+  for (size_t i = 0; i < count; ++i) cuts.push_back(size_t{data[1 + 2 * i]} << 8 | data[2 + 2 * i]);
+  const std::string input(reinterpret_cast<const char*>(data) + 1 + 2 * count,
+                          size - 1 - 2 * count);
 
   Connection whole;
   whole.receive(input);
@@ -148,11 +160,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   split.receive(std::string_view(input).substr(at));
   const Outcome got = split.finish();
-  if (!(got == expected)) {
+  if (!same_connection(got, expected)) {
     std::fprintf(stderr, "whole: %zu requests, %s; split: %zu requests, %s\n",
                  expected.requests.size(), expected.end.c_str(), got.requests.size(),
                  got.end.c_str());
+    std::abort();
   }
-  FUZZ_CHECK(got == expected);
   return 0;
 }
