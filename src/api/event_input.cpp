@@ -1,12 +1,29 @@
 #include "api/event_input.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <cmath>
 
 #include "api/errors.hpp"
 #include "api/json_body.hpp"
 
 namespace hookd::api {
 namespace {
+
+// Boost.JSON reads 1e400 as infinity and writes it back as text no JSON parser takes, which
+// would reach the store and every receiver.
+bool has_non_finite_number(const boost::json::value& v) {
+  if (const double* d = v.if_double()) return !std::isfinite(*d);
+  if (const auto* o = v.if_object()) {
+    for (const auto& member : *o) {
+      if (has_non_finite_number(member.value())) return true;
+    }
+  } else if (const auto* a = v.if_array()) {
+    for (const auto& element : *a) {
+      if (has_non_finite_number(element)) return true;
+    }
+  }
+  return false;
+}
 
 domain::Event parse_event(const boost::json::object& o, TimePoint now) {
   domain::Event e;
@@ -26,6 +43,9 @@ domain::Event parse_event(const boost::json::object& o, TimePoint now) {
   }
   if (auto it = o.find("data"); it != o.end()) {
     if (!it->value().is_object()) throw errors::invalid_body("data must be an object");
+    if (has_non_finite_number(it->value())) {
+      throw errors::invalid_body("data holds a number too large for a double");
+    }
     e.data_json = boost::json::serialize(it->value());
     if (e.data_json.size() > kMaxEventDataBytes) {
       throw errors::invalid_body("data is larger than 64 KiB");
