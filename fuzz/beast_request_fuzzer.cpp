@@ -85,7 +85,8 @@ class Connection {
     FUZZ_CHECK(!req.method_string().empty());
     FUZZ_CHECK(!req.target().empty());
     FUZZ_CHECK(req.version() == 10 || req.version() == 11);
-    for (char c : req.target()) FUZZ_CHECK(c > 0x20 && c != 0x7f);
+    // No space or control byte gets into a target (Beast lets bytes of 0x80 and up through).
+    for (unsigned char c : req.target()) FUZZ_CHECK(c > 0x20 && c != 0x7f);
     parser_->body_limit(kBodyLimit);
     const auto length = parser_->content_length();
     if (length && *length > kBodyLimit) {
