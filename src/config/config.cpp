@@ -54,8 +54,21 @@ std::string toml_string(const toml::node& node, std::string_view key) {
   return v->get();
 }
 
+// A count of units as milliseconds; refused past 100 years, so that no later sum or
+// conversion to microseconds overflows.
+Duration checked_duration(int64_t count, int64_t ms_per_unit, std::string_view text) {
+  constexpr int64_t kMaxMs = int64_t{100} * 365 * 24 * 3600 * 1000;
+  if (count < 0 || count > kMaxMs / ms_per_unit) {
+    throw ConfigError("invalid duration \"" + std::string(text) +
+                      "\": expected 0 to 100 years, as a number and a unit such as 5s");
+  }
+  return Duration(count * ms_per_unit);
+}
+
 Duration toml_duration(const toml::node& node, std::string_view key) {
-  if (const auto* n = node.as_integer()) return std::chrono::seconds(n->get());
+  if (const auto* n = node.as_integer()) {
+    return checked_duration(n->get(), 1000, std::to_string(n->get()));
+  }
   return parse_duration(toml_string(node, key));
 }
 
@@ -71,12 +84,11 @@ Duration parse_duration(std::string_view text) {
     throw ConfigError("invalid duration \"" + t + "\": expected a number and a unit such as 5s");
   }
   std::string_view unit(ptr, t.data() + t.size() - ptr);
-  using namespace std::chrono;
-  if (unit == "ms") return milliseconds(value);
-  if (unit == "s" || unit.empty()) return seconds(value);
-  if (unit == "m") return minutes(value);
-  if (unit == "h") return hours(value);
-  if (unit == "d") return hours(24 * value);
+  if (unit == "ms") return checked_duration(value, 1, t);
+  if (unit == "s" || unit.empty()) return checked_duration(value, 1000, t);
+  if (unit == "m") return checked_duration(value, 60'000, t);
+  if (unit == "h") return checked_duration(value, 3'600'000, t);
+  if (unit == "d") return checked_duration(value, 86'400'000, t);
   throw ConfigError("invalid duration \"" + t + "\": unit must be ms, s, m, h or d");
 }
 

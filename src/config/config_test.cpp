@@ -21,6 +21,21 @@ TEST(Config, DurationsTakeTheContractsUnits) {
   EXPECT_THROW(parse_duration("-5s"), ConfigError);
 }
 
+// Found by fuzz/duration_fuzzer and fuzz/config_toml_fuzzer: the conversion to milliseconds
+// overflowed (undefined behaviour) for counts this large.
+TEST(Config, DurationsAreBounded) {
+  EXPECT_EQ(parse_duration("36500d"), 876000h);
+  EXPECT_THROW(parse_duration("36501d"), ConfigError);
+  EXPECT_THROW(parse_duration("106751991167d"), ConfigError);
+  EXPECT_THROW(parse_duration("9223372036854775807h"), ConfigError);
+  EXPECT_THROW(parse_duration("922337203922368547"), ConfigError);
+  Config c;
+  EXPECT_THROW(apply_toml_text(c, "[delivery]\ntimeout = 9223372036854775807\n", "t"), ConfigError);
+  EXPECT_THROW(apply_toml_text(c, "[delivery]\ndisable_after = -5\n", "t"), ConfigError);
+  apply_toml_text(c, "[delivery]\ntimeout = 20\n", "t");
+  EXPECT_EQ(c.delivery.timeout, 20s);
+}
+
 TEST(Config, DefaultsAreTheContracts) {
   Config c;
   EXPECT_EQ(c.database, "sqlite://hookd.db");

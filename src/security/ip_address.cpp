@@ -16,7 +16,9 @@ constexpr size_t kMaxV6TextLength = 45;
 
 std::optional<IpAddress> parse_v6(std::string_view text) {
   // inet_pton refuses zone ids too, but say it here so the rule does not hang on libc.
-  if (text.empty() || text.size() > kMaxV6TextLength || text.find('%') != std::string_view::npos) {
+  // A NUL would end the text inet_pton reads, and what follows it would go unchecked.
+  if (text.empty() || text.size() > kMaxV6TextLength ||
+      text.find_first_of(std::string_view("%\0", 2)) != std::string_view::npos) {
     return std::nullopt;
   }
   const std::string buffer(text);
@@ -157,8 +159,11 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
 
 std::optional<IpAddress> IpAddress::parse_strict(std::string_view text) {
   if (text.find(':') != std::string_view::npos) return parse_v6(text);
-  // The longest dotted quad is 15 characters; inet_pton refuses the legacy spellings.
-  if (text.empty() || text.size() > 15) return std::nullopt;
+  // The longest dotted quad is 15 characters; inet_pton refuses the legacy spellings. A NUL
+  // would end the text inet_pton reads, and what follows it would go unchecked.
+  if (text.empty() || text.size() > 15 || text.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
   const std::string buffer(text);
   in_addr address{};
   if (inet_pton(AF_INET, buffer.c_str(), &address) != 1) return std::nullopt;

@@ -88,6 +88,16 @@ TEST(IpAddressTest, ParseStrictRefusesLegacySpellings) {
   }
 }
 
+// Found by fuzz/ip_address_fuzzer: inet_pton stopped at the NUL and took "8.8.8.8\0junk".
+TEST(IpAddressTest, RefusesTextWithNul) {
+  using namespace std::string_view_literals;
+  EXPECT_FALSE(IpAddress::parse_strict("8.8.8.8\0 9"sv));
+  EXPECT_FALSE(IpAddress::parse_strict("::1\0junk"sv));
+  EXPECT_FALSE(IpAddress::parse("::1\0junk"sv));
+  EXPECT_FALSE(IpAddress::parse("[::1\0]"sv));
+  EXPECT_FALSE(Cidr::parse("10.0.0.0\0/8"sv));
+}
+
 TEST(IpAddressTest, FormatsIpv6Canonically) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"2001:DB8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},
