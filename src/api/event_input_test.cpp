@@ -62,5 +62,15 @@ TEST(EventInputTest, DataOverItsBoundAsSentIsRefused) {
             "InvalidRequestBody: Invalid request body: data is larger than 64 KiB");
 }
 
+// Found by fuzz/events_fuzzer: 1e508 became infinity, stored as text that is not JSON.
+TEST(EventInputTest, RefusesNumbersPastADouble) {
+  for (const char* data : {R"({"n":1e508})", R"({"a":[{"n":-1e400}]})"}) {
+    SCOPED_TRACE(data);
+    const std::string body =
+        std::string(R"({"deviceId":85,"topic":"DeviceStatusEvents","data":)") + data + "}";
+    EXPECT_EQ(refusal(body).rfind("InvalidRequestBody: ", 0), 0u) << refusal(body);
+  }
+}
+
 }  // namespace
 }  // namespace hookd::api
