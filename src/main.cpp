@@ -1,6 +1,7 @@
 // The composition root: parses the command line and wires configuration, store, API and
 // server together. Nothing else in the code base constructs these pieces.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <charconv>
@@ -9,6 +10,8 @@
 #include <iostream>
 #include <random>
 
+#include "api/auth.hpp"
+#include "api/errors.hpp"
 #include "api/router.hpp"
 #include "cli/listen_address.hpp"
 #include "common/log.hpp"
@@ -23,6 +26,7 @@
 #include "security/ip_address.hpp"
 #include "security/secrets.hpp"
 #include "security/signature.hpp"
+#include "security/token_cache.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -63,6 +67,27 @@ std::unique_ptr<store::Store> open_migrated_store(const std::string& url) {
   auto store = store::open_store(url);
   store->migrate();
   return store;
+}
+
+// The connection cap the descriptor limit allows. The soft limit is raised to the hard one
+// first; descriptors are kept for the database, outgoing deliveries and logs.
+size_t effective_max_connections(const config::Config& c, bool runs_worker) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return c.max_connections;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  constexpr size_t kReserve = 64;  // log, database files and pool, epoll, timers, signals
+  const size_t reserve = kReserve + (runs_worker ? c.delivery.max_in_flight : 0);
+  const size_t effective = http::clamp_max_connections(
+      c.max_connections, static_cast<uint64_t>(limit.rlim_cur), reserve);
+  log::info("connection cap", {{"max_connections", effective},
+                               {"configured", c.max_connections},
+                               {"descriptor_limit", static_cast<uint64_t>(limit.rlim_cur)},
+                               {"reserve", reserve}});
+  return effective;
 }
 
 // Blocks until SIGINT or SIGTERM (for a process that serves no HTTP).
@@ -147,16 +172,44 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
     options.threads = c.threads;
     options.tls_cert = c.tls_cert;
     options.tls_key = c.tls_key;
-    options.body_limit_for = [limit = options.max_body_bytes](std::string_view target) {
-      return api::Router::body_limit(target, limit);
-    };
-    api::Router router(api::ApiContext{*store, clock, guard, options.max_body_bytes, &ingestor,
+    options.max_connections = effective_max_connections(c, runs_worker);
+    options.max_body_buffer_bytes = c.max_body_buffer_bytes;
+    options.keep_alive_timeout = c.keep_alive_timeout;
+    options.header_timeout = c.header_timeout;
+    constexpr size_t kMaxBodyBytes = 64 * 1024;
+    api::Router router(api::ApiContext{*store, clock, guard, kMaxBodyBytes, &ingestor,
                                        [&dispatcher] {
                                          if (dispatcher) dispatcher->wake();
                                        },
                                        c.delivery.secret_rotation_grace, &metrics});
-    http::Server server(options, [&router](http::Request request, http::Responder respond) {
-      router.handle(std::move(request), std::move(respond));
+    // Transitional, until the router admits requests on their heads (Router::admit): every
+    // request is admitted with its target's body limit and answered by Router::handle; a
+    // declared body over the limit is answered on the head, 401 before 413 as the router did.
+    security::TokenCache oversize_tokens;
+    auto admit = [&router, &store, &oversize_tokens](const http::RequestHead& head) {
+      http::Admission admission;
+      admission.body_limit = api::Router::body_limit(head.target, kMaxBodyBytes);
+      if (head.content_length && *head.content_length > admission.body_limit) {
+        http::Request request;
+        request.authorization = head.authorization;
+        request.has_authorization = head.has_authorization;
+        try {
+          api::authenticate(request, *store, oversize_tokens);
+          admission.answer = api::to_response(api::errors::payload_too_large(admission.body_limit));
+        } catch (const api::ApiError& e) {
+          admission.answer = api::to_response(e);
+        }
+        return admission;
+      }
+      admission.handler = [&router](http::Request request, http::Responder respond) {
+        router.handle(std::move(request), std::move(respond));
+      };
+      return admission;
+    };
+    http::Server server(options, admit, api::server_error_response);
+    metrics.set_http_connections_source([&server] {
+      return observability::Metrics::HttpConnections{server.connections(),
+                                                     server.connections_refused()};
     });
     log::info("listening", {{"address", address.host},
                             {"port", unsigned{server.port()}},
