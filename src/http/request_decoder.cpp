@@ -16,6 +16,7 @@ namespace bhttp = boost::beast::http;
 constexpr size_t kRequestLineSlack = 64;
 // Empty lines ignored before a request line (RFC 9112 section 2.2), e.g. after a body.
 constexpr size_t kMaxLeadingEmptyLines = 4;
+constexpr size_t kMinChunkedTail = 5;
 
 ServerError error_of(const boost::system::error_code& ec) {
   if (ec == bhttp::error::header_limit) return ServerError::kHeaderTooLarge;
@@ -39,6 +40,7 @@ class RequestDecoder::Impl {
     head_ = RequestHead{};
     empty_lines_ = 0;
     head_bytes_ = 0;
+    body_limit_ = 0;
   }
 
   Event put(std::string_view in, size_t& consumed) {
@@ -125,8 +127,14 @@ class RequestDecoder::Impl {
   }
 
   Event put_body(std::string_view in, size_t& consumed) {
+    if (head_.content_length && *head_.content_length > body_limit_) {
+      return fail(ServerError::kPayloadTooLarge);
+    }
     while (!parser_->is_done()) {
       if (consumed == in.size()) return Event::kNeedMore;
+      // Beast asserts that a last chunk it has seen comes back whole ("0\r\n\r\n" at least),
+      // and no chunked body ends in fewer bytes than that: waiting for them never stalls.
+      if (head_.chunked && in.size() - consumed < kMinChunkedTail) return Event::kNeedMore;
       boost::system::error_code ec;
       const size_t n =
           parser_->put(boost::asio::buffer(in.data() + consumed, in.size() - consumed), ec);
@@ -154,6 +162,7 @@ class RequestDecoder::Impl {
   ServerError error_ = ServerError::kBadRequest;
   size_t empty_lines_ = 0;
   size_t head_bytes_ = 0;  // of the current head, consumed by the parser
+  uint64_t body_limit_ = 0;
 };
 
 RequestDecoder::RequestDecoder(FramingLimits limits) : impl_(std::make_unique<Impl>(limits)) {}
@@ -173,7 +182,10 @@ bool RequestDecoder::expects_continue() const {
 bool RequestDecoder::head_method() const {
   return impl_->parser_->get().method() == bhttp::verb::head;
 }
-void RequestDecoder::set_body_limit(uint64_t limit) { impl_->parser_->body_limit(limit); }
+void RequestDecoder::set_body_limit(uint64_t limit) {
+  impl_->body_limit_ = limit;
+  impl_->parser_->body_limit(limit);
+}
 uint64_t RequestDecoder::body_size() const { return impl_->parser_->get().body().size(); }
 std::string RequestDecoder::take_body() { return std::move(impl_->parser_->get().body()); }
 ServerError RequestDecoder::error() const { return impl_->error_; }

@@ -40,7 +40,8 @@ class RequestDecoder {
   bool expects_continue() const;  // Expect: 100-continue
   bool head_method() const;       // HEAD: the answer carries no body
 
-  // The most body bytes that may follow the head; a longer chunked body is kPayloadTooLarge.
+  // The most body bytes that may follow the head (0 until set): a longer declared or chunked
+  // body is kPayloadTooLarge.
   void set_body_limit(uint64_t limit);
   // Body bytes decoded so far.
   uint64_t body_size() const;

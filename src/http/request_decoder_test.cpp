@@ -93,6 +93,46 @@ TEST(RequestDecoder, DecodesAChunkedBody) {
   EXPECT_EQ(fed.consumed, request.size());
 }
 
+// Found by fuzz/http_request_fuzzer.cpp: the last chunk and its trailer arriving a byte at a
+// time tripped an assertion in Beast's chunk parser (debug builds).
+TEST(RequestDecoder, AChunkedTailArrivingByteByByteIsDecoded) {
+  const std::string request =
+      "POST /v2/pls HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunKed\r\n\r\n"
+      "0\r\nabc\r\n\xf8"
+      "0\r\n\r\n\r\nabc\r\n0\r\n\r\n";
+  for (size_t piece : {size_t{1}, size_t{2}, size_t{4}}) {
+    RequestDecoder decoder;
+    Fed fed = feed(decoder, request, piece);
+    ASSERT_EQ(fed.event, Event::kHead);
+    decoder.set_body_limit(4096);
+    fed = feed(decoder, request, piece, fed.consumed);
+    EXPECT_NE(fed.event, Event::kHead) << piece;
+  }
+  const std::string tail =
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n";
+  RequestDecoder decoder;
+  Fed fed = feed(decoder, tail, 1);
+  ASSERT_EQ(fed.event, Event::kHead);
+  decoder.set_body_limit(10);
+  fed = feed(decoder, tail, 1, fed.consumed);
+  ASSERT_EQ(fed.event, Event::kComplete);
+  EXPECT_EQ(decoder.take_body(), "abc");
+  EXPECT_EQ(fed.consumed, tail.size());
+}
+
+// Found by fuzz/http_request_fuzzer.cpp: a declared length is held to the limit too.
+TEST(RequestDecoder, ADeclaredBodyOverItsLimitIs413) {
+  const std::string request = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+  RequestDecoder decoder;
+  Fed fed = feed(decoder, request);
+  ASSERT_EQ(fed.event, Event::kHead);
+  decoder.set_body_limit(2);
+  fed = feed(decoder, request, 1 << 20, fed.consumed);
+  ASSERT_EQ(fed.event, Event::kError);
+  EXPECT_EQ(decoder.error(), ServerError::kPayloadTooLarge);
+}
+
 TEST(RequestDecoder, AChunkedBodyOverItsLimitIs413) {
   const std::string request =
       "POST /e HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
