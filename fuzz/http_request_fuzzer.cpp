@@ -1,5 +1,9 @@
 // The request decoder as the server drives it: bytes arrive in pieces of any size, requests
 // follow one another on one connection, and every body is admitted with some limit.
+//
+//   clang++-14 -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I src \
+//     fuzz/http_request_fuzzer.cpp src/http/request_decoder.cpp src/http/request_framing.cpp \
+//     -o http_request_fuzzer && ./http_request_fuzzer -max_total_time=60 corpus_copy/
 #include <cstddef>
 #include <cstdint>
 #include <string>
