@@ -334,24 +334,29 @@ TEST_F(HttpEdgeTest, AHeadThatNeverEndsIsDroppedAfterItsBound) {
   EXPECT_LT(Clock::now() - since, 3s);
 }
 
-std::string post_head(size_t length, std::string_view extra = {}) {
-  return "POST /v2/webhooks HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(length) +
-         "\r\n" + std::string(extra) + "\r\n";
+// A create with `length` body bytes to come; with a token, the head is admitted.
+std::string post_head(size_t length, std::string_view token = {}, std::string_view extra = {}) {
+  std::string head =
+      "POST /v2/webhooks HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(length) +
+      "\r\n" + std::string(extra);
+  if (!token.empty()) head += "Authorization: Bearer " + std::string(token) + "\r\n";
+  return head + "\r\n";
 }
 
 // Bodies being read share one budget: one that does not fit is refused before it is read,
 // and what a finished request reserved is free again.
 TEST_F(HttpEdgeTest, BodiesBeyondTheBudgetAre503UntilTheBudgetIsFree) {
   HookdServer server(HookdOptions{.config_toml = "max_body_buffer_bytes = 100000\n"});
+  const std::string token = server.create_token("platform");
   RawConnection first(server.port());
-  first.send(post_head(60000));
+  first.send(post_head(60000, token));
   first.send(std::string(1000, ' '));
   // The first body's head has been admitted once a second one no longer fits.
   std::string refused;
   const auto until = Clock::now() + 5s;
   while (Clock::now() < until) {
     RawConnection second(server.port());
-    second.send(post_head(60000));
+    second.send(post_head(60000, token));
     refused = second.read_until_close();
     if (parse_response(refused).status == 503) break;
   }
@@ -362,34 +367,36 @@ TEST_F(HttpEdgeTest, BodiesBeyondTheBudgetAre503UntilTheBudgetIsFree) {
   // the 40,000 left.
   RawConnection chunked(server.port());
   chunked.send(
-      "POST /v2/webhooks HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "7530\r\n" +
-      std::string(30000, ' ') + "\r\n7530\r\n" + std::string(30000, ' ') + "\r\n0\r\n\r\n");
+      "POST /v2/webhooks HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+      "Authorization: Bearer " +
+      token + "\r\n\r\n7530\r\n" + std::string(30000, ' ') + "\r\n7530\r\n" +
+      std::string(30000, ' ') + "\r\n0\r\n\r\n");
   expect_refusal(chunked.read_until_close(), 503, "ServiceUnavailable");
 
-  // The first request completes (the router then refuses its missing token), and frees its
-  // share: the same body is read again.
+  // The first request completes (its body is no JSON: 400), and frees its share: the same
+  // body is read again.
   first.send(std::string(59000, ' '));
-  EXPECT_EQ(parse_response(first.read_response()).status, 401);
+  EXPECT_EQ(parse_response(first.read_response()).status, 400);
   RawConnection third(server.port());
-  third.send(post_head(60000) + std::string(60000, ' '));
-  EXPECT_EQ(parse_response(third.read_response()).status, 401);
+  third.send(post_head(60000, token) + std::string(60000, ' '));
+  EXPECT_EQ(parse_response(third.read_response()).status, 400);
 }
 
 // A refused head is answered at once, without `100 Continue`; an admitted one is told to go on.
 TEST_F(HttpEdgeTest, OnlyAnAdmittedRequestGets100Continue) {
   HookdServer server;
+  const std::string token = server.create_token("platform");
   RawConnection refused(server.port());
-  refused.send(post_head(100000, "Expect: 100-continue\r\n"));
+  refused.send(post_head(100000, {}, "Expect: 100-continue\r\n"));
   const std::string raw = refused.read_until_close();
   EXPECT_EQ(raw.find("100 Continue"), std::string::npos) << raw;
   EXPECT_EQ(parse_response(raw).status, 401) << raw;
 
   RawConnection admitted(server.port());
-  admitted.send(post_head(2, "Expect: 100-continue\r\n"));
+  admitted.send(post_head(2, token, "Expect: 100-continue\r\n"));
   EXPECT_EQ(admitted.read_response(), "HTTP/1.1 100 Continue\r\n\r\n");
   admitted.send("{}");
-  EXPECT_EQ(parse_response(admitted.read_response()).status, 401);
+  EXPECT_EQ(parse_response(admitted.read_response()).status, 400);
 }
 
 // utime + stime of a process, in clock ticks.
