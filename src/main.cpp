@@ -10,7 +10,6 @@
 #include <iostream>
 #include <random>
 
-#include "api/auth.hpp"
 #include "api/errors.hpp"
 #include "api/router.hpp"
 #include "cli/listen_address.hpp"
@@ -18,6 +17,7 @@
 #include "config/config.hpp"
 #include "delivery/dispatcher.hpp"
 #include "delivery/http_sender.hpp"
+#include "delivery/resolver.hpp"
 #include "delivery/retention.hpp"
 #include "http/server.hpp"
 #include "ingest/ingestor.hpp"
@@ -26,7 +26,6 @@
 #include "security/ip_address.hpp"
 #include "security/secrets.hpp"
 #include "security/signature.hpp"
-#include "security/token_cache.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -118,6 +117,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
 
   // Delivery: a sender thread on libcurl and a dispatcher thread that feeds it.
   std::unique_ptr<delivery::HttpSender> sender;
+  std::unique_ptr<delivery::AresResolver> resolver;  // outlives the dispatcher that asks it
   std::unique_ptr<delivery::Dispatcher> dispatcher;
   std::unique_ptr<delivery::RetentionPurger> purger;
   std::unique_ptr<store::WorkWatch> new_work;
@@ -128,6 +128,15 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
         delivery::SenderOptions{c.delivery.timeout, c.delivery.connect_timeout, c.delivery.ca_file,
                                 user_agent, c.delivery.max_in_flight},
         guard, clock);
+    delivery::ResolverOptions resolver_options;
+    resolver_options.timeout = c.delivery.dns_timeout;
+    for (const std::string& server : c.delivery.dns_servers) {
+      if (!delivery::parse_name_server(server)) {
+        throw config::ConfigError("delivery.dns_servers: \"" + server + "\" is no ip[:port]");
+      }
+      resolver_options.servers.push_back(server);
+    }
+    resolver = std::make_unique<delivery::AresResolver>(resolver_options, clock);
     delivery::DispatcherOptions options;
     options.retry_schedule = c.delivery.retry_schedule;
     options.disable_after = c.delivery.disable_after;
@@ -139,8 +148,8 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
                    dist = std::uniform_real_distribution<double>(-1.0, 1.0)]() mutable {
       return dist(rng);
     };
-    dispatcher = std::make_unique<delivery::Dispatcher>(*store, *sender, guard, options, clock,
-                                                        jitter, &metrics);
+    dispatcher = std::make_unique<delivery::Dispatcher>(*store, *sender, *resolver, guard, options,
+                                                        clock, jitter, &metrics);
     dispatcher->start();
     // Work made due by other processes on a shared database wakes this one at once.
     new_work = store->watch_new_work([d = dispatcher.get()] { d->wake(); });
@@ -181,32 +190,11 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
                                        [&dispatcher] {
                                          if (dispatcher) dispatcher->wake();
                                        },
-                                       c.delivery.secret_rotation_grace, &metrics});
-    // Transitional, until the router admits requests on their heads (Router::admit): every
-    // request is admitted with its target's body limit and answered by Router::handle; a
-    // declared body over the limit is answered on the head, 401 before 413 as the router did.
-    security::TokenCache oversize_tokens;
-    auto admit = [&router, &store, &oversize_tokens](const http::RequestHead& head) {
-      http::Admission admission;
-      admission.body_limit = api::Router::body_limit(head.target, kMaxBodyBytes);
-      if (head.content_length && *head.content_length > admission.body_limit) {
-        http::Request request;
-        request.authorization = head.authorization;
-        request.has_authorization = head.has_authorization;
-        try {
-          api::authenticate(request, *store, oversize_tokens);
-          admission.answer = api::to_response(api::errors::payload_too_large(admission.body_limit));
-        } catch (const api::ApiError& e) {
-          admission.answer = api::to_response(e);
-        }
-        return admission;
-      }
-      admission.handler = [&router](http::Request request, http::Responder respond) {
-        router.handle(std::move(request), std::move(respond));
-      };
-      return admission;
-    };
-    http::Server server(options, admit, api::server_error_response);
+                                       c.delivery.secret_rotation_grace, &metrics,
+                                       c.auth.failures_per_minute, c.trusted_proxies});
+    http::Server server(
+        options, [&router](const http::RequestHead& head) { return router.admit(head); },
+        api::server_error_response);
     metrics.set_http_connections_source([&server] {
       return observability::Metrics::HttpConnections{server.connections(),
                                                      server.connections_refused()};
@@ -217,6 +205,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
                             {"role", c.role},
                             {"version", HOOKD_VERSION}});
     server.run();
+    router.stop();  // queued handlers answer while the server's contexts still exist
     ingestor.stop();
   }
   // In-flight attempts finish (each bounded by the delivery timeout) and are recorded.

@@ -68,6 +68,15 @@ ApiError method_not_allowed() { return make(405, "MethodNotAllowed", "Method not
 ApiError service_unavailable() {
   return make(503, "ServiceUnavailable", "Service unavailable: the database cannot be reached");
 }
+ApiError too_many_requests() {
+  return make(429, "TooManyRequests",
+              "Too many requests: too many failed authentications from this address");
+}
+ApiError server_busy() {
+  return make(503, "ServiceUnavailable",
+              "Service unavailable: too many requests in progress, retry later");
+}
+ApiError internal_error() { return make(500, "InternalServerError", "Internal server error"); }
 
 }  // namespace errors
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -18,6 +19,10 @@ struct DeliveryConfig {
                                        std::chrono::hours(10)};
   Duration timeout = std::chrono::seconds(15);
   Duration connect_timeout = std::chrono::seconds(5);
+  // A host name without an answer by then is a failed attempt (error class dns).
+  Duration dns_timeout = std::chrono::seconds(2);
+  // Name servers, "ip" or "ip:port" ("[ipv6]:port"); empty means the system's configuration.
+  std::vector<std::string> dns_servers;
   Duration disable_after = std::chrono::hours(24 * 5);
   Duration secret_rotation_grace = std::chrono::hours(24);
   std::string secret_header = "x-webhook-secret";
@@ -32,6 +37,11 @@ struct DeliveryConfig {
   // Attempts on the wire at once, per webhook and in all (per process).
   unsigned max_in_flight_per_webhook = 64;
   unsigned max_in_flight = 512;
+};
+
+struct AuthConfig {
+  // Failed authentications per client address and minute before 429; 0: off.
+  uint32_t failures_per_minute = 50;
 };
 
 // Everything hookd reads at start. Parsed once, validated, then passed by value.
@@ -50,6 +60,9 @@ struct Config {
   Duration keep_alive_timeout = std::chrono::seconds(60);  // an idle connection between requests
   Duration header_timeout = std::chrono::seconds(10);      // a request's head, once it begins
   DeliveryConfig delivery;
+  AuthConfig auth;
+  // CIDRs of reverse proxies whose X-Forwarded-For names the client; empty: none.
+  std::vector<std::string> trusted_proxies;
 };
 
 struct ConfigError : std::runtime_error {

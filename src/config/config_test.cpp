@@ -102,6 +102,7 @@ TEST(Config, TheHttpEdgeBoundsComeFromEveryLayer) {
 TEST(Config, TheLeaseIsBoundedAndOutlastsTheTimeout) {
   Config c;
   EXPECT_EQ(c.delivery.lease, 30s);
+  c.delivery.dns_timeout = 500ms;  // the lease must also outlast the lookup before the attempt
   apply_toml_text(c, "[delivery]\nlease = \"5s\"\ntimeout = \"2s\"", "t");
   EXPECT_EQ(c.delivery.lease, 5s);
   EXPECT_NO_THROW(validate(c));
@@ -120,6 +121,36 @@ TEST(Config, TheLeaseIsBoundedAndOutlastsTheTimeout) {
   EXPECT_THROW(apply_toml_text(c, "[delivery]\nlease = \"soon\"", "t"), ConfigError);
 }
 
+TEST(Config, NameResolutionHasATimeoutAndOptionalServers) {
+  Config c;
+  EXPECT_EQ(c.delivery.dns_timeout, 2s);
+  EXPECT_TRUE(c.delivery.dns_servers.empty());
+  apply_toml_text(c, "[delivery]\ndns_timeout = \"750ms\"\ndns_servers = [\"127.0.0.1:5353\"]",
+                  "t");
+  EXPECT_EQ(c.delivery.dns_timeout, 750ms);
+  EXPECT_EQ(c.delivery.dns_servers, std::vector<std::string>{"127.0.0.1:5353"});
+  EXPECT_NO_THROW(validate(c));
+  std::map<std::string, std::string> env{{"HOOKD_DELIVERY_DNS_TIMEOUT", "1s"},
+                                         {"HOOKD_DELIVERY_DNS_SERVERS", "10.0.0.2,[fd00::53]:53"}};
+  apply_environment(c, [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(c.delivery.dns_timeout, 1s);
+  EXPECT_EQ(c.delivery.dns_servers, (std::vector<std::string>{"10.0.0.2", "[fd00::53]:53"}));
+  c.delivery.dns_timeout = 0ms;
+  EXPECT_THROW(validate(c), ConfigError);
+  c.delivery.dns_timeout = 61s;
+  EXPECT_THROW(validate(c), ConfigError);
+  // Resolved, then sent: the lease must outlast both.
+  c.delivery.dns_timeout = 2s;
+  c.delivery.timeout = 2s;
+  c.delivery.lease = 4s;
+  EXPECT_THROW(validate(c), ConfigError);
+  c.delivery.lease = 5s;
+  EXPECT_NO_THROW(validate(c));
+}
+
 TEST(Config, UnknownKeysAndBadValuesAreRefused) {
   Config c;
   EXPECT_THROW(apply_toml_text(c, "lisen = \"x\"", "t"), ConfigError);
@@ -130,6 +161,37 @@ TEST(Config, UnknownKeysAndBadValuesAreRefused) {
   c.tls_key = "key.pem";
   c.role = "leader";
   EXPECT_THROW(validate(c), ConfigError);
+}
+
+}  // namespace
+}  // namespace hookd::config
+
+namespace hookd::config {
+namespace {
+
+TEST(Config, AuthThrottlingAndTrustedProxies) {
+  Config c;
+  EXPECT_EQ(c.auth.failures_per_minute, 50u);
+  EXPECT_TRUE(c.trusted_proxies.empty());
+  apply_toml_text(
+      c, "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n[auth]\nfailures_per_minute = 0\n", "test");
+  EXPECT_EQ(c.auth.failures_per_minute, 0u);
+  EXPECT_EQ(c.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+  EXPECT_NO_THROW(validate(c));
+  std::map<std::string, std::string> env{{"HOOKD_AUTH_FAILURES_PER_MINUTE", "7"},
+                                         {"HOOKD_TRUSTED_PROXIES", "192.168.0.0/16"}};
+  apply_environment(c, [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(c.auth.failures_per_minute, 7u);
+  EXPECT_EQ(c.trusted_proxies, (std::vector<std::string>{"192.168.0.0/16"}));
+
+  c.trusted_proxies = {"10/8"};
+  EXPECT_THROW(validate(c), ConfigError);
+  Config bad;
+  EXPECT_THROW(apply_toml_text(bad, "[auth]\nfailures_per_minute = -1\n", "test"), ConfigError);
+  EXPECT_THROW(apply_toml_text(bad, "[auth]\nlimit = 5\n", "test"), ConfigError);
 }
 
 }  // namespace

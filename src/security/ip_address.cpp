@@ -101,10 +101,27 @@ constexpr Block32 kNonPublicV6Top32[] = {
     {0x3fff0000, 20},  // 3fff::/20 documentation
 };
 
+// Cloud metadata and host-local services. Most sit in ranges refused above or below:
+//   169.254.169.254 AWS, Azure, GCP (metadata.google.internal), Oracle, DigitalOcean, OpenStack
+//     instance metadata, 169.254.169.253 AWS DNS, 169.254.169.123 AWS time, 169.254.0.23
+//     Tencent Cloud metadata, 169.254.42.42 Scaleway metadata: link-local 169.254.0.0/16;
+//   100.100.100.200 Alibaba Cloud metadata, 100.100.2.136 Alibaba DNS: CGNAT 100.64.0.0/10;
+//   192.0.0.192 Oracle Cloud metadata (legacy): IETF 192.0.0.0/24;
+//   fd00:ec2::254 AWS IMDS over IPv6, fd20:ce::254 GCP metadata, fd00:c1::a9fe:a9fe Oracle,
+//     fd00:a9fe:a9fe::1 Akamai/Linode, fd00:42::42 Scaleway: unique local fc00::/7.
+// What follows is on public address space, answering only inside the provider's network.
+constexpr Block32 kHostLocalServicesV4[] = {
+    // Azure WireServer (VM agent, DNS, health probes):
+    // learn.microsoft.com/azure/virtual-network/what-is-ip-address-168-63-129-16
+    {0xa83f8110, 32},  // 168.63.129.16/32
+};
+
 bool is_public_v4(uint32_t value) {
-  return std::none_of(std::begin(kNonPublicV4), std::end(kNonPublicV4), [value](const Block32& b) {
+  const auto inside = [value](const Block32& b) {
     return in_block(value, b.network, b.prefix_length);
-  });
+  };
+  return std::none_of(std::begin(kNonPublicV4), std::end(kNonPublicV4), inside) &&
+         std::none_of(std::begin(kHostLocalServicesV4), std::end(kHostLocalServicesV4), inside);
 }
 
 }  // namespace
