@@ -71,6 +71,12 @@ bench: build
 # Delivery throughput and latency, ingest rate (bench/delivery_run.sh), then the matching cost
 # with 100,000 webhooks over 1,000,000 devices (bench/matching_run.sh). Method and figures:
 # BENCHMARKS.md.
+# A healthy client's latency with 10,000 idle and 1,000 slow-header connections open
+# (bench/http_edge_run.sh; BENCHMARKS.md).
+.PHONY: bench-http-edge
+bench-http-edge: build
+	bench/http_edge_run.sh
+
 bench-delivery: build
 	@scripts/bootstrap.sh --bench
 	bench/delivery_run.sh

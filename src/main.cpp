@@ -1,6 +1,7 @@
 // The composition root: parses the command line and wires configuration, store, API and
 // server together. Nothing else in the code base constructs these pieces.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <charconv>
@@ -9,6 +10,7 @@
 #include <iostream>
 #include <random>
 
+#include "api/errors.hpp"
 #include "api/router.hpp"
 #include "cli/listen_address.hpp"
 #include "common/log.hpp"
@@ -64,6 +66,27 @@ std::unique_ptr<store::Store> open_migrated_store(const std::string& url) {
   auto store = store::open_store(url);
   store->migrate();
   return store;
+}
+
+// The connection cap the descriptor limit allows. The soft limit is raised to the hard one
+// first; descriptors are kept for the database, outgoing deliveries and logs.
+size_t effective_max_connections(const config::Config& c, bool runs_worker) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return c.max_connections;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  constexpr size_t kReserve = 64;  // log, database files and pool, epoll, timers, signals
+  const size_t reserve = kReserve + (runs_worker ? c.delivery.max_in_flight : 0);
+  const size_t effective = http::clamp_max_connections(
+      c.max_connections, static_cast<uint64_t>(limit.rlim_cur), reserve);
+  log::info("connection cap", {{"max_connections", effective},
+                               {"configured", c.max_connections},
+                               {"descriptor_limit", static_cast<uint64_t>(limit.rlim_cur)},
+                               {"reserve", reserve}});
+  return effective;
 }
 
 // Blocks until SIGINT or SIGTERM (for a process that serves no HTTP).
@@ -158,17 +181,23 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
     options.threads = c.threads;
     options.tls_cert = c.tls_cert;
     options.tls_key = c.tls_key;
-    options.body_limit_for = [limit = options.max_body_bytes](std::string_view target) {
-      return api::Router::body_limit(target, limit);
-    };
-    api::Router router(api::ApiContext{*store, clock, guard, options.max_body_bytes, &ingestor,
+    options.max_connections = effective_max_connections(c, runs_worker);
+    options.max_body_buffer_bytes = c.max_body_buffer_bytes;
+    options.keep_alive_timeout = c.keep_alive_timeout;
+    options.header_timeout = c.header_timeout;
+    constexpr size_t kMaxBodyBytes = 64 * 1024;
+    api::Router router(api::ApiContext{*store, clock, guard, kMaxBodyBytes, &ingestor,
                                        [&dispatcher] {
                                          if (dispatcher) dispatcher->wake();
                                        },
                                        c.delivery.secret_rotation_grace, &metrics,
                                        c.auth.failures_per_minute, c.trusted_proxies});
-    http::Server server(options, [&router](http::Request request, http::Responder respond) {
-      router.handle(std::move(request), std::move(respond));
+    http::Server server(
+        options, [&router](const http::RequestHead& head) { return router.admit(head); },
+        api::server_error_response);
+    metrics.set_http_connections_source([&server] {
+      return observability::Metrics::HttpConnections{server.connections(),
+                                                     server.connections_refused()};
     });
     log::info("listening", {{"address", address.host},
                             {"port", unsigned{server.port()}},

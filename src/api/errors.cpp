@@ -79,4 +79,33 @@ ApiError server_busy() {
 ApiError internal_error() { return make(500, "InternalServerError", "Internal server error"); }
 
 }  // namespace errors
+
+http::Response server_error_response(http::ServerError error) {
+  using http::ServerError;
+  auto answer = [](int status, std::string_view code, std::string_view message) {
+    return to_response(ApiError{status, std::string(code), std::string(message)});
+  };
+  switch (error) {
+    case ServerError::kBadRequest:
+      return answer(400, "BadRequest", "Bad request");
+    case ServerError::kUriTooLong:
+      return answer(414, "UriTooLong", "URI too long");
+    case ServerError::kHeaderTooLarge:
+      return answer(431, "RequestHeaderFieldsTooLarge", "Request header fields too large");
+    case ServerError::kNotImplemented:
+      return answer(501, "NotImplemented", "Not implemented");
+    case ServerError::kPayloadTooLarge:
+      return answer(413, "PayloadTooLarge", "Payload too large");
+    case ServerError::kServiceUnavailable: {
+      // Overload passes: the client is told to come back, not to give up.
+      http::Response r = answer(503, "ServiceUnavailable", "Service unavailable");
+      r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
+    case ServerError::kInternal:
+      break;
+  }
+  return answer(500, "InternalServerError", "Internal server error");
+}
+
 }  // namespace hookd::api

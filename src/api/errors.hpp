@@ -18,6 +18,10 @@ struct ApiError {
 
 http::Response to_response(const ApiError& error);
 
+// The answers the HTTP server writes on its own (framing errors, overload), with the same
+// error body as every other answer.
+http::Response server_error_response(http::ServerError error);
+
 namespace errors {
 ApiError invalid_token();
 ApiError insufficient_rights();

@@ -222,20 +222,4 @@ http::Response Router::run(const Call& call, const http::Request& request) {
   }
 }
 
-void Router::handle(http::Request request, http::Responder respond) {
-  http::RequestHead head;
-  head.method = request.method;
-  head.target = request.target;
-  head.authorization = request.authorization;
-  head.has_authorization = request.has_authorization;
-  head.client_address = request.client_address;
-  head.forwarded_for = request.forwarded_for;
-  // The body is in already; one that was too large to read is over every limit.
-  head.content_length = request.body_too_large ? std::numeric_limits<uint64_t>::max()
-                                               : static_cast<uint64_t>(request.body.size());
-  http::Admission admission = admit(head);
-  if (admission.answer) return respond(std::move(*admission.answer));
-  admission.handler(std::move(request), std::move(respond));
-}
-
 }  // namespace hookd::api

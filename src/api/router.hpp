@@ -37,9 +37,6 @@ class Router {
   // 400. Otherwise the body limit and the handler that answers the whole request.
   http::Admission admit(const http::RequestHead& head);
 
-  // For a server that reads the body before asking: admit, then run the handler.
-  void handle(http::Request request, http::Responder respond);
-
   // The largest body a request to `target` may have: the event route's limit for exactly
   // POST /v2/platform/events, `default_limit` elsewhere.
   static size_t body_limit(std::string_view target, size_t default_limit);

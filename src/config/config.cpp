@@ -135,6 +135,20 @@ void apply_table(Config& config, const toml::table& table) {
         throw ConfigError("config: threads must be 0..256");
       }
       config.threads = static_cast<unsigned>(n->get());
+    } else if (k == "max_connections") {
+      const auto* n = node.as_integer();
+      if (!n || n->get() < 1 || n->get() > 1'000'000) {
+        throw ConfigError("config: max_connections must be 1..1000000");
+      }
+      config.max_connections = static_cast<size_t>(n->get());
+    } else if (k == "max_body_buffer_bytes") {
+      const auto* n = node.as_integer();
+      if (!n || n->get() < 1) throw ConfigError("config: max_body_buffer_bytes must be positive");
+      config.max_body_buffer_bytes = static_cast<uint64_t>(n->get());
+    } else if (k == "keep_alive_timeout") {
+      config.keep_alive_timeout = toml_duration(node, k);
+    } else if (k == "header_timeout") {
+      config.header_timeout = toml_duration(node, k);
     } else if (k == "delivery") {
       const toml::table* d = node.as_table();
       if (!d) throw ConfigError("config: [delivery] must be a table");
@@ -219,6 +233,24 @@ void apply_environment(Config& config, const std::function<const char*(const cha
     }
     config.threads = n;
   }
+  if (auto v = get("HOOKD_MAX_CONNECTIONS")) {
+    size_t n = 0;
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || p != v->data() + v->size() || n < 1 || n > 1'000'000) {
+      throw ConfigError("HOOKD_MAX_CONNECTIONS must be 1..1000000");
+    }
+    config.max_connections = n;
+  }
+  if (auto v = get("HOOKD_MAX_BODY_BUFFER_BYTES")) {
+    uint64_t n = 0;
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || p != v->data() + v->size() || n < 1) {
+      throw ConfigError("HOOKD_MAX_BODY_BUFFER_BYTES must be positive");
+    }
+    config.max_body_buffer_bytes = n;
+  }
+  if (auto v = get("HOOKD_KEEP_ALIVE_TIMEOUT")) config.keep_alive_timeout = parse_duration(*v);
+  if (auto v = get("HOOKD_HEADER_TIMEOUT")) config.header_timeout = parse_duration(*v);
   DeliveryConfig& dc = config.delivery;
   if (auto v = get("HOOKD_DELIVERY_RETRY_SCHEDULE")) {
     dc.retry_schedule = parse_duration_list(split_list(*v));
@@ -271,6 +303,10 @@ void validate(const Config& config) {
   if (config.log_level != "debug" && config.log_level != "info" && config.log_level != "warn" &&
       config.log_level != "error") {
     throw ConfigError("log_level must be debug, info, warn or error");
+  }
+  if (config.keep_alive_timeout < std::chrono::milliseconds(1) ||
+      config.header_timeout < std::chrono::milliseconds(1)) {
+    throw ConfigError("keep_alive_timeout and header_timeout must be positive");
   }
   const DeliveryConfig& dc = config.delivery;
   if (dc.retry_schedule.empty() || dc.retry_schedule.size() > 50) {

@@ -53,6 +53,12 @@ struct Config {
   std::string role = "all";  // all | api | worker
   unsigned threads = 0;      // HTTP threads; 0 means one per core
   std::string log_level = "info";
+  // The HTTP edge's bounds. max_connections is clamped at start to what the descriptor
+  // limit leaves after the database, deliveries and logs.
+  size_t max_connections = 10'000;
+  uint64_t max_body_buffer_bytes = 256ull * 1024 * 1024;   // request bodies being read, in all
+  Duration keep_alive_timeout = std::chrono::seconds(60);  // an idle connection between requests
+  Duration header_timeout = std::chrono::seconds(10);      // a request's head, once it begins
   DeliveryConfig delivery;
   AuthConfig auth;
   // CIDRs of reverse proxies whose X-Forwarded-For names the client; empty: none.

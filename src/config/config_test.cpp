@@ -85,6 +85,35 @@ TEST(Config, InFlightCapsAreBounded) {
                ConfigError);
 }
 
+TEST(Config, TheHttpEdgeBoundsComeFromEveryLayer) {
+  Config c;
+  EXPECT_EQ(c.max_connections, 10'000u);
+  EXPECT_EQ(c.max_body_buffer_bytes, 256ull * 1024 * 1024);
+  EXPECT_EQ(c.keep_alive_timeout, 60s);
+  EXPECT_EQ(c.header_timeout, 10s);
+  apply_toml_text(c,
+                  "max_connections = 500\nmax_body_buffer_bytes = 1048576\n"
+                  "keep_alive_timeout = \"5s\"\nheader_timeout = \"300ms\"\n",
+                  "t");
+  EXPECT_EQ(c.max_connections, 500u);
+  EXPECT_EQ(c.max_body_buffer_bytes, 1048576u);
+  EXPECT_EQ(c.keep_alive_timeout, 5s);
+  EXPECT_EQ(c.header_timeout, 300ms);
+  std::map<std::string, std::string> env{{"HOOKD_MAX_CONNECTIONS", "7"},
+                                         {"HOOKD_KEEP_ALIVE_TIMEOUT", "2s"}};
+  apply_environment(c, [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(c.max_connections, 7u);
+  EXPECT_EQ(c.keep_alive_timeout, 2s);
+  EXPECT_NO_THROW(validate(c));
+  EXPECT_THROW(apply_toml_text(c, "max_connections = 0", "t"), ConfigError);
+  EXPECT_THROW(apply_toml_text(c, "max_body_buffer_bytes = -1", "t"), ConfigError);
+  c.header_timeout = 0ms;
+  EXPECT_THROW(validate(c), ConfigError);
+}
+
 TEST(Config, TheLeaseIsBoundedAndOutlastsTheTimeout) {
   Config c;
   EXPECT_EQ(c.delivery.lease, 30s);

@@ -20,9 +20,6 @@ struct Request {
   std::string client_address;  // the peer's IP address, as text
   std::string forwarded_for;   // X-Forwarded-For as sent; empty when absent
   std::string body;
-  // Transitional, until the server admits requests on their heads: the body was over the
-  // server's limit and was not read.
-  bool body_too_large = false;
 };
 
 struct Response {

@@ -115,6 +115,14 @@ std::string Metrics::render(int64_t pending,
     line(out, "hookd_http_responses_total", "class=\"" + std::to_string(i + 1) + "xx\"",
          static_cast<double>(http_by_class_[i].load(std::memory_order_relaxed)));
   }
+  if (http_connections_) {
+    const HttpConnections connections = http_connections_();
+    header(out, "hookd_http_connections", "gauge", "HTTP connections open now.");
+    line(out, "hookd_http_connections", "", static_cast<double>(connections.open));
+    header(out, "hookd_http_connections_refused_total", "counter",
+           "HTTP connections answered 503 and closed at the connection cap.");
+    line(out, "hookd_http_connections_refused_total", "", static_cast<double>(connections.refused));
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -27,6 +28,16 @@ class Metrics {
 
   static AttemptClass classify(int status_code);  // 0: no answer
 
+  // The HTTP server's connections, read at scrape time: open now, and refused at the cap.
+  struct HttpConnections {
+    int64_t open = 0;
+    uint64_t refused = 0;
+  };
+  // Set once, before serving.
+  void set_http_connections_source(std::function<HttpConnections()> source) {
+    http_connections_ = std::move(source);
+  }
+
   // `pending` and `oldest_pending_age` come from the store at scrape time.
   std::string render(int64_t pending, std::optional<double> oldest_pending_age_seconds) const;
 
@@ -49,6 +60,7 @@ class Metrics {
   std::atomic<int64_t> in_flight_{0};
   Histogram attempt_duration_;
   Histogram delivery_latency_;
+  std::function<HttpConnections()> http_connections_;
 };
 
 }  // namespace hookd::observability
