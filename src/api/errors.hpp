@@ -37,6 +37,7 @@ ApiError token_not_found();
 ApiError route_not_found();
 ApiError method_not_allowed();
 ApiError service_unavailable();
+ApiError webhook_limit_exceeded(int64_t limit);
 }  // namespace errors
 
 }  // namespace hookd::api

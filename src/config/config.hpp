@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -34,6 +35,17 @@ struct DeliveryConfig {
   unsigned max_in_flight = 512;
 };
 
+struct LimitsConfig {
+  // Webhooks one organization may hold; one more is 409 WebhookLimitExceeded.
+  int64_t webhooks_per_organization = 1000;
+};
+
+struct SqliteConfig {
+  // "full": every commit a client is answered for is synced first (a 202 survives a power
+  // cut); "normal": syncs at checkpoints only, faster, and a power cut may lose answered commits.
+  std::string synchronous = "full";
+};
+
 // Everything hookd reads at start. Parsed once, validated, then passed by value.
 struct Config {
   std::string listen = "127.0.0.1:8080";
@@ -44,6 +56,8 @@ struct Config {
   unsigned threads = 0;      // HTTP threads; 0 means one per core
   std::string log_level = "info";
   DeliveryConfig delivery;
+  LimitsConfig limits;
+  SqliteConfig sqlite;
 };
 
 struct ConfigError : std::runtime_error {
