@@ -64,12 +64,20 @@ void Ingestor::run() {
     if (!take_new) {
       batch = std::move(unfinished);
       unfinished.clear();
+    } else {
+      // Small requests first, so that a large one in the same commit cannot fill it before them.
+      std::stable_sort(batch.begin(), batch.end(), [](const Pending& a, const Pending& b) {
+        return a.request.events.size() < b.request.events.size();
+      });
     }
     std::vector<const store::IngestRequest*> requests;
     requests.reserve(batch.size());
     for (const Pending& p : batch) requests.push_back(&p.request);
     try {
       const auto outcomes = store_.ingest(requests, clock_.now(), max_deliveries_);
+      // The commit filled up before these: new ones go back to the head of the queue (not
+      // behind the large request that filled it), started ones before those that moved on.
+      std::vector<Pending> not_started, stalled, moved_on;
       for (size_t i = 0; i < batch.size(); ++i) {
         Pending& p = batch[i];
         const store::IngestOutcome& part = outcomes[i];
@@ -81,8 +89,21 @@ void Ingestor::run() {
         p.request.resume_at += part.events.size();
         if (p.request.resume_at >= p.request.events.size()) {
           p.done(&p.outcome, nullptr);
+        } else if (!part.events.empty()) {
+          moved_on.push_back(std::move(p));
+        } else if (p.request.resume_at == 0) {
+          not_started.push_back(std::move(p));
         } else {
-          unfinished.push_back(std::move(p));
+          stalled.push_back(std::move(p));
+        }
+      }
+      for (Pending& p : stalled) unfinished.push_back(std::move(p));
+      for (Pending& p : moved_on) unfinished.push_back(std::move(p));
+      if (!not_started.empty()) {
+        last_took_new = false;  // they had no turn: the next commit is theirs
+        std::lock_guard lock(mutex_);
+        for (auto it = not_started.rbegin(); it != not_started.rend(); ++it) {
+          queue_.push_front(std::move(*it));
         }
       }
       if (after_commit_) after_commit_();
