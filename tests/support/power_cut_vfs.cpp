@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -29,7 +30,9 @@ struct FileState {
 struct Global {
   std::mutex mutex;
   std::map<std::string, FileState> files;
+  std::condition_variable cut_happened;
   bool cut = false;
+  size_t writes_until_cut = 0;  // 0: none armed
   size_t syncs = 0;
   size_t discarded = 0;
   sqlite3_vfs* real = nullptr;
@@ -49,6 +52,17 @@ struct CutFile {
 };
 
 CutFile* as_cut(sqlite3_file* f) { return reinterpret_cast<CutFile*>(f); }
+
+// Under the mutex: power goes, and with it everything not synced.
+void cut_locked(Global& g) {
+  g.cut = true;
+  g.writes_until_cut = 0;
+  for (auto& [path, state] : g.files) {
+    g.discarded += state.ops.size();
+    state.ops.clear();
+  }
+  g.cut_happened.notify_all();
+}
 
 sqlite3_int64 real_size(sqlite3_file* real) {
   sqlite3_int64 size = 0;
@@ -110,6 +124,7 @@ int x_read(sqlite3_file* file, void* buf, int amount, sqlite3_int64 offset) {
 int x_write(sqlite3_file* file, const void* buf, int amount, sqlite3_int64 offset) {
   CutFile* f = as_cut(file);
   std::lock_guard lock(global().mutex);
+  if (global().writes_until_cut > 0 && --global().writes_until_cut == 0) cut_locked(global());
   if (global().cut) return SQLITE_IOERR_WRITE;
   if (!f->state) return f->real->pMethods->xWrite(f->real, buf, amount, offset);
   f->state->ops.push_back(
@@ -280,6 +295,7 @@ PowerCutVfs::PowerCutVfs() {
   if (!g.real) throw std::runtime_error("SQLite has no unix VFS");
   g.files.clear();
   g.cut = false;
+  g.writes_until_cut = 0;
   g.syncs = g.discarded = 0;
   sqlite3_vfs& v = g.vfs;
   v = sqlite3_vfs{};
@@ -314,13 +330,18 @@ PowerCutVfs::~PowerCutVfs() {
 }
 
 void PowerCutVfs::cut() {
-  Global& g = global();
-  std::lock_guard lock(g.mutex);
-  g.cut = true;
-  for (auto& [path, state] : g.files) {
-    g.discarded += state.ops.size();
-    state.ops.clear();
-  }
+  std::lock_guard lock(global().mutex);
+  cut_locked(global());
+}
+
+void PowerCutVfs::cut_at_write(size_t n) {
+  std::lock_guard lock(global().mutex);
+  if (!global().cut) global().writes_until_cut = std::max<size_t>(n, 1);
+}
+
+bool PowerCutVfs::wait_for_cut(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(global().mutex);
+  return global().cut_happened.wait_for(lock, timeout, [] { return global().cut; });
 }
 
 size_t PowerCutVfs::syncs() const {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 
 namespace hookd::testing {
@@ -19,6 +20,11 @@ class PowerCutVfs {
   PowerCutVfs& operator=(const PowerCutVfs&) = delete;
 
   void cut();
+  // Cuts at the `n`th write from now (that write is lost too): inside a commit or a
+  // checkpoint, between its writes and their sync, where a cut from outside rarely lands.
+  void cut_at_write(size_t n);
+  // True once the cut happened; waits up to `timeout` for it.
+  bool wait_for_cut(std::chrono::milliseconds timeout) const;
 
   // xSync calls that reached a file, and writes thrown away by cut().
   size_t syncs() const;
