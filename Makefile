@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-.PHONY: all bootstrap node-deps build build-asan run test test-release test-asan bench bench-delivery bench-postgres format clean
+.PHONY: all bootstrap node-deps build build-asan build-fuzz run test test-release test-asan test-fuzz fuzz bench bench-delivery bench-postgres format clean
 
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 # Paths relative to the checkout, so that another clone (CI's) hits the same cache entries.
@@ -33,6 +33,13 @@ build: bootstrap build/build.ninja
 build-asan: bootstrap build-asan/build.ninja
 	cmake --build --preset asan -j $(JOBS)
 
+build-fuzz/build.ninja: | bootstrap
+	cmake --preset fuzz
+
+# The libFuzzer targets of fuzz/ (clang-14, ASan + UBSan), and nothing else.
+build-fuzz: bootstrap build-fuzz/build.ninja
+	cmake --build --preset fuzz -j $(JOBS)
+
 run: build
 	./build/hookd serve --listen $(LISTEN) --database $(DATABASE)
 
@@ -43,8 +50,19 @@ test-release: build node-deps
 test-asan: build-asan node-deps
 	scripts/with-postgres.sh ctest --preset asan -j $(JOBS)
 
-# Every test, on the optimised build and again under the sanitizers.
-test: test-release test-asan
+# Each fuzz target for a short budget from its seed corpus: a crash, a leak or a sanitizer
+# report fails the run.
+test-fuzz: FUZZ_SECONDS ?= 20
+test-fuzz: build-fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+# Every test, on the optimised build and again under the sanitizers, then the fuzz targets.
+test: test-release test-asan test-fuzz
+
+# Each fuzz target for FUZZ_SECONDS (default 300); scripts/fuzz.sh prints what each ran.
+fuzz: FUZZ_SECONDS ?= 300
+fuzz: build-fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 bench: build
 	@scripts/bootstrap.sh --bench
@@ -68,4 +86,4 @@ format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

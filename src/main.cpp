@@ -15,6 +15,7 @@
 #include "config/config.hpp"
 #include "delivery/dispatcher.hpp"
 #include "delivery/http_sender.hpp"
+#include "delivery/resolver.hpp"
 #include "delivery/retention.hpp"
 #include "http/server.hpp"
 #include "ingest/ingestor.hpp"
@@ -101,6 +102,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
 
   // Delivery: a sender thread on libcurl and a dispatcher thread that feeds it.
   std::unique_ptr<delivery::HttpSender> sender;
+  std::unique_ptr<delivery::AresResolver> resolver;  // outlives the dispatcher that asks it
   std::unique_ptr<delivery::Dispatcher> dispatcher;
   std::unique_ptr<delivery::RetentionPurger> purger;
   std::unique_ptr<store::WorkWatch> new_work;
@@ -111,6 +113,15 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
         delivery::SenderOptions{c.delivery.timeout, c.delivery.connect_timeout, c.delivery.ca_file,
                                 user_agent, c.delivery.max_in_flight},
         guard, clock);
+    delivery::ResolverOptions resolver_options;
+    resolver_options.timeout = c.delivery.dns_timeout;
+    for (const std::string& server : c.delivery.dns_servers) {
+      if (!delivery::parse_name_server(server)) {
+        throw config::ConfigError("delivery.dns_servers: \"" + server + "\" is no ip[:port]");
+      }
+      resolver_options.servers.push_back(server);
+    }
+    resolver = std::make_unique<delivery::AresResolver>(resolver_options, clock);
     delivery::DispatcherOptions options;
     options.retry_schedule = c.delivery.retry_schedule;
     options.disable_after = c.delivery.disable_after;
@@ -122,8 +133,8 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
                    dist = std::uniform_real_distribution<double>(-1.0, 1.0)]() mutable {
       return dist(rng);
     };
-    dispatcher = std::make_unique<delivery::Dispatcher>(*store, *sender, guard, options, clock,
-                                                        jitter, &metrics);
+    dispatcher = std::make_unique<delivery::Dispatcher>(*store, *sender, *resolver, guard, options,
+                                                        clock, jitter, &metrics);
     dispatcher->start();
     // Work made due by other processes on a shared database wakes this one at once.
     new_work = store->watch_new_work([d = dispatcher.get()] { d->wake(); });
@@ -162,7 +173,8 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
                                        [&dispatcher] {
                                          if (dispatcher) dispatcher->wake();
                                        },
-                                       c.delivery.secret_rotation_grace, &metrics});
+                                       c.delivery.secret_rotation_grace, &metrics,
+                                       c.auth.failures_per_minute, c.trusted_proxies});
     http::Server server(options, [&router](http::Request request, http::Responder respond) {
       router.handle(std::move(request), std::move(respond));
     });
@@ -172,6 +184,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
                             {"role", c.role},
                             {"version", HOOKD_VERSION}});
     server.run();
+    router.stop();  // queued handlers answer while the server's contexts still exist
     ingestor.stop();
   }
   // In-flight attempts finish (each bounded by the delivery timeout) and are recorded.

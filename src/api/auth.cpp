@@ -21,10 +21,10 @@ bool iequals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-domain::Principal authenticate(const http::Request& request, store::Store& store,
+domain::Principal authenticate(const http::RequestHead& head, store::Store& store,
                                security::TokenCache& cache) {
-  if (!request.has_authorization) throw errors::invalid_token();
-  std::string_view value = request.authorization;
+  if (!head.has_authorization) throw errors::invalid_token();
+  std::string_view value = head.authorization;
   const size_t space = value.find(' ');
   if (space == std::string_view::npos || !iequals(value.substr(0, space), "bearer")) {
     throw errors::invalid_token();

@@ -15,7 +15,8 @@ namespace hookd::api {
 // Resolves `Authorization: Bearer <token>` (scheme word case-insensitive) to what the token
 // grants. Throws ApiError 401 for a missing, malformed, unknown or revoked token. Tokens found
 // in `cache` are not looked up again.
-domain::Principal authenticate(const http::Request& request, store::Store& store,
+// Judged on the head alone, before any body byte is read.
+domain::Principal authenticate(const http::RequestHead& head, store::Store& store,
                                security::TokenCache& cache);
 
 }  // namespace hookd::api

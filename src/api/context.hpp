@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/clock.hpp"
 
@@ -35,9 +37,17 @@ struct ApiContext {
   // How long a rotated-out secret keeps signing beside the new one.
   std::chrono::milliseconds secret_rotation_grace{std::chrono::hours(24)};
   observability::Metrics* metrics = nullptr;
+  // Failed authentications per client address and minute before 429; 0: no throttling.
+  uint32_t auth_failures_per_minute = 50;
+  // Peers whose X-Forwarded-For names the client (CIDRs, validated at start).
+  std::vector<std::string> trusted_proxies;
+  // The pool that runs the handlers that use the store, off the I/O threads.
+  unsigned handler_threads = 4;
+  size_t handler_queue = 256;  // queued beyond that: 503 with Retry-After
+  std::chrono::milliseconds readiness_timeout{2000};
 };
 
-// Decoded query parameters; a repeated name keeps its last value.
+// Decoded query parameters; a repeated name is refused (400) before any route sees them.
 using Query = std::map<std::string, std::string, std::less<>>;
 
 }  // namespace hookd::api

@@ -1,12 +1,12 @@
 #include "api/delivery_routes.hpp"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "api/errors.hpp"
 #include "api/json_body.hpp"
 #include "api/query.hpp"
 #include "api/route_helpers.hpp"
+#include "api/strict_json.hpp"
 #include "store/store.hpp"
 
 namespace hookd::api::delivery_routes {
@@ -64,8 +64,7 @@ http::Response get(ApiContext& ctx, const domain::Principal& caller, domain::Web
   visible_webhook(ctx, caller, webhook);
   auto detail = ctx.store.find_delivery(webhook, id);
   if (!detail) throw errors::delivery_not_found();
-  boost::json::object o = summary_json(detail->summary);
-  o["event"] = boost::json::parse(domain::delivery_body(detail->event, webhook));
+  const boost::json::object o = summary_json(detail->summary);
   boost::json::array attempts;
   for (const auto& a : detail->attempts) {
     boost::json::object ao;
@@ -85,8 +84,20 @@ http::Response get(ApiContext& ctx, const domain::Principal& caller, domain::Web
     ao["responseBody"] = a.result.response_body;
     attempts.push_back(std::move(ao));
   }
-  o["attempts"] = std::move(attempts);
-  return json_response(200, o);
+  // The delivered body goes in as its bytes: a parse and re-serialisation would change big
+  // integers and 1.0. A row stored before data was checked may hold text that is not JSON
+  // (Infinity); that body is shown as a JSON string rather than failing the whole answer.
+  const std::string body = domain::delivery_body(detail->event, webhook);
+  std::string out = boost::json::serialize(o);
+  out.pop_back();
+  out += ",\"event\":";
+  out += strict_json::problem(detail->event.data_json).empty()
+             ? body
+             : boost::json::serialize(boost::json::string(body));
+  out += ",\"attempts\":";
+  out += boost::json::serialize(attempts);
+  out += '}';
+  return http::Response{200, std::move(out)};
 }
 
 http::Response retry(ApiContext& ctx, const domain::Principal& caller, domain::WebhookId webhook,
@@ -111,6 +122,33 @@ http::Response recover(ApiContext& ctx, const domain::Principal& caller, const h
   const int64_t count = ctx.store.recover_deliveries(webhook, *since, ctx.clock.now());
   if (count > 0 && ctx.work_queued) ctx.work_queued();
   return json_response(202, boost::json::object{{"count", count}});
+}
+
+void register_routes(RouteTable& table, const ApiContext& ctx) {
+  const Roles any = Roles::any_token();
+  auto webhook = [](const RouteCall& c) {
+    return path_id(c.param(0), errors::webhook_not_found());
+  };
+  auto delivery = [](const RouteCall& c) {
+    return path_id(c.param(1), errors::delivery_not_found());
+  };
+  table.add(
+      {"GET", "/v2/webhooks/{id}/deliveries", any, 0, Runs::kPool,
+       [webhook](const RouteCall& c) { return list(c.ctx, c.principal(), webhook(c), c.query); }});
+  table.add({"POST", "/v2/webhooks/{id}/recover", any, ctx.max_body_bytes, Runs::kPool,
+             [webhook](const RouteCall& c) {
+               return recover(c.ctx, c.principal(), c.request, webhook(c));
+             }});
+  table.add({"GET", "/v2/webhooks/{id}/deliveries/{deliveryId}", any, 0, Runs::kPool,
+             [webhook, delivery](const RouteCall& c) {
+               const int64_t w = webhook(c);
+               return get(c.ctx, c.principal(), w, delivery(c));
+             }});
+  table.add({"POST", "/v2/webhooks/{id}/deliveries/{deliveryId}/retry", any, 0, Runs::kPool,
+             [webhook, delivery](const RouteCall& c) {
+               const int64_t w = webhook(c);
+               return retry(c.ctx, c.principal(), w, delivery(c));
+             }});
 }
 
 }  // namespace hookd::api::delivery_routes

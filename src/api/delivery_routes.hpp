@@ -1,6 +1,7 @@
 #pragma once
 
 #include "api/context.hpp"
+#include "api/route_table.hpp"
 #include "domain/delivery.hpp"
 #include "domain/tenancy.hpp"
 #include "domain/webhook.hpp"
@@ -18,5 +19,7 @@ http::Response retry(ApiContext& ctx, const domain::Principal& caller, domain::W
                      domain::DeliveryId id);
 http::Response recover(ApiContext& ctx, const domain::Principal& caller, const http::Request& req,
                        domain::WebhookId webhook);
+
+void register_routes(RouteTable& table, const ApiContext& ctx);
 
 }  // namespace hookd::api::delivery_routes

@@ -73,6 +73,15 @@ ApiError webhook_limit_exceeded(int64_t limit) {
               "Webhook limit exceeded: an organization holds at most " + std::to_string(limit) +
                   " webhooks");
 }
+ApiError too_many_requests() {
+  return make(429, "TooManyRequests",
+              "Too many requests: too many failed authentications from this address");
+}
+ApiError server_busy() {
+  return make(503, "ServiceUnavailable",
+              "Service unavailable: too many requests in progress, retry later");
+}
+ApiError internal_error() { return make(500, "InternalServerError", "Internal server error"); }
 
 }  // namespace errors
 }  // namespace hookd::api

@@ -1,14 +1,15 @@
 #include "api/event_input.hpp"
 
-#include <boost/json/serialize.hpp>
-
 #include "api/errors.hpp"
 #include "api/json_body.hpp"
+#include "api/strict_json.hpp"
 
 namespace hookd::api {
 namespace {
 
-domain::Event parse_event(const boost::json::object& o, TimePoint now) {
+// `data_text` is the event's data as it was sent.
+domain::Event parse_event(const boost::json::object& o, std::optional<std::string_view> data_text,
+                          TimePoint now) {
   domain::Event e;
   e.id = domain::new_event_id();
   e.device_id = json_body::required_id(o, "deviceId");
@@ -26,10 +27,13 @@ domain::Event parse_event(const boost::json::object& o, TimePoint now) {
   }
   if (auto it = o.find("data"); it != o.end()) {
     if (!it->value().is_object()) throw errors::invalid_body("data must be an object");
-    e.data_json = boost::json::serialize(it->value());
-    if (e.data_json.size() > kMaxEventDataBytes) {
+    // The producer's own text, checked by the strict reader: re-serialising would turn
+    // 123456789012345678901234567890 into 1.2345678901234568E29 and 1.0 into 1E0.
+    if (!data_text) throw errors::invalid_body("data must be an object");
+    if (data_text->size() > kMaxEventDataBytes) {
       throw errors::invalid_body("data is larger than 64 KiB");
     }
+    e.data_json.assign(data_text->data(), data_text->size());
   }
   // Checked last, as on webhooks: the shape of the body before the meaning of its values.
   auto parsed_topic = domain::parse_topic(topic);
@@ -41,11 +45,13 @@ domain::Event parse_event(const boost::json::object& o, TimePoint now) {
 }  // namespace
 
 store::IngestRequest parse_events(std::string_view body, TimePoint now) {
-  const boost::json::object root = json_body::parse_object(body);
+  // Each event's data is taken as its text, so its value is not built.
+  const boost::json::object root = json_body::parse_object(body, "data");
+  const std::string_view root_text = strict_json::document(body);
   store::IngestRequest request;
   auto it = root.find("events");
   if (it == root.end()) {
-    request.events.push_back(parse_event(root, now));
+    request.events.push_back(parse_event(root, strict_json::member_text(root_text, "data"), now));
     return request;
   }
   const boost::json::array* events = it->value().if_array();
@@ -53,11 +59,16 @@ store::IngestRequest parse_events(std::string_view body, TimePoint now) {
     throw errors::invalid_body("events must be an array of 1 to 1000 events");
   }
   request.events.reserve(events->size());
+  // One pass over the text finds every event's data.
+  const std::vector<strict_json::ElementMember> texts = strict_json::element_members(
+      root_text.substr(strict_json::member_offset(root_text, "events").value_or(root_text.size())),
+      "data");
+  if (texts.size() != events->size()) throw errors::invalid_body("events could not be read");
   for (size_t i = 0; i < events->size(); ++i) {
     const boost::json::object* o = (*events)[i].if_object();
     try {
       if (!o) throw errors::invalid_body("an event must be an object");
-      request.events.push_back(parse_event(*o, now));
+      request.events.push_back(parse_event(*o, texts[i].member, now));
     } catch (ApiError& e) {
       e.message += " (events[" + std::to_string(i) + "])";
       throw;

@@ -1,32 +1,26 @@
 #include "api/json_body.hpp"
 
 #include <algorithm>
-#include <boost/json/parse.hpp>
 #include <limits>
 
 #include "api/errors.hpp"
+#include "api/strict_json.hpp"
 
 namespace hookd::api::json_body {
+static_assert(kMaxDepth == strict_json::kMaxDepth);
+
 namespace {
 
 std::string field(std::string_view key) { return std::string(key); }
 
 }  // namespace
 
-boost::json::object parse_object(std::string_view body) {
-  boost::json::parse_options options;
-  options.max_depth = kMaxDepth;
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(body, ec, {}, options);
-  if (ec) {
-    if (ec == boost::json::error::too_deep) {
-      throw errors::invalid_body("JSON nested deeper than " + std::to_string(kMaxDepth) +
-                                 " levels");
-    }
-    throw errors::invalid_body("not valid UTF-8 JSON (" + ec.message() + ")");
-  }
-  if (!v.is_object()) throw errors::invalid_body("the body must be a JSON object");
-  return std::move(v.as_object());
+boost::json::object parse_object(std::string_view body, std::string_view unbuilt_key) {
+  std::string problem;
+  std::optional<boost::json::value> v = strict_json::parse(body, problem, unbuilt_key);
+  if (!v) throw errors::invalid_body(problem);
+  if (!v->is_object()) throw errors::invalid_body("the body must be a JSON object");
+  return std::move(v->as_object());
 }
 
 int64_t as_id(const boost::json::value& v, std::string_view what) {

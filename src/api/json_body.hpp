@@ -13,8 +13,10 @@ namespace hookd::api::json_body {
 
 inline constexpr int kMaxDepth = 32;
 
-// A JSON object, UTF-8, nested at most kMaxDepth levels.
-boost::json::object parse_object(std::string_view body);
+// A JSON object read by strict_json: UTF-8, nested at most kMaxDepth levels, no repeated key at
+// any depth, every number finite, a leading byte-order mark ignored. Members named
+// `unbuilt_key` are checked but left empty (strict_json::parse), for callers that read their text.
+boost::json::object parse_object(std::string_view body, std::string_view unbuilt_key = {});
 
 // A positive integer id that fits in 63 bits; floats, strings and booleans are refused.
 std::optional<int64_t> optional_id(const boost::json::object& o, std::string_view key);

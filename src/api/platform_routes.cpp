@@ -3,9 +3,14 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/errors.hpp"
+#include "api/event_input.hpp"
 #include "api/json_body.hpp"
 #include "api/route_helpers.hpp"
+#include "common/log.hpp"
+#include "ingest/ingestor.hpp"
+#include "observability/metrics.hpp"
 #include "security/secrets.hpp"
+#include "security/token_cache.hpp"
 #include "store/store.hpp"
 
 namespace hookd::api::platform_routes {
@@ -92,6 +97,70 @@ http::Response create_token(ApiContext& ctx, const http::Request& req) {
 http::Response revoke_token(ApiContext& ctx, int64_t id) {
   if (!ctx.store.revoke_token(id)) throw errors::token_not_found();
   return no_content();
+}
+
+void ingest_events(ApiContext& ctx, const http::Request& req, http::Responder respond) {
+  if (!ctx.ingestor) throw errors::service_unavailable();
+  store::IngestRequest request = parse_events(req.body, ctx.clock.now());
+  ctx.ingestor->submit(std::move(request), [respond, metrics = ctx.metrics](
+                                               const store::IngestOutcome* outcome,
+                                               const char* error) {
+    if (!outcome) {
+      log::warn("events not accepted", {{"error", error}});
+      return respond(to_response(errors::service_unavailable()));
+    }
+    if (!outcome->ok)
+      return respond(to_response(errors::device_not_found(outcome->missing_device)));
+    boost::json::array events;
+    uint64_t stored = 0;
+    for (const auto& e : outcome->events) {
+      if (!e.duplicate) ++stored;
+      events.push_back(boost::json::object{
+          {"id", e.id}, {"deliveries", e.deliveries}, {"duplicate", e.duplicate}});
+    }
+    if (metrics) metrics->events_ingested(stored);
+    respond(http::Response{202, boost::json::serialize(boost::json::object{{"events", events}})});
+  });
+}
+
+void register_routes(RouteTable& table, const ApiContext& ctx) {
+  const Roles platform = Roles::of({domain::Role::kPlatform});
+  const size_t body = ctx.max_body_bytes;
+  auto id = [](ApiError (*not_found)()) {
+    return [not_found](const RouteCall& c) { return path_id(c.param(0), not_found()); };
+  };
+  // Parsing is memory-only and the ingestor queues: the I/O thread never waits on the store.
+  table.add({"POST",
+             "/v2/platform/events",
+             platform,
+             kMaxEventsBodyBytes,
+             Runs::kInline,
+             {},
+             [](const RouteCall& c, http::Responder respond) {
+               ingest_events(c.ctx, c.request, std::move(respond));
+             }});
+  table.add({"POST", "/v2/platform/tokens", platform, body, Runs::kPool,
+             [](const RouteCall& c) { return create_token(c.ctx, c.request); }});
+  table.add({"DELETE", "/v2/platform/tokens/{id}", platform, 0, Runs::kPool,
+             [token = id(errors::token_not_found)](const RouteCall& c) {
+               auto response = revoke_token(c.ctx, token(c));
+               c.tokens.clear();  // the revoked token must not outlive its cache entry
+               return response;
+             }});
+  table.add({"PUT", "/v2/platform/organizations/{id}", platform, body, Runs::kPool,
+             [org = id(errors::route_not_found)](const RouteCall& c) {
+               return put_organization(c.ctx, c.request, org(c));
+             }});
+  auto device = id([] { return errors::device_not_found(0); });
+  table.add({"PUT", "/v2/platform/devices/{id}", platform, body, Runs::kPool,
+             [device](const RouteCall& c) { return put_device(c.ctx, c.request, device(c)); }});
+  table.add({"DELETE", "/v2/platform/devices/{id}", platform, 0, Runs::kPool,
+             [device](const RouteCall& c) { return delete_device(c.ctx, device(c)); }});
+  auto group = id([] { return errors::device_group_not_found(0); });
+  table.add({"PUT", "/v2/platform/device-groups/{id}", platform, body, Runs::kPool,
+             [group](const RouteCall& c) { return put_device_group(c.ctx, c.request, group(c)); }});
+  table.add({"DELETE", "/v2/platform/device-groups/{id}", platform, 0, Runs::kPool,
+             [group](const RouteCall& c) { return delete_device_group(c.ctx, group(c)); }});
 }
 
 }  // namespace hookd::api::platform_routes

@@ -1,18 +1,21 @@
 #include "api/router.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
-#include <charconv>
+#include <limits>
+#include <stdexcept>
 
 #include "api/auth.hpp"
 #include "api/delivery_routes.hpp"
 #include "api/errors.hpp"
 #include "api/event_input.hpp"
 #include "api/platform_routes.hpp"
+#include "api/readiness_probe.hpp"
+#include "api/system_routes.hpp"
 #include "api/webhook_routes.hpp"
 #include "common/log.hpp"
-#include "ingest/ingestor.hpp"
+#include "common/work_queue.hpp"
 #include "observability/metrics.hpp"
+#include "security/client_address.hpp"
 #include "security/secrets.hpp"
 #include "store/store.hpp"
 
@@ -22,6 +25,7 @@ namespace {
 struct Target {
   std::vector<std::string> segments;
   Query query;
+  std::optional<std::string> repeated;  // a query parameter named twice
 };
 
 std::optional<Target> parse_target(std::string_view text) {
@@ -31,234 +35,207 @@ std::optional<Target> parse_target(std::string_view text) {
   for (auto segment : parsed->segments()) t.segments.push_back(segment);
   // "/v2/webhooks/" names the same resource as "/v2/webhooks".
   if (!t.segments.empty() && t.segments.back().empty()) t.segments.pop_back();
-  for (auto param : parsed->params()) t.query[param.key] = param.value;
+  for (auto param : parsed->params()) {
+    // A gateway that reads the first of two values must not see another request than ours.
+    if (!t.query.emplace(param.key, param.value).second && !t.repeated) t.repeated = param.key;
+  }
   return t;
 }
 
-std::optional<int64_t> parse_id(std::string_view s) {
-  int64_t id = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
-  if (ec != std::errc() || ptr != s.data() + s.size() || id <= 0) return std::nullopt;
-  return id;
+http::Response with_retry_after(http::Response r, std::chrono::seconds after) {
+  r.headers.emplace_back("Retry-After", std::to_string(after.count()));
+  return r;
 }
 
-int64_t id_or(std::string_view s, const ApiError& not_found) {
-  auto id = parse_id(s);
-  if (!id) throw not_found;
-  return *id;
-}
-
-http::Response text_response(int status, std::string body) {
-  return http::Response{status, std::move(body)};
-}
+constexpr std::chrono::seconds kBusyRetryAfter{1};
 
 }  // namespace
 
-constexpr std::string_view kEventsPath = "/v2/platform/events";
+// What admission decided for one request, carried to its handler.
+struct Router::Call {
+  const Route* route;
+  std::optional<domain::Principal> caller;
+  std::vector<std::string> params;
+  Query query;
+  RequestLog log;
+};
 
 size_t Router::body_limit(std::string_view target, size_t default_limit) {
-  return target.starts_with(kEventsPath) ? kMaxEventsBodyBytes : default_limit;
+  auto parsed = parse_target(target);
+  const bool events = parsed && parsed->segments.size() == 3 && parsed->segments[0] == "v2" &&
+                      parsed->segments[1] == "platform" && parsed->segments[2] == "events";
+  return events ? kMaxEventsBodyBytes : default_limit;
 }
 
 Router::Router(ApiContext ctx)
-    : ctx_(ctx), request_id_prefix_("req_" + security::random_alphanumeric(8) + "_") {}
+    : ctx_(std::move(ctx)),
+      throttle_(ctx_.auth_failures_per_minute),
+      pool_(std::make_unique<WorkQueue>(ctx_.handler_threads, ctx_.handler_queue)),
+      probe_(std::make_unique<ReadinessProbe>([&store = ctx_.store] { return store.ping(); },
+                                              ctx_.readiness_timeout)),
+      request_id_prefix_("req_" + security::random_alphanumeric(8) + "_") {
+  for (const auto& text : ctx_.trusted_proxies) {
+    auto cidr = security::Cidr::parse(text);
+    if (!cidr) throw std::invalid_argument("trusted_proxies: not a CIDR: " + text);
+    trusted_proxies_.push_back(*cidr);
+  }
+  system_routes::register_routes(table_, *probe_);
+  webhook_routes::register_routes(table_, ctx_);
+  delivery_routes::register_routes(table_, ctx_);
+  platform_routes::register_routes(table_, ctx_);
+}
 
-void Router::handle(http::Request request, http::Responder respond) {
-  // Every answer is counted, and logged with its request id at debug level (an access log);
-  // answers of 500 and above are logged at error level whatever the level.
-  const uint64_t number = next_request_.fetch_add(1, std::memory_order_relaxed);
-  respond = [this, number, method = request.method,
-             path = request.target.substr(0, request.target.find('?')),
-             started = std::chrono::steady_clock::now(),
-             respond = std::move(respond)](http::Response r) {
-    if (ctx_.metrics) ctx_.metrics->http_response(r.status);
-    const auto level = r.status >= 500 ? log::Level::kError : log::Level::kDebug;
-    if (log::enabled(level)) {
-      const std::string id = request_id_prefix_ + std::to_string(number);
-      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - started)
-                              .count();
-      log::write(level, "request",
-                 {{"request_id", std::string_view(id)},
-                  {"method", std::string_view(method)},
-                  {"path", std::string_view(path)},
-                  {"status", r.status},
-                  {"duration_us", static_cast<long long>(micros)}});
-    }
-    respond(std::move(r));
+Router::~Router() { stop(); }
+
+void Router::stop() {
+  pool_->stop();
+  probe_->stop();
+}
+
+// Every answer is counted, and logged with its request id at debug level (an access log);
+// answers of 500 and above are logged at error level whatever the level.
+void Router::finish(const RequestLog& entry, const http::Response& r) {
+  if (ctx_.metrics) ctx_.metrics->http_response(r.status);
+  const auto level = r.status >= 500 ? log::Level::kError : log::Level::kDebug;
+  if (!log::enabled(level)) return;
+  const std::string id = request_id_prefix_ + std::to_string(entry.number);
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - entry.started)
+                          .count();
+  log::write(level, "request",
+             {{"request_id", std::string_view(id)},
+              {"method", std::string_view(entry.method)},
+              {"path", std::string_view(entry.path)},
+              {"status", r.status},
+              {"duration_us", static_cast<long long>(micros)}});
+}
+
+http::Admission Router::admit(const http::RequestHead& head) {
+  RequestLog entry{next_request_.fetch_add(1, std::memory_order_relaxed), head.method,
+                   head.target.substr(0, head.target.find('?')), std::chrono::steady_clock::now()};
+  auto answer = [&](http::Response r) {
+    finish(entry, r);
+    return http::Admission{std::move(r), 0, nullptr};
   };
-  std::optional<http::Response> response;
+  if (head.method == "OPTIONS") return answer(http::Response{204, "", ""});
   try {
-    response = dispatch(request, respond);
+    auto target = parse_target(head.target);
+    if (!target) throw errors::route_not_found();
+    auto match = table_.find(head.method, target->segments);
+    if (!match.route) {
+      throw match.path_known ? errors::method_not_allowed() : errors::route_not_found();
+    }
+    const Route& route = *match.route;
+
+    std::optional<domain::Principal> caller;
+    if (route.roles.needs_token()) {
+      try {
+        caller = authenticate(head, ctx_.store, tokens_);
+      } catch (const ApiError&) {
+        // A valid token is never throttled: only a request that failed is looked at.
+        const std::string address =
+            security::client_address(head.client_address, head.forwarded_for, trusted_proxies_);
+        const auto now = security::AuthThrottle::Clock::now();
+        if (auto wait = throttle_.throttled(address, now)) {
+          return answer(with_retry_after(to_response(errors::too_many_requests()), *wait));
+        }
+        throttle_.record_failure(address, now);
+        throw;
+      }
+      if (!route.roles.allows(caller->role)) throw errors::insufficient_rights();
+    }
+
+    if (head.has_body() && (route.body_limit == 0 ||
+                            (head.content_length && *head.content_length > route.body_limit))) {
+      throw errors::payload_too_large(route.body_limit);
+    }
+    if (target->repeated) throw errors::invalid_query(*target->repeated + " is repeated");
+
+    if (route.runs == Runs::kOnHead) {
+      const http::Request none;
+      return answer(route.handler(RouteCall{ctx_, tokens_, none, caller ? &*caller : nullptr,
+                                            match.params, target->query}));
+    }
+    auto call = std::make_shared<Call>(Call{&route, std::move(caller), std::move(match.params),
+                                            std::move(target->query), std::move(entry)});
+    return http::Admission{std::nullopt, route.body_limit, handler_for(std::move(call))};
   } catch (const ApiError& e) {
-    response = to_response(e);
+    return answer(to_response(e));
   } catch (const store::StoreError& e) {
     log::error("database error",
-               {{"request_id", std::string_view(request_id_prefix_ + std::to_string(number))},
+               {{"request_id", std::string_view(request_id_prefix_ + std::to_string(entry.number))},
                 {"error", e.what()}});
-    response = to_response(errors::service_unavailable());
+    return answer(to_response(errors::service_unavailable()));
   }
-  if (response) respond(std::move(*response));
 }
 
-void Router::ingest_events(const http::Request& req, const http::Responder& respond) {
-  if (!ctx_.ingestor) throw errors::service_unavailable();
-  store::IngestRequest request = parse_events(req.body, ctx_.clock.now());
-  ctx_.ingestor->submit(std::move(request), [respond, metrics = ctx_.metrics](
-                                                const store::IngestOutcome* outcome,
-                                                const char* error) {
-    if (!outcome) {
-      log::warn("events not accepted", {{"error", error}});
-      return respond(to_response(errors::service_unavailable()));
-    }
-    if (!outcome->ok)
-      return respond(to_response(errors::device_not_found(outcome->missing_device)));
-    boost::json::array events;
-    uint64_t stored = 0;
-    for (const auto& e : outcome->events) {
-      if (!e.duplicate) ++stored;
-      events.push_back(boost::json::object{
-          {"id", e.id}, {"deliveries", e.deliveries}, {"duplicate", e.duplicate}});
-    }
-    if (metrics) metrics->events_ingested(stored);
-    respond(http::Response{202, boost::json::serialize(boost::json::object{{"events", events}})});
-  });
-}
-
-std::optional<http::Response> Router::dispatch(const http::Request& req,
-                                               const http::Responder& respond) {
-  if (req.method == "OPTIONS") return http::Response{204, "", ""};
-  auto target = parse_target(req.target);
-  if (!target) throw errors::route_not_found();
-  const auto& seg = target->segments;
-  const std::string& m = req.method;
-
-  if (seg.size() == 1 && seg[0] == "healthz") {
-    if (m != "GET" && m != "HEAD") throw errors::method_not_allowed();
-    return text_response(200, R"({"status":"ok"})");
-  }
-  if (seg.size() == 1 && seg[0] == "metrics") {
-    if (m != "GET") throw errors::method_not_allowed();
-    if (!ctx_.metrics) throw errors::route_not_found();
-    const store::QueueStats queue = ctx_.store.queue_stats();
-    std::optional<double> oldest_age;
-    if (queue.oldest_pending_created_at) {
-      oldest_age =
-          std::chrono::duration<double>(ctx_.clock.now() - *queue.oldest_pending_created_at)
-              .count();
-    }
-    return http::Response{200, ctx_.metrics->render(queue.pending, oldest_age),
-                          "text/plain; version=0.0.4; charset=utf-8"};
-  }
-  if (seg.size() == 1 && seg[0] == "readyz") {
-    if (m != "GET" && m != "HEAD") throw errors::method_not_allowed();
-    if (!ctx_.store.ping()) throw errors::service_unavailable();
-    return text_response(200, R"({"status":"ready"})");
-  }
-  if (seg.size() < 2 || seg[0] != "v2") throw errors::route_not_found();
-
-  // Authentication comes first, then the body limit (contract section 3).
-  auto authenticate_request = [&] {
-    domain::Principal caller = authenticate(req, ctx_.store, tokens_);
-    if (req.body_too_large) {
-      throw errors::payload_too_large(body_limit(req.target, ctx_.max_body_bytes));
-    }
-    return caller;
-  };
-
-  if (seg[1] == "webhooks") {
-    if (seg.size() == 2) {
-      if (m != "GET" && m != "POST") throw errors::method_not_allowed();
-      const auto caller = authenticate_request();
-      return m == "GET" ? webhook_routes::list(ctx_, caller, target->query)
-                        : webhook_routes::create(ctx_, caller, req);
-    }
-    if (seg.size() == 3) {
-      if (m != "GET" && m != "PUT" && m != "DELETE") throw errors::method_not_allowed();
-      const auto caller = authenticate_request();
-      const int64_t id = id_or(seg[2], errors::webhook_not_found());
-      if (m == "GET") return webhook_routes::get(ctx_, caller, id);
-      if (m == "PUT") return webhook_routes::update(ctx_, caller, req, id);
-      return webhook_routes::remove(ctx_, caller, id);
-    }
-    const std::string& sub = seg[3];
-    if (seg.size() == 4 && sub == "deliveries") {
-      if (m != "GET") throw errors::method_not_allowed();
-      const auto caller = authenticate_request();
-      return delivery_routes::list(ctx_, caller, id_or(seg[2], errors::webhook_not_found()),
-                                   target->query);
-    }
-    if (seg.size() == 4 && (sub == "rotate-secret" || sub == "test")) {
-      if (m != "POST") throw errors::method_not_allowed();
-      const auto caller = authenticate_request();
-      const int64_t webhook = id_or(seg[2], errors::webhook_not_found());
-      return sub == "test" ? webhook_routes::send_test(ctx_, caller, webhook)
-                           : webhook_routes::rotate_secret(ctx_, caller, webhook);
-    }
-    if (seg.size() == 4 && sub == "recover") {
-      if (m != "POST") throw errors::method_not_allowed();
-      const auto caller = authenticate_request();
-      return delivery_routes::recover(ctx_, caller, req,
-                                      id_or(seg[2], errors::webhook_not_found()));
-    }
-    if ((seg.size() == 5 || seg.size() == 6) && sub == "deliveries") {
-      const bool retry = seg.size() == 6;
-      if (retry && seg[5] != "retry") throw errors::route_not_found();
-      if (m != (retry ? "POST" : "GET")) throw errors::method_not_allowed();
-      const auto caller = authenticate_request();
-      const int64_t webhook = id_or(seg[2], errors::webhook_not_found());
-      const int64_t delivery = id_or(seg[4], errors::delivery_not_found());
-      return retry ? delivery_routes::retry(ctx_, caller, webhook, delivery)
-                   : delivery_routes::get(ctx_, caller, webhook, delivery);
-    }
-    throw errors::route_not_found();
-  }
-
-  if (seg[1] == "platform" && seg.size() >= 3) {
-    const std::string& kind = seg[2];
-    auto platform_caller = [&] {
-      const auto caller = authenticate_request();
-      if (caller.role != domain::Role::kPlatform) throw errors::insufficient_rights();
+http::Handler Router::handler_for(std::shared_ptr<Call> call) {
+  return [this, call](http::Request request, http::Responder respond) {
+    http::Responder done = [this, call, respond = std::move(respond)](http::Response r) {
+      finish(call->log, r);
+      respond(std::move(r));
     };
-    if (kind == "events" && seg.size() == 3) {
-      if (m != "POST") throw errors::method_not_allowed();
-      platform_caller();
-      ingest_events(req, respond);
-      return std::nullopt;
+    const Route& route = *call->route;
+    // The server reads no more than admitted; this holds for any server.
+    if (request.body.size() > route.body_limit) {
+      return done(to_response(errors::payload_too_large(route.body_limit)));
     }
-    if (kind == "tokens" && seg.size() == 3) {
-      if (m != "POST") throw errors::method_not_allowed();
-      platform_caller();
-      return platform_routes::create_token(ctx_, req);
-    }
-    if (seg.size() != 4) throw errors::route_not_found();
-    if (kind == "organizations") {
-      if (m != "PUT") throw errors::method_not_allowed();
-      platform_caller();
-      return platform_routes::put_organization(ctx_, req, id_or(seg[3], errors::route_not_found()));
-    }
-    if (kind == "devices" || kind == "device-groups") {
-      if (m != "PUT" && m != "DELETE") throw errors::method_not_allowed();
-      platform_caller();
-      const bool device = kind == "devices";
-      const int64_t id =
-          id_or(seg[3], device ? errors::device_not_found(0) : errors::device_group_not_found(0));
-      if (device) {
-        return m == "PUT" ? platform_routes::put_device(ctx_, req, id)
-                          : platform_routes::delete_device(ctx_, id);
+    if (route.runs == Runs::kInline) {
+      try {
+        route.async_handler(
+            RouteCall{ctx_, tokens_, request, call->caller ? &*call->caller : nullptr, call->params,
+                      call->query},
+            done);
+      } catch (const ApiError& e) {
+        done(to_response(e));
       }
-      return m == "PUT" ? platform_routes::put_device_group(ctx_, req, id)
-                        : platform_routes::delete_device_group(ctx_, id);
+      return;
     }
-    if (kind == "tokens") {
-      if (m != "DELETE") throw errors::method_not_allowed();
-      platform_caller();
-      auto response = platform_routes::revoke_token(ctx_, id_or(seg[3], errors::token_not_found()));
-      tokens_.clear();  // the revoked token must not outlive its cache entry
-      return response;
+    auto shared_request = std::make_shared<http::Request>(std::move(request));
+    const bool queued =
+        pool_->try_post([this, call, shared_request, done] { done(run(*call, *shared_request)); });
+    if (!queued) {
+      done(with_retry_after(to_response(errors::server_busy()), kBusyRetryAfter));
     }
+  };
+}
+
+// On a pool thread: every failure becomes an answer here, none escapes.
+http::Response Router::run(const Call& call, const http::Request& request) {
+  try {
+    return call.route->handler(RouteCall{
+        ctx_, tokens_, request, call.caller ? &*call.caller : nullptr, call.params, call.query});
+  } catch (const ApiError& e) {
+    return to_response(e);
+  } catch (const store::StoreError& e) {
+    log::error(
+        "database error",
+        {{"request_id", std::string_view(request_id_prefix_ + std::to_string(call.log.number))},
+         {"error", e.what()}});
+    return to_response(errors::service_unavailable());
+  } catch (const std::exception& e) {
+    log::error(
+        "unhandled error in request handler",
+        {{"request_id", std::string_view(request_id_prefix_ + std::to_string(call.log.number))},
+         {"error", e.what()}});
+    return to_response(errors::internal_error());
   }
-  throw errors::route_not_found();
+}
+
+void Router::handle(http::Request request, http::Responder respond) {
+  http::RequestHead head;
+  head.method = request.method;
+  head.target = request.target;
+  head.authorization = request.authorization;
+  head.has_authorization = request.has_authorization;
+  head.client_address = request.client_address;
+  head.forwarded_for = request.forwarded_for;
+  // The body is in already; one that was too large to read is over every limit.
+  head.content_length = request.body_too_large ? std::numeric_limits<uint64_t>::max()
+                                               : static_cast<uint64_t>(request.body.size());
+  http::Admission admission = admit(head);
+  if (admission.answer) return respond(std::move(*admission.answer));
+  admission.handler(std::move(request), std::move(respond));
 }
 
 }  // namespace hookd::api

@@ -1,34 +1,71 @@
 #pragma once
 
 #include <atomic>
-#include <optional>
+#include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/context.hpp"
+#include "api/route_table.hpp"
 #include "http/message.hpp"
+#include "security/auth_throttle.hpp"
+#include "security/ip_address.hpp"
 #include "security/token_cache.hpp"
+
+namespace hookd {
+class WorkQueue;
+}
 
 namespace hookd::api {
 
-// Maps a request to its route and every failure to the seed's error body. The only place
-// that knows the URL layout of the API.
+class ReadinessProbe;
+
+// Admits requests on their heads against the route table (each *_routes.cpp registers its
+// routes) and runs the chosen handler: the only place that knows the URL layout of the API.
 class Router {
  public:
   explicit Router(ApiContext ctx);
-  // Answers through `respond`; every route but event ingestion answers before returning.
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  // Decides from the head alone, in the contract's order: OPTIONS 204; unknown route 404;
+  // wrong method 405; token 401 (429 once the address failed too often) and role 403; a body
+  // over the route's limit, or any body on a bodyless route, 413; a repeated query parameter
+  // 400. Otherwise the body limit and the handler that answers the whole request.
+  http::Admission admit(const http::RequestHead& head);
+
+  // For a server that reads the body before asking: admit, then run the handler.
   void handle(http::Request request, http::Responder respond);
 
-  // The largest body a request to `target` may have; the server reads no more.
+  // The largest body a request to `target` may have: the event route's limit for exactly
+  // POST /v2/platform/events, `default_limit` elsewhere.
   static size_t body_limit(std::string_view target, size_t default_limit);
 
+  // Finishes queued handlers and the readiness probe; call after the server has stopped.
+  void stop();
+
  private:
-  // The response, or nothing when `respond` will be called later.
-  std::optional<http::Response> dispatch(const http::Request& request,
-                                         const http::Responder& respond);
-  void ingest_events(const http::Request& request, const http::Responder& respond);
+  struct RequestLog {
+    uint64_t number;
+    std::string method;
+    std::string path;
+    std::chrono::steady_clock::time_point started;
+  };
+  struct Call;
+  http::Handler handler_for(std::shared_ptr<Call> call);
+  http::Response run(const Call& call, const http::Request& request);
+  void finish(const RequestLog& log, const http::Response& response);
+
   ApiContext ctx_;
   security::TokenCache tokens_;
+  security::AuthThrottle throttle_;
+  std::vector<security::Cidr> trusted_proxies_;
+  std::unique_ptr<WorkQueue> pool_;
+  std::unique_ptr<ReadinessProbe> probe_;
+  RouteTable table_;
   const std::string request_id_prefix_;  // random per process, so ids differ across processes
   std::atomic<uint64_t> next_request_{1};
 };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "api/context.hpp"
+#include "api/route_table.hpp"
 #include "domain/tenancy.hpp"
 #include "domain/webhook.hpp"
 #include "http/message.hpp"
@@ -18,5 +19,7 @@ http::Response remove(ApiContext& ctx, const domain::Principal& caller, domain::
 http::Response rotate_secret(ApiContext& ctx, const domain::Principal& caller,
                              domain::WebhookId id);
 http::Response send_test(ApiContext& ctx, const domain::Principal& caller, domain::WebhookId id);
+
+void register_routes(RouteTable& table, const ApiContext& ctx);
 
 }  // namespace hookd::api::webhook_routes

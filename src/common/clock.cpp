@@ -86,7 +86,13 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
                            std::chrono::day{static_cast<unsigned>(day)}};
   if (!ymd.ok()) return std::nullopt;
   auto tp = sys_days{ymd} + hours{hour} + minutes{min} + seconds{sec} - minutes{offset_minutes};
-  return time_point_cast<microseconds>(tp) + microseconds{micros};
+  const TimePoint t = time_point_cast<microseconds>(tp) + microseconds{micros};
+  // An offset or a leap second can carry the instant out of years 0000-9999, which
+  // format_rfc3339 cannot write back (delivered bodies and the API would carry "-001-12-31...").
+  constexpr auto kFirst = sys_days{std::chrono::year{0} / January / 1};
+  constexpr auto kEnd = sys_days{std::chrono::year{10000} / January / 1};
+  if (t < kFirst || t >= kEnd) return std::nullopt;
+  return t;
 }
 
 int64_t to_unix_micros(TimePoint t) { return t.time_since_epoch().count(); }

@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "security/ip_address.hpp"
+
 namespace hookd::config {
 namespace {
 
@@ -52,8 +54,21 @@ std::string toml_string(const toml::node& node, std::string_view key) {
   return v->get();
 }
 
+// A count of units as milliseconds; refused past 100 years, so that no later sum or
+// conversion to microseconds overflows.
+Duration checked_duration(int64_t count, int64_t ms_per_unit, std::string_view text) {
+  constexpr int64_t kMaxMs = int64_t{100} * 365 * 24 * 3600 * 1000;
+  if (count < 0 || count > kMaxMs / ms_per_unit) {
+    throw ConfigError("invalid duration \"" + std::string(text) +
+                      "\": expected 0 to 100 years, as a number and a unit such as 5s");
+  }
+  return Duration(count * ms_per_unit);
+}
+
 Duration toml_duration(const toml::node& node, std::string_view key) {
-  if (const auto* n = node.as_integer()) return std::chrono::seconds(n->get());
+  if (const auto* n = node.as_integer()) {
+    return checked_duration(n->get(), 1000, std::to_string(n->get()));
+  }
   return parse_duration(toml_string(node, key));
 }
 
@@ -69,12 +84,11 @@ Duration parse_duration(std::string_view text) {
     throw ConfigError("invalid duration \"" + t + "\": expected a number and a unit such as 5s");
   }
   std::string_view unit(ptr, t.data() + t.size() - ptr);
-  using namespace std::chrono;
-  if (unit == "ms") return milliseconds(value);
-  if (unit == "s" || unit.empty()) return seconds(value);
-  if (unit == "m") return minutes(value);
-  if (unit == "h") return hours(value);
-  if (unit == "d") return hours(24 * value);
+  if (unit == "ms") return checked_duration(value, 1, t);
+  if (unit == "s" || unit.empty()) return checked_duration(value, 1000, t);
+  if (unit == "m") return checked_duration(value, 60'000, t);
+  if (unit == "h") return checked_duration(value, 3'600'000, t);
+  if (unit == "d") return checked_duration(value, 86'400'000, t);
   throw ConfigError("invalid duration \"" + t + "\": unit must be ms, s, m, h or d");
 }
 
@@ -133,6 +147,10 @@ void apply_table(Config& config, const toml::table& table) {
           dc.timeout = toml_duration(dnode, dk);
         } else if (dk == "connect_timeout") {
           dc.connect_timeout = toml_duration(dnode, dk);
+        } else if (dk == "dns_timeout") {
+          dc.dns_timeout = toml_duration(dnode, dk);
+        } else if (dk == "dns_servers") {
+          dc.dns_servers = toml_string_list(dnode, dk);
         } else if (dk == "disable_after") {
           dc.disable_after = toml_duration(dnode, dk);
         } else if (dk == "secret_rotation_grace") {
@@ -178,6 +196,21 @@ void apply_table(Config& config, const toml::table& table) {
         if (sk != "synchronous") throw ConfigError("config: unknown key sqlite." + std::string(sk));
         config.sqlite.synchronous = toml_string(snode, sk);
       }
+    } else if (k == "trusted_proxies") {
+      config.trusted_proxies = toml_string_list(node, k);
+    } else if (k == "auth") {
+      const toml::table* a = node.as_table();
+      if (!a) throw ConfigError("config: [auth] must be a table");
+      for (auto&& [akey, anode] : *a) {
+        if (akey.str() != "failures_per_minute") {
+          throw ConfigError("config: unknown key auth." + std::string(akey.str()));
+        }
+        const auto* n = anode.as_integer();
+        if (!n || n->get() < 0 || n->get() > 1'000'000) {
+          throw ConfigError("config: auth.failures_per_minute must be 0..1000000");
+        }
+        config.auth.failures_per_minute = static_cast<uint32_t>(n->get());
+      }
     } else {
       throw ConfigError("config: unknown key " + std::string(k));
     }
@@ -212,6 +245,8 @@ void apply_environment(Config& config, const std::function<const char*(const cha
   }
   if (auto v = get("HOOKD_DELIVERY_TIMEOUT")) dc.timeout = parse_duration(*v);
   if (auto v = get("HOOKD_DELIVERY_CONNECT_TIMEOUT")) dc.connect_timeout = parse_duration(*v);
+  if (auto v = get("HOOKD_DELIVERY_DNS_TIMEOUT")) dc.dns_timeout = parse_duration(*v);
+  if (auto v = get("HOOKD_DELIVERY_DNS_SERVERS")) dc.dns_servers = split_list(*v);
   if (auto v = get("HOOKD_DELIVERY_DISABLE_AFTER")) dc.disable_after = parse_duration(*v);
   if (auto v = get("HOOKD_DELIVERY_SECRET_ROTATION_GRACE")) {
     dc.secret_rotation_grace = parse_duration(*v);
@@ -229,6 +264,15 @@ void apply_environment(Config& config, const std::function<const char*(const cha
     }
     return n;
   };
+  if (auto v = get("HOOKD_TRUSTED_PROXIES")) config.trusted_proxies = split_list(*v);
+  if (auto v = get("HOOKD_AUTH_FAILURES_PER_MINUTE")) {
+    uint32_t n = 0;
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || p != v->data() + v->size() || n > 1'000'000) {
+      throw ConfigError("HOOKD_AUTH_FAILURES_PER_MINUTE must be 0..1000000");
+    }
+    config.auth.failures_per_minute = n;
+  }
   if (auto v = get("HOOKD_DELIVERY_MAX_IN_FLIGHT")) {
     dc.max_in_flight = count("HOOKD_DELIVERY_MAX_IN_FLIGHT", *v);
   }
@@ -279,6 +323,21 @@ void validate(const Config& config) {
   }
   if (dc.lease <= dc.timeout) {
     throw ConfigError("delivery.lease must be longer than delivery.timeout");
+  }
+  if (dc.dns_timeout.count() <= 0 || dc.dns_timeout > std::chrono::seconds(60)) {
+    throw ConfigError("delivery.dns_timeout must be more than 0 and at most 60s");
+  }
+  // An attempt is resolved, then sent: all of it must end before another worker may claim it.
+  if (dc.lease <= dc.timeout + dc.dns_timeout) {
+    throw ConfigError("delivery.lease must be longer than delivery.timeout plus dns_timeout");
+  }
+  if (dc.dns_servers.size() > 16) {
+    throw ConfigError("delivery.dns_servers must have at most 16 entries");
+  }
+  for (const auto& cidr : config.trusted_proxies) {
+    if (!security::Cidr::parse(cidr)) {
+      throw ConfigError("trusted_proxies: \"" + cidr + "\" is not a CIDR such as 10.0.0.0/8");
+    }
   }
   if (dc.secret_header.empty() || dc.secret_header.find_first_of(" :\r\n") != std::string::npos) {
     throw ConfigError("delivery.secret_header must be a valid header name");

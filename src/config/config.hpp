@@ -19,6 +19,10 @@ struct DeliveryConfig {
                                        std::chrono::hours(10)};
   Duration timeout = std::chrono::seconds(15);
   Duration connect_timeout = std::chrono::seconds(5);
+  // A host name without an answer by then is a failed attempt (error class dns).
+  Duration dns_timeout = std::chrono::seconds(2);
+  // Name servers, "ip" or "ip:port" ("[ipv6]:port"); empty means the system's configuration.
+  std::vector<std::string> dns_servers;
   Duration disable_after = std::chrono::hours(24 * 5);
   Duration secret_rotation_grace = std::chrono::hours(24);
   std::string secret_header = "x-webhook-secret";
@@ -46,6 +50,11 @@ struct SqliteConfig {
   std::string synchronous = "full";
 };
 
+struct AuthConfig {
+  // Failed authentications per client address and minute before 429; 0: off.
+  uint32_t failures_per_minute = 50;
+};
+
 // Everything hookd reads at start. Parsed once, validated, then passed by value.
 struct Config {
   std::string listen = "127.0.0.1:8080";
@@ -58,6 +67,9 @@ struct Config {
   DeliveryConfig delivery;
   LimitsConfig limits;
   SqliteConfig sqlite;
+  AuthConfig auth;
+  // CIDRs of reverse proxies whose X-Forwarded-For names the client; empty: none.
+  std::vector<std::string> trusted_proxies;
 };
 
 struct ConfigError : std::runtime_error {

@@ -21,6 +21,21 @@ TEST(Config, DurationsTakeTheContractsUnits) {
   EXPECT_THROW(parse_duration("-5s"), ConfigError);
 }
 
+// Found by fuzz/duration_fuzzer and fuzz/config_toml_fuzzer: the conversion to milliseconds
+// overflowed (undefined behaviour) for counts this large.
+TEST(Config, DurationsAreBounded) {
+  EXPECT_EQ(parse_duration("36500d"), 876000h);
+  EXPECT_THROW(parse_duration("36501d"), ConfigError);
+  EXPECT_THROW(parse_duration("106751991167d"), ConfigError);
+  EXPECT_THROW(parse_duration("9223372036854775807h"), ConfigError);
+  EXPECT_THROW(parse_duration("922337203922368547"), ConfigError);
+  Config c;
+  EXPECT_THROW(apply_toml_text(c, "[delivery]\ntimeout = 9223372036854775807\n", "t"), ConfigError);
+  EXPECT_THROW(apply_toml_text(c, "[delivery]\ndisable_after = -5\n", "t"), ConfigError);
+  apply_toml_text(c, "[delivery]\ntimeout = 20\n", "t");
+  EXPECT_EQ(c.delivery.timeout, 20s);
+}
+
 TEST(Config, DefaultsAreTheContracts) {
   Config c;
   EXPECT_EQ(c.database, "sqlite://hookd.db");
@@ -73,6 +88,7 @@ TEST(Config, InFlightCapsAreBounded) {
 TEST(Config, TheLeaseIsBoundedAndOutlastsTheTimeout) {
   Config c;
   EXPECT_EQ(c.delivery.lease, 30s);
+  c.delivery.dns_timeout = 500ms;  // the lease must also outlast the lookup before the attempt
   apply_toml_text(c, "[delivery]\nlease = \"5s\"\ntimeout = \"2s\"", "t");
   EXPECT_EQ(c.delivery.lease, 5s);
   EXPECT_NO_THROW(validate(c));
@@ -89,6 +105,36 @@ TEST(Config, TheLeaseIsBoundedAndOutlastsTheTimeout) {
   c.delivery.lease = 2h;
   EXPECT_THROW(validate(c), ConfigError);
   EXPECT_THROW(apply_toml_text(c, "[delivery]\nlease = \"soon\"", "t"), ConfigError);
+}
+
+TEST(Config, NameResolutionHasATimeoutAndOptionalServers) {
+  Config c;
+  EXPECT_EQ(c.delivery.dns_timeout, 2s);
+  EXPECT_TRUE(c.delivery.dns_servers.empty());
+  apply_toml_text(c, "[delivery]\ndns_timeout = \"750ms\"\ndns_servers = [\"127.0.0.1:5353\"]",
+                  "t");
+  EXPECT_EQ(c.delivery.dns_timeout, 750ms);
+  EXPECT_EQ(c.delivery.dns_servers, std::vector<std::string>{"127.0.0.1:5353"});
+  EXPECT_NO_THROW(validate(c));
+  std::map<std::string, std::string> env{{"HOOKD_DELIVERY_DNS_TIMEOUT", "1s"},
+                                         {"HOOKD_DELIVERY_DNS_SERVERS", "10.0.0.2,[fd00::53]:53"}};
+  apply_environment(c, [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(c.delivery.dns_timeout, 1s);
+  EXPECT_EQ(c.delivery.dns_servers, (std::vector<std::string>{"10.0.0.2", "[fd00::53]:53"}));
+  c.delivery.dns_timeout = 0ms;
+  EXPECT_THROW(validate(c), ConfigError);
+  c.delivery.dns_timeout = 61s;
+  EXPECT_THROW(validate(c), ConfigError);
+  // Resolved, then sent: the lease must outlast both.
+  c.delivery.dns_timeout = 2s;
+  c.delivery.timeout = 2s;
+  c.delivery.lease = 4s;
+  EXPECT_THROW(validate(c), ConfigError);
+  c.delivery.lease = 5s;
+  EXPECT_NO_THROW(validate(c));
 }
 
 TEST(Config, UnknownKeysAndBadValuesAreRefused) {
@@ -127,6 +173,37 @@ TEST(Config, LimitsAndSqliteSyncHaveTheirKeysAndBounds) {
   EXPECT_THROW(validate(c), ConfigError);
   EXPECT_THROW(apply_toml_text(c, "[limits]\nwebhooks = 3", "t"), ConfigError);
   EXPECT_THROW(apply_toml_text(c, "[sqlite]\nsynchronous = 1", "t"), ConfigError);
+}
+
+}  // namespace
+}  // namespace hookd::config
+
+namespace hookd::config {
+namespace {
+
+TEST(Config, AuthThrottlingAndTrustedProxies) {
+  Config c;
+  EXPECT_EQ(c.auth.failures_per_minute, 50u);
+  EXPECT_TRUE(c.trusted_proxies.empty());
+  apply_toml_text(
+      c, "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n[auth]\nfailures_per_minute = 0\n", "test");
+  EXPECT_EQ(c.auth.failures_per_minute, 0u);
+  EXPECT_EQ(c.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+  EXPECT_NO_THROW(validate(c));
+  std::map<std::string, std::string> env{{"HOOKD_AUTH_FAILURES_PER_MINUTE", "7"},
+                                         {"HOOKD_TRUSTED_PROXIES", "192.168.0.0/16"}};
+  apply_environment(c, [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(c.auth.failures_per_minute, 7u);
+  EXPECT_EQ(c.trusted_proxies, (std::vector<std::string>{"192.168.0.0/16"}));
+
+  c.trusted_proxies = {"10/8"};
+  EXPECT_THROW(validate(c), ConfigError);
+  Config bad;
+  EXPECT_THROW(apply_toml_text(bad, "[auth]\nfailures_per_minute = -1\n", "test"), ConfigError);
+  EXPECT_THROW(apply_toml_text(bad, "[auth]\nlimit = 5\n", "test"), ConfigError);
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include "delivery/dispatcher.hpp"
 
-#include <netdb.h>
-
 #include "common/log.hpp"
 #include "delivery/http_sender.hpp"
 #include "delivery/retry_policy.hpp"
@@ -15,21 +13,6 @@
 namespace hookd::delivery {
 namespace {
 
-// Every address a host name resolves to, or nothing when it does not resolve.
-std::vector<security::IpAddress> resolve(const std::string& host) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* result = nullptr;
-  std::vector<security::IpAddress> out;
-  if (getaddrinfo(host.c_str(), nullptr, &hints, &result) != 0) return out;
-  for (addrinfo* a = result; a; a = a->ai_next) {
-    if (auto ip = security::IpAddress::from_sockaddr(a->ai_addr)) out.push_back(*ip);
-  }
-  freeaddrinfo(result);
-  return out;
-}
-
 std::string unbracketed(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   return std::string(host);
@@ -37,12 +20,13 @@ std::string unbracketed(std::string_view host) {
 
 }  // namespace
 
-Dispatcher::Dispatcher(store::Store& store, HttpSender& sender,
+Dispatcher::Dispatcher(store::Store& store, HttpSender& sender, Resolver& resolver,
                        const security::DestinationGuard& guard, DispatcherOptions options,
                        const Clock& clock, std::function<double()> jitter,
                        observability::Metrics* metrics)
     : store_(store),
       sender_(sender),
+      resolver_(resolver),
       guard_(guard),
       options_(std::move(options)),
       clock_(clock),
@@ -96,13 +80,14 @@ void Dispatcher::run() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait_until(lock, deadline, [&] {
-        if (!completions_.empty()) return true;
+        if (!completions_.empty() || !resolved_.empty()) return true;
         return stopping_ ? in_flight_ == 0 : more || woken_;
       });
       woken_ = false;
       done.swap(completions_);
       if (stopping_ && in_flight_ == 0 && done.empty()) return;
     }
+    send_resolved();
     if (!done.empty()) record(std::move(done));
   }
 }
@@ -121,11 +106,13 @@ bool Dispatcher::claim_and_send() {
                                   options_.max_in_flight_per_webhook, busy);
   const bool full = claimed.size() == room;
   for (auto& d : claimed) dispatch(std::move(d));
+  // Names found in the cache were answered during dispatch: those attempts go out now.
+  send_resolved();
   return full;
 }
 
-std::optional<OutgoingRequest> Dispatcher::build_request(const store::ClaimedDelivery& d,
-                                                         domain::AttemptResult& refused) {
+std::optional<OutgoingRequest> Dispatcher::prepare_request(const store::ClaimedDelivery& d,
+                                                           domain::AttemptResult& refused) {
   const auto check = security::check_webhook_url(d.url, guard_);
   refused.at = clock_.now();
   if (check.problem == security::UrlProblem::kInvalid ||
@@ -144,20 +131,12 @@ std::optional<OutgoingRequest> Dispatcher::build_request(const store::ClaimedDel
   request.port = target.port;
   request.target = target.target;
   request.address = target.literal;
-  if (!target.literal) {
-    const std::string host = unbracketed(target.host);
-    const auto addresses = resolve(host);
-    if (addresses.empty()) {
-      refused.error = "dns: " + host + " does not resolve";
-      return std::nullopt;
-    }
-    if (!guard_.allows_all(addresses)) {
-      refused.error = "forbidden_destination: " + host + " resolves to a non-public address";
-      return std::nullopt;
-    }
-    request.address = addresses.front();  // the connection goes there, whatever DNS says later
-  }
+  // localhost is the loopback host by definition (RFC 6761): no resolver is asked.
+  if (target.is_localhost) request.address = security::IpAddress::v4(0x7f000001);
+  return request;
+}
 
+void Dispatcher::sign_and_send(store::ClaimedDelivery d, OutgoingRequest request) {
   const int64_t timestamp =
       std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
   request.body = domain::delivery_body(d.event, d.webhook_id);
@@ -171,21 +150,68 @@ std::optional<OutgoingRequest> Dispatcher::build_request(const store::ClaimedDel
       "x-webhook-attempt: " + std::to_string(d.attempts_made + 1),
   };
   if (d.secret_http) request.headers.push_back(options_.secret_header + ": " + *d.secret_http);
-  return request;
+  sender_.send(std::move(request), [this, d = std::move(d)](domain::AttemptResult result) mutable {
+    complete(std::move(d), std::move(result));
+  });
 }
 
 void Dispatcher::dispatch(store::ClaimedDelivery d) {
   domain::AttemptResult refused;
-  auto request = build_request(d, refused);
+  auto request = prepare_request(d, refused);
+  // Counted from here until recorded, so that the caps include attempts still being resolved.
   {
     std::lock_guard lock(mutex_);
     ++in_flight_;
     ++in_flight_by_webhook_[d.webhook_id];
   }
   if (!request) return complete(std::move(d), std::move(refused));
-  sender_.send(std::move(*request), [this, d = std::move(d)](domain::AttemptResult result) mutable {
-    complete(std::move(d), std::move(result));
+  if (request->address) return sign_and_send(std::move(d), std::move(*request));
+
+  std::string host = unbracketed(request->host);
+  Resolved pending{std::move(d), std::move(*request), host, std::chrono::steady_clock::now(), {}};
+  // The attempt waits for its answer off this thread; the claim and its lease stay as they are.
+  resolver_.resolve(host, [this, pending = std::move(pending)](Resolution answer) mutable {
+    pending.resolution = std::move(answer);
+    on_resolved(std::move(pending));
   });
+}
+
+void Dispatcher::on_resolved(Resolved resolved) {
+  std::lock_guard lock(mutex_);
+  resolved_.push_back(std::move(resolved));
+  // Under the lock: once the attempt is recorded, stop() may return and this object go away.
+  wake_.notify_one();
+}
+
+void Dispatcher::send_resolved() {
+  std::vector<Resolved> ready;
+  {
+    std::lock_guard lock(mutex_);
+    ready.swap(resolved_);
+  }
+  for (Resolved& r : ready) {
+    const Resolution& answer = r.resolution;
+    if (answer.error != ResolveError::kNone || answer.addresses.empty()) {
+      domain::AttemptResult failed;
+      failed.at = clock_.now();
+      failed.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - r.started)
+                               .count();
+      failed.error = describe_failure(r.host, answer);
+      complete(std::move(r.delivery), std::move(failed));
+      continue;
+    }
+    if (!guard_.allows_all(answer.addresses)) {
+      domain::AttemptResult refused;
+      refused.at = clock_.now();
+      refused.error = "forbidden_destination: " + r.host + " resolves to a non-public address";
+      complete(std::move(r.delivery), std::move(refused));
+      continue;
+    }
+    // The connection goes to a checked address, whatever DNS says later.
+    r.request.address = answer.addresses.front();
+    sign_and_send(std::move(r.delivery), std::move(r.request));
+  }
 }
 
 void Dispatcher::complete(store::ClaimedDelivery delivery, domain::AttemptResult result) {

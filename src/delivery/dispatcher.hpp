@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "delivery/http_sender.hpp"
+#include "delivery/resolver.hpp"
 #include "store/store.hpp"
 
 namespace hookd::security {
@@ -21,9 +23,6 @@ class Metrics;
 }
 
 namespace hookd::delivery {
-
-class HttpSender;
-struct OutgoingRequest;
 
 struct DispatcherOptions {
   std::vector<std::chrono::milliseconds> retry_schedule;
@@ -39,12 +38,13 @@ struct DispatcherOptions {
 };
 
 // The delivery loop: claims due deliveries with a lease, signs and sends them, and records
-// each attempt with the retry decision. One thread; the sending happens on the sender's.
+// each attempt with the retry decision. One thread; name resolution happens on the resolver's,
+// the sending on the sender's, so that an attempt waiting for either holds up no other.
 class Dispatcher {
  public:
-  Dispatcher(store::Store& store, HttpSender& sender, const security::DestinationGuard& guard,
-             DispatcherOptions options, const Clock& clock, std::function<double()> jitter,
-             observability::Metrics* metrics = nullptr);
+  Dispatcher(store::Store& store, HttpSender& sender, Resolver& resolver,
+             const security::DestinationGuard& guard, DispatcherOptions options, const Clock& clock,
+             std::function<double()> jitter, observability::Metrics* metrics = nullptr);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -62,17 +62,31 @@ class Dispatcher {
     store::ClaimedDelivery delivery;
     domain::AttemptResult result;
   };
+  // An attempt whose host name has been looked up, waiting to be checked and sent.
+  struct Resolved {
+    store::ClaimedDelivery delivery;
+    OutgoingRequest request;
+    std::string host;
+    std::chrono::steady_clock::time_point started;
+    Resolution resolution;
+  };
   void run();
   // True when it claimed all it asked for: more may be due at once.
   bool claim_and_send();
   void dispatch(store::ClaimedDelivery delivery);
-  std::optional<OutgoingRequest> build_request(const store::ClaimedDelivery& d,
-                                               domain::AttemptResult& refused);
+  // The URL checked and taken apart; empty (and `refused` filled in) when it cannot be sent.
+  std::optional<OutgoingRequest> prepare_request(const store::ClaimedDelivery& d,
+                                                 domain::AttemptResult& refused);
+  void sign_and_send(store::ClaimedDelivery d, OutgoingRequest request);
+  // Checks and sends the attempts whose names have been looked up meanwhile.
+  void send_resolved();
+  void on_resolved(Resolved resolved);
   void complete(store::ClaimedDelivery delivery, domain::AttemptResult result);
   void record(std::vector<Completion> completions);
 
   store::Store& store_;
   HttpSender& sender_;
+  Resolver& resolver_;
   const security::DestinationGuard& guard_;
   const DispatcherOptions options_;
   const Clock& clock_;
@@ -85,6 +99,7 @@ class Dispatcher {
   bool woken_ = false;
   bool stopping_ = false;
   std::vector<Completion> completions_;
+  std::vector<Resolved> resolved_;
   size_t in_flight_ = 0;
   std::map<domain::WebhookId, size_t> in_flight_by_webhook_;
   std::thread thread_;

@@ -35,7 +35,7 @@ std::string new_event_id() {
 }
 
 std::string delivery_body(const Event& event, WebhookId webhook) {
-  // Built by hand, in the contract's key order, around the already serialised data.
+  // Built by hand, in the contract's key order, around data as the producer sent it.
   std::string out;
   out.reserve(160 + event.data_json.size());
   out += "{\"id\":";

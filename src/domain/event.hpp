@@ -19,7 +19,7 @@ struct Event {
   Topic topic = Topic::kDeviceStatus;
   std::optional<std::string> type;  // a finer kind, e.g. DeviceTamperVibration
   TimePoint time;
-  std::string data_json = "{}";  // a JSON object, serialised
+  std::string data_json = "{}";  // a JSON object, the text the producer sent
 };
 
 // "evt_", 8 characters of [0-9A-Za-z] that sort as the creation time (milliseconds) does,

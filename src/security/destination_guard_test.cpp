@@ -53,6 +53,13 @@ constexpr const char* kRefused[] = {
     "198.18.0.1",
     "192.0.2.1",
     "[::ffff:169.254.169.254]",
+    // Azure WireServer on public space, in legacy spellings too.
+    "168.63.129.16",
+    "0xa83f8110",
+    "2822734096",
+    "[::ffff:168.63.129.16]",
+    "100.100.100.200",
+    "192.0.0.192",
 };
 
 constexpr const char* kPublic[] = {

@@ -16,7 +16,9 @@ constexpr size_t kMaxV6TextLength = 45;
 
 std::optional<IpAddress> parse_v6(std::string_view text) {
   // inet_pton refuses zone ids too, but say it here so the rule does not hang on libc.
-  if (text.empty() || text.size() > kMaxV6TextLength || text.find('%') != std::string_view::npos) {
+  // A NUL would end the text inet_pton reads, and what follows it would go unchecked.
+  if (text.empty() || text.size() > kMaxV6TextLength ||
+      text.find_first_of(std::string_view("%\0", 2)) != std::string_view::npos) {
     return std::nullopt;
   }
   const std::string buffer(text);
@@ -101,10 +103,27 @@ constexpr Block32 kNonPublicV6Top32[] = {
     {0x3fff0000, 20},  // 3fff::/20 documentation
 };
 
+// Cloud metadata and host-local services. Most sit in ranges refused above or below:
+//   169.254.169.254 AWS, Azure, GCP (metadata.google.internal), Oracle, DigitalOcean, OpenStack
+//     instance metadata, 169.254.169.253 AWS DNS, 169.254.169.123 AWS time, 169.254.0.23
+//     Tencent Cloud metadata, 169.254.42.42 Scaleway metadata: link-local 169.254.0.0/16;
+//   100.100.100.200 Alibaba Cloud metadata, 100.100.2.136 Alibaba DNS: CGNAT 100.64.0.0/10;
+//   192.0.0.192 Oracle Cloud metadata (legacy): IETF 192.0.0.0/24;
+//   fd00:ec2::254 AWS IMDS over IPv6, fd20:ce::254 GCP metadata, fd00:c1::a9fe:a9fe Oracle,
+//     fd00:a9fe:a9fe::1 Akamai/Linode, fd00:42::42 Scaleway: unique local fc00::/7.
+// What follows is on public address space, answering only inside the provider's network.
+constexpr Block32 kHostLocalServicesV4[] = {
+    // Azure WireServer (VM agent, DNS, health probes):
+    // learn.microsoft.com/azure/virtual-network/what-is-ip-address-168-63-129-16
+    {0xa83f8110, 32},  // 168.63.129.16/32
+};
+
 bool is_public_v4(uint32_t value) {
-  return std::none_of(std::begin(kNonPublicV4), std::end(kNonPublicV4), [value](const Block32& b) {
+  const auto inside = [value](const Block32& b) {
     return in_block(value, b.network, b.prefix_length);
-  });
+  };
+  return std::none_of(std::begin(kNonPublicV4), std::end(kNonPublicV4), inside) &&
+         std::none_of(std::begin(kHostLocalServicesV4), std::end(kHostLocalServicesV4), inside);
 }
 
 }  // namespace
@@ -140,8 +159,11 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
 
 std::optional<IpAddress> IpAddress::parse_strict(std::string_view text) {
   if (text.find(':') != std::string_view::npos) return parse_v6(text);
-  // The longest dotted quad is 15 characters; inet_pton refuses the legacy spellings.
-  if (text.empty() || text.size() > 15) return std::nullopt;
+  // The longest dotted quad is 15 characters; inet_pton refuses the legacy spellings. A NUL
+  // would end the text inet_pton reads, and what follows it would go unchecked.
+  if (text.empty() || text.size() > 15 || text.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
   const std::string buffer(text);
   in_addr address{};
   if (inet_pton(AF_INET, buffer.c_str(), &address) != 1) return std::nullopt;

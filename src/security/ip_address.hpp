@@ -86,8 +86,9 @@ class Cidr {
 
 // False for every address that is not globally reachable unicast: loopback, private, link-local
 // (cloud metadata included), CGNAT, documentation, benchmarking, multicast, reserved, and
-// broadcast; IPv6 outside 2000::/3 and its special blocks. An IPv6 address carrying an IPv4 one
-// (mapped, compatible, NAT64) is judged by that IPv4 address.
+// broadcast, and cloud host-local services on public space (Azure's 168.63.129.16); IPv6 outside
+// 2000::/3 and its special blocks. An IPv6 address carrying an IPv4 one (mapped, compatible, NAT64)
+// is judged by that IPv4 address.
 bool is_public_address(const IpAddress& address);
 
 }  // namespace hookd::security

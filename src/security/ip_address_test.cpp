@@ -88,6 +88,16 @@ TEST(IpAddressTest, ParseStrictRefusesLegacySpellings) {
   }
 }
 
+// Found by fuzz/ip_address_fuzzer: inet_pton stopped at the NUL and took "8.8.8.8\0junk".
+TEST(IpAddressTest, RefusesTextWithNul) {
+  using namespace std::string_view_literals;
+  EXPECT_FALSE(IpAddress::parse_strict("8.8.8.8\0 9"sv));
+  EXPECT_FALSE(IpAddress::parse_strict("::1\0junk"sv));
+  EXPECT_FALSE(IpAddress::parse("::1\0junk"sv));
+  EXPECT_FALSE(IpAddress::parse("[::1\0]"sv));
+  EXPECT_FALSE(Cidr::parse("10.0.0.0\0/8"sv));
+}
+
 TEST(IpAddressTest, FormatsIpv6Canonically) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"2001:DB8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},
@@ -238,6 +248,36 @@ TEST(IsPublicAddressTest, RefusesNonGlobalIpv6) {
     SCOPED_TRACE(text);
     EXPECT_FALSE(is_public_address(must_parse(text)));
   }
+}
+
+// Every well-known cloud metadata and host-local service address, in every form that reaches it.
+TEST(IsPublicAddressTest, RefusesCloudMetadataAndHostLocalServices) {
+  for (const char* text : {
+           "169.254.169.254",  // AWS, Azure, GCP (metadata.google.internal), Oracle, DigitalOcean
+           "169.254.169.253",  // AWS DNS
+           "169.254.169.123",  // AWS time
+           "169.254.0.23",     // Tencent Cloud metadata
+           "169.254.42.42",    // Scaleway metadata
+           "100.100.100.200",  // Alibaba Cloud metadata
+           "100.100.2.136",    // Alibaba Cloud DNS
+           "192.0.0.192",      // Oracle Cloud metadata
+           "168.63.129.16",    // Azure WireServer, on public space
+           "::ffff:168.63.129.16",
+           "64:ff9b::a83f:8110",  // 168.63.129.16 through NAT64
+           "::168.63.129.16",
+           "fd00:ec2::254",       // AWS IMDS over IPv6
+           "fd00:ec2::253",       // AWS DNS over IPv6
+           "fd20:ce::254",        // GCP metadata over IPv6
+           "fd00:c1::a9fe:a9fe",  // Oracle Cloud metadata over IPv6
+           "fd00:a9fe:a9fe::1",   // Akamai (Linode) metadata
+           "fd00:42::42",         // Scaleway metadata over IPv6
+       }) {
+    SCOPED_TRACE(text);
+    EXPECT_FALSE(is_public_address(must_parse(text)));
+  }
+  // Only the one address: Azure's neighbours on 168.63.0.0/16 are ordinary public hosts.
+  EXPECT_TRUE(is_public_address(must_parse("168.63.129.15")));
+  EXPECT_TRUE(is_public_address(must_parse("168.63.129.17")));
 }
 
 TEST(IsPublicAddressTest, AllowsGlobalAddresses) {

@@ -1,0 +1,54 @@
+#include "api/system_routes.hpp"
+
+#include "api/errors.hpp"
+#include "api/readiness_probe.hpp"
+#include "observability/metrics.hpp"
+#include "store/store.hpp"
+
+namespace hookd::api::system_routes {
+namespace {
+
+// Alive: answered at admission from memory, whatever the store is doing.
+http::Response health(const RouteCall&) { return http::Response{200, R"({"status":"ok"})"}; }
+
+// The store's answer, bounded by the probe's timeout; neither an I/O thread nor the handler
+// pool waits for it.
+void readiness(ReadinessProbe& probe, http::Responder respond) {
+  probe.check([respond = std::move(respond)](bool ready) {
+    respond(ready ? http::Response{200, R"({"status":"ready"})"}
+                  : to_response(errors::service_unavailable()));
+  });
+}
+
+http::Response metrics(const RouteCall& call) {
+  ApiContext& ctx = call.ctx;
+  if (!ctx.metrics) throw errors::route_not_found();
+  const store::QueueStats queue = ctx.store.queue_stats();
+  std::optional<double> oldest_age;
+  if (queue.oldest_pending_created_at) {
+    oldest_age =
+        std::chrono::duration<double>(ctx.clock.now() - *queue.oldest_pending_created_at).count();
+  }
+  return http::Response{200, ctx.metrics->render(queue.pending, oldest_age),
+                        "text/plain; version=0.0.4; charset=utf-8"};
+}
+
+}  // namespace
+
+void register_routes(RouteTable& table, ReadinessProbe& probe) {
+  for (const char* method : {"GET", "HEAD"}) {
+    table.add(Route{method, "/healthz", Roles::public_route(), 0, Runs::kOnHead, health, {}});
+    table.add(Route{method,
+                    "/readyz",
+                    Roles::public_route(),
+                    0,
+                    Runs::kInline,
+                    {},
+                    [&probe](const RouteCall&, http::Responder respond) {
+                      readiness(probe, std::move(respond));
+                    }});
+  }
+  table.add(Route{"GET", "/metrics", Roles::public_route(), 0, Runs::kPool, metrics, {}});
+}
+
+}  // namespace hookd::api::system_routes
