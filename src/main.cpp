@@ -62,8 +62,16 @@ security::DestinationGuard build_guard(const config::DeliveryConfig& delivery) {
   return security::DestinationGuard(std::move(allow));
 }
 
-std::unique_ptr<store::Store> open_migrated_store(const std::string& url) {
-  auto store = store::open_store(url);
+store::StoreOptions store_options(const config::Config& c) {
+  store::StoreOptions options;
+  options.webhooks_per_organization = c.limits.webhooks_per_organization;
+  options.sqlite_sync_commits = c.sqlite.synchronous == "full";
+  return options;
+}
+
+std::unique_ptr<store::Store> open_migrated_store(const std::string& url,
+                                                  const store::StoreOptions& options = {}) {
+  auto store = store::open_store(url, options);
   store->migrate();
   return store;
 }
@@ -111,7 +119,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
 
   const cli::ListenAddress address = cli::parse_listen_address(c.listen);
   const security::DestinationGuard guard = build_guard(c.delivery);
-  auto store = open_migrated_store(c.database);
+  auto store = open_migrated_store(c.database, store_options(c));
   const SystemClock clock;
   observability::Metrics metrics;
 

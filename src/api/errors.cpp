@@ -68,6 +68,11 @@ ApiError method_not_allowed() { return make(405, "MethodNotAllowed", "Method not
 ApiError service_unavailable() {
   return make(503, "ServiceUnavailable", "Service unavailable: the database cannot be reached");
 }
+ApiError webhook_limit_exceeded(int64_t limit) {
+  return make(409, "WebhookLimitExceeded",
+              "Webhook limit exceeded: an organization holds at most " + std::to_string(limit) +
+                  " webhooks");
+}
 ApiError too_many_requests() {
   return make(429, "TooManyRequests",
               "Too many requests: too many failed authentications from this address");

@@ -41,6 +41,7 @@ ApiError token_not_found();
 ApiError route_not_found();
 ApiError method_not_allowed();
 ApiError service_unavailable();
+ApiError webhook_limit_exceeded(int64_t limit);
 ApiError too_many_requests();  // 429 TooManyRequests: failed authentications; add Retry-After
 ApiError server_busy();        // 503 ServiceUnavailable: the handler queue is full; add Retry-After
 ApiError internal_error();     // 500 InternalServerError: a handler failed unexpectedly

@@ -48,7 +48,13 @@ http::Response create(ApiContext& ctx, const domain::Principal& caller, const ht
   w.secret_hmac = security::generate_hmac_secret();
   w.secret_http = in.secret_http;
   w.created_at = w.modified_at = ctx.clock.now();
-  const Webhook created = ctx.store.create_webhook(w);
+  const Webhook created = [&] {
+    try {
+      return ctx.store.create_webhook(w);
+    } catch (const store::WebhookLimitExceeded& e) {
+      throw errors::webhook_limit_exceeded(e.limit);
+    }
+  }();
 
   boost::json::object body;
   body["id"] = created.id;

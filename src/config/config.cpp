@@ -190,6 +190,26 @@ void apply_table(Config& config, const toml::table& table) {
           throw ConfigError("config: unknown key delivery." + std::string(dk));
         }
       }
+    } else if (k == "limits") {
+      const toml::table* t = node.as_table();
+      if (!t) throw ConfigError("config: [limits] must be a table");
+      for (auto&& [lkey, lnode] : *t) {
+        const std::string_view lk = lkey.str();
+        if (lk != "webhooks_per_organization") {
+          throw ConfigError("config: unknown key limits." + std::string(lk));
+        }
+        const auto* n = lnode.as_integer();
+        if (!n) throw ConfigError("config: limits.webhooks_per_organization must be an integer");
+        config.limits.webhooks_per_organization = n->get();
+      }
+    } else if (k == "sqlite") {
+      const toml::table* t = node.as_table();
+      if (!t) throw ConfigError("config: [sqlite] must be a table");
+      for (auto&& [skey, snode] : *t) {
+        const std::string_view sk = skey.str();
+        if (sk != "synchronous") throw ConfigError("config: unknown key sqlite." + std::string(sk));
+        config.sqlite.synchronous = toml_string(snode, sk);
+      }
     } else if (k == "trusted_proxies") {
       config.trusted_proxies = toml_string_list(node, k);
     } else if (k == "auth") {
@@ -291,6 +311,15 @@ void apply_environment(Config& config, const std::function<const char*(const cha
   if (auto v = get("HOOKD_DELIVERY_MAX_IN_FLIGHT_PER_WEBHOOK")) {
     dc.max_in_flight_per_webhook = count("HOOKD_DELIVERY_MAX_IN_FLIGHT_PER_WEBHOOK", *v);
   }
+  if (auto v = get("HOOKD_LIMITS_WEBHOOKS_PER_ORGANIZATION")) {
+    int64_t n = 0;
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || p != v->data() + v->size()) {
+      throw ConfigError("HOOKD_LIMITS_WEBHOOKS_PER_ORGANIZATION must be an integer");
+    }
+    config.limits.webhooks_per_organization = n;
+  }
+  if (auto v = get("HOOKD_SQLITE_SYNCHRONOUS")) config.sqlite.synchronous = *v;
 }
 
 void validate(const Config& config) {
@@ -307,6 +336,13 @@ void validate(const Config& config) {
   if (config.keep_alive_timeout < std::chrono::milliseconds(1) ||
       config.header_timeout < std::chrono::milliseconds(1)) {
     throw ConfigError("keep_alive_timeout and header_timeout must be positive");
+  }
+  if (config.limits.webhooks_per_organization < 1 ||
+      config.limits.webhooks_per_organization > 1'000'000) {
+    throw ConfigError("limits.webhooks_per_organization must be 1..1000000");
+  }
+  if (config.sqlite.synchronous != "full" && config.sqlite.synchronous != "normal") {
+    throw ConfigError("sqlite.synchronous must be full or normal");
   }
   const DeliveryConfig& dc = config.delivery;
   if (dc.retry_schedule.empty() || dc.retry_schedule.size() > 50) {

@@ -39,6 +39,17 @@ struct DeliveryConfig {
   unsigned max_in_flight = 512;
 };
 
+struct LimitsConfig {
+  // Webhooks one organization may hold; one more is 409 WebhookLimitExceeded.
+  int64_t webhooks_per_organization = 1000;
+};
+
+struct SqliteConfig {
+  // "full": every commit a client is answered for is synced first (a 202 survives a power
+  // cut); "normal": syncs at checkpoints only, faster, and a power cut may lose answered commits.
+  std::string synchronous = "full";
+};
+
 struct AuthConfig {
   // Failed authentications per client address and minute before 429; 0: off.
   uint32_t failures_per_minute = 50;
@@ -60,6 +71,8 @@ struct Config {
   Duration keep_alive_timeout = std::chrono::seconds(60);  // an idle connection between requests
   Duration header_timeout = std::chrono::seconds(10);      // a request's head, once it begins
   DeliveryConfig delivery;
+  LimitsConfig limits;
+  SqliteConfig sqlite;
   AuthConfig auth;
   // CIDRs of reverse proxies whose X-Forwarded-For names the client; empty: none.
   std::vector<std::string> trusted_proxies;

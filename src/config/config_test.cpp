@@ -178,6 +178,32 @@ TEST(Config, UnknownKeysAndBadValuesAreRefused) {
   EXPECT_THROW(validate(c), ConfigError);
 }
 
+TEST(Config, LimitsAndSqliteSyncHaveTheirKeysAndBounds) {
+  Config c;
+  EXPECT_EQ(c.limits.webhooks_per_organization, 1000);
+  EXPECT_EQ(c.sqlite.synchronous, "full");
+  apply_toml_text(c, "[limits]\nwebhooks_per_organization = 3\n[sqlite]\nsynchronous = \"normal\"",
+                  "t");
+  EXPECT_EQ(c.limits.webhooks_per_organization, 3);
+  EXPECT_EQ(c.sqlite.synchronous, "normal");
+  std::map<std::string, std::string> env{{"HOOKD_LIMITS_WEBHOOKS_PER_ORGANIZATION", "7"},
+                                         {"HOOKD_SQLITE_SYNCHRONOUS", "full"}};
+  apply_environment(c, [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(c.limits.webhooks_per_organization, 7);
+  EXPECT_EQ(c.sqlite.synchronous, "full");
+  EXPECT_NO_THROW(validate(c));
+  c.sqlite.synchronous = "off";
+  EXPECT_THROW(validate(c), ConfigError);
+  c.sqlite.synchronous = "full";
+  c.limits.webhooks_per_organization = 0;
+  EXPECT_THROW(validate(c), ConfigError);
+  EXPECT_THROW(apply_toml_text(c, "[limits]\nwebhooks = 3", "t"), ConfigError);
+  EXPECT_THROW(apply_toml_text(c, "[sqlite]\nsynchronous = 1", "t"), ConfigError);
+}
+
 }  // namespace
 }  // namespace hookd::config
 

@@ -12,7 +12,10 @@ namespace hookd::ingest {
 
 // Commits ingestion requests in groups: requests that arrive while a commit is running wait
 // for the next one and share its transaction, so many concurrent producers cost one fsync.
-// Every request is answered only after its commit.
+// Every request is answered only after its commit. A request whose deliveries exceed one
+// commit's bound is committed in parts (Store::ingest), and answered after its last part;
+// commits of the requests that arrive meanwhile alternate with its parts, so another
+// organization's events wait for one bounded part, not for the whole request.
 class Ingestor {
  public:
   using Done = std::function<void(const store::IngestOutcome*, const char* error)>;
@@ -20,7 +23,8 @@ class Ingestor {
   // `after_commit` runs on the ingestor's thread after each commit that stored events (the
   // delivery engine's wake-up).
   Ingestor(store::Store& store, const Clock& clock, std::function<void()> after_commit,
-           size_t max_requests_per_commit = 256, size_t max_queued_requests = 10'000);
+           size_t max_requests_per_commit = 256, size_t max_queued_requests = 10'000,
+           size_t max_deliveries_per_commit = store::kMaxDeliveriesPerCommit);
   ~Ingestor();
   Ingestor(const Ingestor&) = delete;
   Ingestor& operator=(const Ingestor&) = delete;
@@ -36,6 +40,7 @@ class Ingestor {
   struct Pending {
     store::IngestRequest request;
     Done done;
+    store::IngestOutcome outcome;  // what the request's earlier parts stored
   };
   void run();
 
@@ -44,6 +49,7 @@ class Ingestor {
   std::function<void()> after_commit_;
   const size_t max_batch_;
   const size_t max_queue_;
+  const size_t max_deliveries_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Pending> queue_;

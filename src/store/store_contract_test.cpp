@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "delivery/retention.hpp"
 #include "store/postgres/postgres_store.hpp"
@@ -49,11 +51,12 @@ class StoreContractTest : public ::testing::TestWithParam<Backend>,
   }
 
   // Another store on the test's database, as a second process would open it.
-  std::unique_ptr<Store> open() {
+  std::unique_ptr<Store> open(StoreOptions options = {}) {
     if (GetParam() == Backend::kPostgres) {
-      return std::make_unique<postgres::PostgresStore>(postgres_->url(), clock_);
+      return std::make_unique<postgres::PostgresStore>(postgres_->url(), clock_,
+                                                       postgres::PoolOptions{}, options);
     }
-    return std::make_unique<sqlite::SqliteStore>(dir_.file("store.db"), clock_);
+    return std::make_unique<sqlite::SqliteStore>(dir_.file("store.db"), clock_, 8, options);
   }
 
   Store& subject() override { return *store_; }
@@ -593,6 +596,91 @@ TEST_P(StoreContractTest, APurgeRemovesExactlyWhatIsPastRetention) {
   EXPECT_EQ(kept->attempts.size(), 1u);
   // A second pass finds nothing more.
   EXPECT_EQ(purger.purge_once().total(), 0);
+}
+
+TEST_P(StoreContractTest, AnOrganizationHoldsAtMostItsLimitOfWebhooks) {
+  StoreOptions options;
+  options.webhooks_per_organization = 3;
+  store_ = open(options);
+  for (int i = 0; i < 3; ++i) create(webhook());
+  EXPECT_THROW(create(webhook()), WebhookLimitExceeded);
+  WebhookQuery org6;
+  org6.organization = 6;
+  EXPECT_EQ(store_->list_webhooks(org6).size(), 3u);  // the refused one was not stored
+  EXPECT_NO_THROW(create(webhook({}, {}, {Topic::kDeviceStatus}, 7)));  // another organization
+  // A deleted webhook makes room again.
+  ASSERT_TRUE(store_->delete_webhook(store_->list_webhooks(org6).at(0).id));
+  EXPECT_NO_THROW(create(webhook()));
+}
+
+TEST_P(StoreContractTest, ConcurrentCreatesAtTheLimitLetOneThrough) {
+  StoreOptions options;
+  options.webhooks_per_organization = 5;
+  store_ = open(options);
+  for (int round = 0; round < 3; ++round) {
+    WebhookQuery org6;
+    org6.organization = 6;
+    org6.size = 100;
+    for (const domain::Webhook& w : store_->list_webhooks(org6)) store_->delete_webhook(w.id);
+    for (int i = 0; i < 4; ++i) create(webhook());
+    std::atomic<bool> go{false};
+    std::atomic<int> created{0}, refused{0};
+    std::vector<std::thread> creators;
+    for (int t = 0; t < 6; ++t) {
+      creators.emplace_back([&] {
+        while (!go.load()) std::this_thread::yield();
+        try {
+          store_->create_webhook(webhook());
+          ++created;
+        } catch (const WebhookLimitExceeded&) {
+          ++refused;
+        }
+      });
+    }
+    go = true;
+    for (std::thread& t : creators) t.join();
+    EXPECT_EQ(created.load(), 1);
+    EXPECT_EQ(refused.load(), 5);
+    EXPECT_EQ(store_->list_webhooks(org6).size(), 5u);
+  }
+}
+
+// A request whose deliveries pass one commit's bound is stored in parts; each part holds
+// whole events, and a resumed request is not checked for devices again.
+TEST_P(StoreContractTest, IngestionStopsAtTheDeliveryBoundAndResumes) {
+  const TimePoint t0 = clock_.now();
+  create(webhook());
+  create(webhook({85}));
+  create(webhook({}, {1}));  // 85 and 86
+  IngestRequest large;
+  for (int i = 0; i < 4; ++i) large.events.push_back(event(85, Topic::kDeviceStatus, t0));
+  IngestRequest next;
+  next.events = {event(86, Topic::kDeviceStatus, t0)};
+  // 3 deliveries per event: the bound of 5 is reached by the second.
+  auto parts = store_->ingest({&large, &next}, t0, 5);
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_TRUE(parts[0].ok);
+  ASSERT_EQ(parts[0].events.size(), 2u);
+  EXPECT_EQ(parts[0].events[0].deliveries, 3);
+  EXPECT_TRUE(parts[1].ok);
+  EXPECT_TRUE(parts[1].events.empty());  // waits for the next commit
+  EXPECT_EQ(store_->queue_stats().pending, 6);
+
+  large.resume_at = 2;
+  // `next` is new, so its device is checked now, and it goes first.
+  parts = store_->ingest({&next, &large}, t0, 5);
+  ASSERT_EQ(parts[0].events.size(), 1u);
+  EXPECT_EQ(parts[0].events[0].deliveries, 2);  // organization-wide and group 1
+  ASSERT_EQ(parts[1].events.size(), 1u);        // 2 + 3 reach the bound
+  EXPECT_EQ(store_->queue_stats().pending, 6 + 2 + 3);
+
+  // A device gone between parts matches nothing: its event is answered with no deliveries.
+  large.resume_at = 3;
+  ASSERT_TRUE(store_->delete_device(85));
+  parts = store_->ingest({&large}, t0, 5);
+  ASSERT_TRUE(parts[0].ok);
+  ASSERT_EQ(parts[0].events.size(), 1u);
+  EXPECT_EQ(parts[0].events[0].deliveries, 0);
 }
 
 }  // namespace

@@ -92,6 +92,14 @@ constexpr const char* kInsertWebhook =
     "INSERT INTO webhooks (organization_id, url, topics, secret_hmac, secret_http, status,"
     " disabled_reason, modified_at, organization_wide, created_at)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8) RETURNING id";
+constexpr const char* kSynchronousCommit = "SELECT current_setting('synchronous_commit')";
+// Locks the organization's row for the length of a create, so that concurrent creates in one
+// organization count its webhooks one after the other (NO KEY: inserts that refer to the row
+// are not blocked).
+constexpr const char* kLockOrganizationWebhooks =
+    "SELECT 1 FROM organizations WHERE id = $1 FOR NO KEY UPDATE";
+constexpr const char* kCountOrganizationWebhooks =
+    "SELECT count(*) FROM webhooks WHERE organization_id = $1";
 constexpr const char* kFindWebhook = "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE id = $1";
 constexpr const char* kListWebhooks =
     "SELECT " WEBHOOK_COLUMNS " FROM webhooks ORDER BY id DESC LIMIT $1 OFFSET $2";
@@ -168,10 +176,22 @@ const Clock& PostgresStore::default_clock() {
   return clock;
 }
 
-PostgresStore::PostgresStore(std::string url, const Clock& clock, PoolOptions options)
-    : url_(std::move(url)), options_(options), clock_(clock), pool_(url_, options_) {
+PostgresStore::PostgresStore(std::string url, const Clock& clock, PoolOptions options,
+                             StoreOptions store_options)
+    : url_(std::move(url)),
+      options_(options),
+      store_options_(store_options),
+      clock_(clock),
+      pool_(url_, options_) {
   // Connect now (the connection then waits in the pool) so that a wrong URL fails at start.
-  pool_.acquire();
+  auto c = pool_.acquire();
+  // A 202 follows a commit: with synchronous_commit off PostgreSQL answers COMMIT before the
+  // WAL is flushed, and a crash of the server loses it. hookd never turns it off itself.
+  if (c->exec(kSynchronousCommit, Params()).get_text(0, 0) == "off") {
+    throw StoreError(
+        "PostgreSQL runs with synchronous_commit=off: commits answered 202 could be lost;"
+        " set it to on (or local, remote_write, remote_apply) for hookd's role or database");
+  }
 }
 
 PostgresStore::~PostgresStore() = default;
@@ -330,6 +350,11 @@ void PostgresStore::write_lists(Connection& c, const Webhook& w) {
 Webhook PostgresStore::create_webhook(const Webhook& webhook) {
   auto c = pool_.acquire();
   Transaction tx(*c);
+  c->exec(kLockOrganizationWebhooks, Params().add(webhook.organization_id));
+  if (c->exec(kCountOrganizationWebhooks, Params().add(webhook.organization_id)).get_int(0, 0) >=
+      store_options_.webhooks_per_organization) {
+    throw WebhookLimitExceeded(store_options_.webhooks_per_organization);
+  }
   // A new webhook was created when it was last modified.
   Result r = c->exec(kInsertWebhook, webhook_params(webhook.organization_id, webhook));
   Webhook created = webhook;

@@ -17,10 +17,12 @@ namespace hookd::store::postgres {
 // the threads of one process.
 class PostgresStore final : public Store {
  public:
+  // The system clock, for stores that are given none.
+  static const Clock& default_clock();
   // `url` is anything PQconnectdb accepts (postgresql://user@host:port/db?...). Connects
   // once at construction, so that a wrong URL fails at start rather than at the first request.
   explicit PostgresStore(std::string url, const Clock& clock = default_clock(),
-                         PoolOptions options = {});
+                         PoolOptions options = {}, StoreOptions store_options = {});
   ~PostgresStore() override;
 
   void migrate() override;
@@ -50,7 +52,7 @@ class PostgresStore final : public Store {
   bool delete_webhook(domain::WebhookId id) override;
 
   std::vector<IngestOutcome> ingest(const std::vector<const IngestRequest*>& requests,
-                                    TimePoint now) override;
+                                    TimePoint now, size_t max_deliveries = SIZE_MAX) override;
   void prepare_ingestion() override;
   std::vector<ClaimedDelivery> claim_due(
       std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
@@ -76,11 +78,11 @@ class PostgresStore final : public Store {
                         TimePoint now) override;
 
  private:
-  static const Clock& default_clock();
   static void write_lists(Connection& c, const domain::Webhook& webhook);
 
   const std::string url_;
   const PoolOptions options_;
+  const StoreOptions store_options_;
   const Clock& clock_;
   ConnectionPool pool_;
   std::mutex matcher_mutex_;  // one ingest transaction at a time reads and refreshes it

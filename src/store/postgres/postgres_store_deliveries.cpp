@@ -130,26 +130,36 @@ std::optional<int64_t> to_optional(const std::optional<int>& v) {
   return int64_t{*v};
 }
 
-// Stores one request's events; the caller's transaction is still open.
+// Stores one request's events from its resume_at on, until the commit holds `max_deliveries`
+// delivery rows (`written` counts them); the caller's transaction is still open.
 IngestOutcome ingest_one(Connection& c, const PostgresMatcher& matcher,
-                         const IngestRequest& request, int64_t now_us, int64_t window_start) {
+                         const IngestRequest& request, int64_t now_us, int64_t window_start,
+                         size_t& written, size_t max_deliveries) {
   IngestOutcome outcome;
-  // Every device first: a request with one unknown device stores nothing.
-  std::vector<DeviceView> devices;
+  if (written >= max_deliveries) return outcome;  // the commit is full: it waits for the next
+  // Every device first: a request with one unknown device stores nothing. A request resumed
+  // had its devices checked before its first part; one gone since matches nothing.
+  std::vector<std::optional<DeviceView>> devices;
   devices.reserve(request.events.size());
-  for (const domain::Event& e : request.events) {
+  for (size_t i = request.resume_at; i < request.events.size(); ++i) {
+    const domain::Event& e = request.events[i];
     auto facts = matcher.device(e.device_id);
-    if (!facts) {
+    if (!facts && request.resume_at == 0) {
       outcome.ok = false;
       outcome.missing_device = e.device_id;
       return outcome;
     }
-    devices.push_back(*facts);
+    devices.push_back(facts);
   }
   std::vector<WebhookMatch> matches;
   std::vector<int64_t> webhook_ids;
-  for (size_t i = 0; i < request.events.size(); ++i) {
+  for (size_t i = request.resume_at; i < request.events.size() && written < max_deliveries; ++i) {
     const domain::Event& e = request.events[i];
+    const std::optional<DeviceView>& device = devices[i - request.resume_at];
+    if (!device) {
+      outcome.events.push_back(IngestedEvent{e.id, 0, false});
+      continue;
+    }
     if (e.producer_id) {
       Result claimed = c.exec(kClaimProducerId,
                               Params().add(*e.producer_id).add(e.id).add(now_us).add(window_start));
@@ -162,7 +172,7 @@ IngestOutcome ingest_one(Connection& c, const PostgresMatcher& matcher,
     c.exec(kInsertEvent, Params()
                              .add(e.id)
                              .add(e.producer_id)
-                             .add(devices[i].organization_id)
+                             .add(device->organization_id)
                              .add(e.device_id)
                              .add(int64_t{static_cast<uint8_t>(e.topic)})
                              .add(e.type)
@@ -170,7 +180,7 @@ IngestOutcome ingest_one(Connection& c, const PostgresMatcher& matcher,
                              .add(e.data_json)
                              .add(now_us));
     matches.clear();
-    matcher.match(e.device_id, devices[i], e.topic, matches);
+    matcher.match(e.device_id, *device, e.topic, matches);
     int64_t deliveries = 0;
     if (!matches.empty()) {
       webhook_ids.clear();
@@ -178,6 +188,7 @@ IngestOutcome ingest_one(Connection& c, const PostgresMatcher& matcher,
       deliveries =
           c.exec(kInsertDeliveries, Params().add(e.id).add(webhook_ids).add(now_us)).affected();
     }
+    written += matches.size();
     outcome.events.push_back(IngestedEvent{e.id, deliveries, false});
   }
   return outcome;
@@ -238,7 +249,7 @@ void PostgresStore::prepare_ingestion() {
 }
 
 std::vector<IngestOutcome> PostgresStore::ingest(const std::vector<const IngestRequest*>& requests,
-                                                 TimePoint now) {
+                                                 TimePoint now, size_t max_deliveries) {
   const int64_t now_us = to_unix_micros(now);
   const int64_t window_start = to_unix_micros(now - kProducerIdWindow);
   auto c = pool_.acquire();
@@ -250,8 +261,10 @@ std::vector<IngestOutcome> PostgresStore::ingest(const std::vector<const IngestR
     matcher_.refresh(*c);
     std::vector<IngestOutcome> outcomes;
     outcomes.reserve(requests.size());
+    size_t written = 0;
     for (const IngestRequest* request : requests) {
-      outcomes.push_back(ingest_one(*c, matcher_, *request, now_us, window_start));
+      outcomes.push_back(
+          ingest_one(*c, matcher_, *request, now_us, window_start, written, max_deliveries));
     }
     if (made_work_due(outcomes)) c->exec_script(kNotifyNewWork);
     tx.commit();

@@ -200,5 +200,14 @@ TEST_F(PostgresStoreTest, AnotherProcessHearsOfNewWorkAtOnce) {
   ASSERT_TRUE(wait_for_call(4));
 }
 
+// A commit answered 202 must be flushed; a session that has synchronous_commit off would
+// answer before it is.
+TEST_F(PostgresStoreTest, RefusesToStartWithSynchronousCommitOff) {
+  const std::string sep = url_.find('?') == std::string::npos ? "?" : "&";
+  EXPECT_THROW(PostgresStore(url_ + sep + "options=-c%20synchronous_commit%3Doff", clock_),
+               StoreError);
+  EXPECT_NO_THROW(PostgresStore(url_ + sep + "options=-c%20synchronous_commit%3Dlocal", clock_));
+}
+
 }  // namespace
 }  // namespace hookd::store::postgres

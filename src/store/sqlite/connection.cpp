@@ -73,7 +73,9 @@ std::optional<int64_t> Statement::column_optional_int(int index) const {
   return column_int(index);
 }
 
-Connection::Connection(const std::string& path) {
+Connection::Connection(const std::string& path) : Connection(path, true) {}
+
+Connection::Connection(const std::string& path, bool sync_commits) : sync_commits_(sync_commits) {
   // SQLite's allocation statistics take a global mutex on every allocation, which every
   // thread's reads would then contend on; hookd does not read them.
   static std::once_flag configured;
@@ -86,8 +88,9 @@ Connection::Connection(const std::string& path) {
     throw StoreError(msg);
   }
   sqlite3_busy_timeout(db_, 5000);
-  // WAL lets readers proceed while one writer commits; NORMAL sync is durable across process
-  // crashes (a power loss may drop the last commits, never corrupt the file).
+  // WAL lets readers proceed while one writer commits. NORMAL survives process crashes (a
+  // power loss may drop the last commits, never corrupt the file); WriteTransaction raises it
+  // to FULL for the commits that must survive a power loss too.
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
   exec("PRAGMA foreign_keys=ON");
@@ -122,7 +125,16 @@ int64_t Connection::last_insert_rowid() const { return sqlite3_last_insert_rowid
 
 int Connection::changes() const { return sqlite3_changes(db_); }
 
-WriteTransaction::WriteTransaction(Connection& c, std::mutex& writer) : lock_(writer), conn_(c) {
+void Connection::set_durability(Durability durability) {
+  if (!sync_commits_) durability = Durability::kMayBeLost;
+  if (durability == durability_) return;
+  exec(durability == Durability::kSynced ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  durability_ = durability;
+}
+
+WriteTransaction::WriteTransaction(Connection& c, std::mutex& writer, Durability durability)
+    : lock_(writer), conn_(c) {
+  conn_.set_durability(durability);
   conn_.exec("BEGIN IMMEDIATE");
 }
 

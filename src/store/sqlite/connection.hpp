@@ -40,6 +40,11 @@ class Statement {
   sqlite3_stmt* stmt_;
 };
 
+// What a commit must survive. Commits a client is answered for (events, webhooks, tokens, ...)
+// are synced before they return; commits that only record attempts, leases or purges may be
+// lost to a power cut, which can only cause a resend or a second purge (see WriteTransaction).
+enum class Durability { kSynced, kMayBeLost };
+
 // One SQLite connection with a cache of prepared statements keyed by their SQL text.
 class Connection {
  public:
@@ -48,14 +53,21 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
   ~Connection();
 
+  // `sync_commits` false leaves every commit to NORMAL, the durability of checkpoints.
+  Connection(const std::string& path, bool sync_commits);
+
   // `sql` must outlive the connection (use string literals): it keys the cache by address.
   Statement prepare(const char* sql);
   void exec(const char* sql);
   int64_t last_insert_rowid() const;
   int changes() const;
+  // Sets PRAGMA synchronous for the commits that follow (outside a transaction only).
+  void set_durability(Durability durability);
 
  private:
   sqlite3* db_ = nullptr;
+  bool sync_commits_ = true;
+  Durability durability_ = Durability::kMayBeLost;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
 };
 
@@ -63,9 +75,16 @@ class Connection {
 // write lock up front, so two writers never deadlock upgrading from a read. Writers of one
 // process queue on `writer` first: SQLite's own busy handler waits by sleeping in steps of
 // up to 100 ms, which would put that much latency on every contended write.
+//
+// A kSynced commit runs with synchronous=FULL: the WAL is fsynced before COMMIT returns, and
+// that one sync covers every frame before it, so a group commit costs one sync. A
+// kMayBeLost commit runs with NORMAL: its frames reach the disk at the next synced
+// commit or checkpoint. WAL recovery keeps a prefix of the log, so what a power cut can take
+// is only the attempt and lease records written since the last synced commit; every such
+// delivery is then pending again and sent again: a resend, never a lost event.
 class WriteTransaction {
  public:
-  WriteTransaction(Connection& c, std::mutex& writer);
+  WriteTransaction(Connection& c, std::mutex& writer, Durability durability = Durability::kSynced);
   WriteTransaction(const WriteTransaction&) = delete;
   WriteTransaction& operator=(const WriteTransaction&) = delete;
   ~WriteTransaction();

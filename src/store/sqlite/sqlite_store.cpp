@@ -76,6 +76,8 @@ constexpr const char* kInsertWebhook =
     "INSERT INTO webhooks (organization_id, url, topics, secret_hmac, secret_http, status,"
     " disabled_reason, modified_at, organization_wide, created_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8)";
+constexpr const char* kCountOrganizationWebhooks =
+    "SELECT count(*) FROM webhooks WHERE organization_id = ?1";
 constexpr const char* kFindWebhook =
     "SELECT id, organization_id, url, topics, secret_hmac, secret_http, status,"
     " disabled_reason, created_at, modified_at," WEBHOOK_LISTS " FROM webhooks WHERE id = ?1";
@@ -137,11 +139,19 @@ const Clock& SqliteStore::default_clock() {
   return clock;
 }
 
-SqliteStore::SqliteStore(std::string path, const Clock& clock, size_t pool_size)
-    : path_(std::move(path)), clock_(clock), pool_size_(std::max<size_t>(pool_size, 1)) {
+SqliteStore::SqliteStore(std::string path, const Clock& clock, size_t pool_size,
+                         StoreOptions options)
+    : path_(std::move(path)),
+      clock_(clock),
+      pool_size_(std::max<size_t>(pool_size, 1)),
+      options_(options) {
   // Open one connection now so that a bad path fails at start, not at the first request.
-  release(std::make_unique<Connection>(path_));
+  release(open_connection());
   open_ = 1;
+}
+
+std::unique_ptr<Connection> SqliteStore::open_connection() const {
+  return std::make_unique<Connection>(path_, options_.sqlite_sync_commits);
 }
 
 SqliteStore::~SqliteStore() = default;
@@ -157,7 +167,7 @@ SqliteStore::Lease SqliteStore::acquire() {
     ++open_;
     lock.unlock();
     try {
-      return Lease(*this, std::make_unique<Connection>(path_));
+      return Lease(*this, open_connection());
     } catch (...) {
       std::lock_guard relock(mutex_);
       --open_;
@@ -380,6 +390,11 @@ static void bind_webhook_fields(Statement& s, const Webhook& w) {
 Webhook SqliteStore::create_webhook(const Webhook& webhook) {
   Lease c = acquire();
   WriteTransaction tx(*c, write_mutex_);
+  // Counted under the write lock the insert holds: two creates cannot both see room for one.
+  if (single_int(*c, kCountOrganizationWebhooks, webhook.organization_id).value_or(0) >=
+      options_.webhooks_per_organization) {
+    throw WebhookLimitExceeded(options_.webhooks_per_organization);
+  }
   {
     // A new webhook was created when it was last modified.
     Statement s = c->prepare(kInsertWebhook);

@@ -18,8 +18,10 @@ class Connection;
 // readers on different threads do not wait for each other.
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(std::string path, const Clock& clock = default_clock(),
-                       size_t pool_size = 8);
+  // The system clock, for stores that are given none.
+  static const Clock& default_clock();
+  explicit SqliteStore(std::string path, const Clock& clock = default_clock(), size_t pool_size = 8,
+                       StoreOptions options = {});
   ~SqliteStore() override;
 
   void migrate() override;
@@ -49,7 +51,7 @@ class SqliteStore final : public Store {
   bool delete_webhook(domain::WebhookId id) override;
 
   std::vector<IngestOutcome> ingest(const std::vector<const IngestRequest*>& requests,
-                                    TimePoint now) override;
+                                    TimePoint now, size_t max_deliveries = SIZE_MAX) override;
   void prepare_ingestion() override;
   std::vector<ClaimedDelivery> claim_due(
       std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
@@ -72,8 +74,6 @@ class SqliteStore final : public Store {
                         TimePoint now) override;
 
  private:
-  static const Clock& default_clock();
-
   // A connection borrowed from the pool for the length of one store call.
   class Lease {
    public:
@@ -93,9 +93,12 @@ class SqliteStore final : public Store {
   void release(std::unique_ptr<Connection> c);
   void write_lists(Connection& c, const domain::Webhook& webhook);
 
+  std::unique_ptr<Connection> open_connection() const;
+
   std::string path_;
   const Clock& clock_;
   size_t pool_size_;
+  StoreOptions options_;
   std::mutex write_mutex_;  // one writer at a time, queued here rather than in SQLite
   SqliteMatcher matcher_;   // used under write_mutex_, in the ingest's transaction
   std::mutex mutex_;        // guards the pool

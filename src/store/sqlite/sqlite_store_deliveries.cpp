@@ -100,7 +100,7 @@ void SqliteStore::prepare_ingestion() {
 }
 
 std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestRequest*>& requests,
-                                               TimePoint now) {
+                                               TimePoint now, size_t max_deliveries) {
   Lease c = acquire();
   WriteTransaction tx(*c, write_mutex_);
   const int64_t now_us = to_unix_micros(now);
@@ -109,26 +109,39 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
   std::vector<IngestOutcome> outcomes;
   outcomes.reserve(requests.size());
   std::vector<WebhookMatch> matches;
+  size_t written = 0;  // delivery rows of this commit
   for (const IngestRequest* request : requests) {
     IngestOutcome outcome;
-    // Every device first: a request with one unknown device stores nothing.
-    std::vector<DeviceView> devices;
+    if (written >= max_deliveries) {  // the commit is full: this request waits for the next
+      outcomes.push_back(std::move(outcome));
+      continue;
+    }
+    // Every device first: a request with one unknown device stores nothing. A request resumed
+    // had its devices checked before its first part; one gone since matches nothing.
+    std::vector<std::optional<DeviceView>> devices;
     devices.reserve(request->events.size());
-    for (const domain::Event& e : request->events) {
+    for (size_t i = request->resume_at; i < request->events.size(); ++i) {
+      const domain::Event& e = request->events[i];
       auto facts = matcher_.device(e.device_id);
-      if (!facts) {
+      if (!facts && request->resume_at == 0) {
         outcome.ok = false;
         outcome.missing_device = e.device_id;
         break;
       }
-      devices.push_back(*facts);
+      devices.push_back(facts);
     }
     if (!outcome.ok) {
       outcomes.push_back(std::move(outcome));
       continue;
     }
-    for (size_t i = 0; i < request->events.size(); ++i) {
+    for (size_t i = request->resume_at; i < request->events.size() && written < max_deliveries;
+         ++i) {
       const domain::Event& e = request->events[i];
+      const std::optional<DeviceView>& device = devices[i - request->resume_at];
+      if (!device) {
+        outcome.events.push_back(IngestedEvent{e.id, 0, false});
+        continue;
+      }
       if (e.producer_id) {
         Statement s = c->prepare(kFindProducerId);
         s.bind(1, std::string_view(*e.producer_id));
@@ -140,7 +153,7 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
       c->prepare(kInsertEvent)
           .bind(1, std::string_view(e.id))
           .bind(2, e.producer_id)
-          .bind(3, devices[i].organization_id)
+          .bind(3, device->organization_id)
           .bind(4, e.device_id)
           .bind(5, int64_t{static_cast<uint8_t>(e.topic)})
           .bind(6, e.type)
@@ -156,7 +169,7 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
             .run();
       }
       matches.clear();
-      matcher_.match(e.device_id, devices[i], e.topic, matches);
+      matcher_.match(e.device_id, *device, e.topic, matches);
       for (const WebhookMatch& m : matches) {
         c->prepare(kInsertDelivery)
             .bind(1, m.webhook_id)
@@ -166,6 +179,7 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
             .bind(5, now_us)
             .run();
       }
+      written += matches.size();
       outcome.events.push_back(IngestedEvent{e.id, static_cast<int64_t>(matches.size()), false});
     }
     outcomes.push_back(std::move(outcome));
@@ -179,7 +193,7 @@ std::vector<ClaimedDelivery> SqliteStore::claim_due(
     size_t per_webhook_cap, const std::map<domain::WebhookId, size_t>& in_flight) {
   if (limit == 0) return {};
   Lease c = acquire();
-  WriteTransaction tx(*c, write_mutex_);
+  WriteTransaction tx(*c, write_mutex_, Durability::kMayBeLost);
   const int64_t now_us = to_unix_micros(now);
   struct Candidate {
     int64_t due;
@@ -262,7 +276,7 @@ void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, Tim
                                   std::chrono::milliseconds disable_after) {
   if (records.empty()) return;
   Lease c = acquire();
-  WriteTransaction tx(*c, write_mutex_);
+  WriteTransaction tx(*c, write_mutex_, Durability::kMayBeLost);
   const int64_t now_us = to_unix_micros(now);
   for (const AttemptRecord& r : records) {
     // What a receiver answered is arbitrary bytes; the log keeps it as text, as PostgreSQL must.
@@ -331,7 +345,7 @@ QueueStats SqliteStore::queue_stats() {
 
 void SqliteStore::release_all_leases() {
   Lease c = acquire();
-  WriteTransaction tx(*c, write_mutex_);
+  WriteTransaction tx(*c, write_mutex_, Durability::kMayBeLost);
   c->exec(kReleaseAllLeases);
   tx.commit();
 }

@@ -142,7 +142,7 @@ int64_t SqliteStore::recover_deliveries(domain::WebhookId webhook, TimePoint sin
 
 PurgeResult SqliteStore::purge(TimePoint cutoff, TimePoint producer_id_cutoff, size_t limit) {
   Lease c = acquire();
-  WriteTransaction tx(*c, write_mutex_);
+  WriteTransaction tx(*c, write_mutex_, Durability::kMayBeLost);  // lost: purged again
   PurgeResult result;
   const auto n = static_cast<int64_t>(limit);
   c->prepare(kPurgeDeliveries).bind(1, to_unix_micros(cutoff)).bind(2, n).run();
