@@ -34,6 +34,12 @@ struct DeliveryConfig {
   unsigned max_in_flight = 512;
 };
 
+struct SecretsConfig {
+  // Files of 32-byte keys (base64, one line each): the first seals, all open. Empty: on SQLite
+  // a key generated beside the database (<database>.key); PostgreSQL refuses to start.
+  std::vector<std::string> key_files;
+};
+
 // Everything hookd reads at start. Parsed once, validated, then passed by value.
 struct Config {
   std::string listen = "127.0.0.1:8080";
@@ -44,6 +50,7 @@ struct Config {
   unsigned threads = 0;      // HTTP threads; 0 means one per core
   std::string log_level = "info";
   DeliveryConfig delivery;
+  SecretsConfig secrets;
 };
 
 struct ConfigError : std::runtime_error {

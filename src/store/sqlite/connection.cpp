@@ -91,6 +91,8 @@ Connection::Connection(const std::string& path) {
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
   exec("PRAGMA foreign_keys=ON");
+  // Freed cells are zeroed, so a deleted webhook's sealed secrets do not stay in the file.
+  exec("PRAGMA secure_delete=ON");
 }
 
 Connection::~Connection() {
