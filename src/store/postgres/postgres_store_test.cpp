@@ -49,7 +49,9 @@ class PostgresStoreTest : public ::testing::Test, public test_support::StoreScen
     database_.reset();  // dropped with any connection a failed test left open
   }
 
-  std::unique_ptr<PostgresStore> open() { return std::make_unique<PostgresStore>(url_, clock_); }
+  std::unique_ptr<PostgresStore> open() {
+    return test_support::with_test_key_ring(std::make_unique<PostgresStore>(url_, clock_));
+  }
 
   Store& subject() override { return *store_; }
 

@@ -457,10 +457,13 @@ bool SqliteStore::update_webhook(const Webhook& webhook) {
 
 bool SqliteStore::delete_webhook(domain::WebhookId id) {
   Lease c = acquire();
-  WriteTransaction tx(*c, write_mutex_);
-  c->prepare(kDeleteWebhook).bind(1, id).run();
-  const bool changed = c->changes() > 0;
-  tx.commit();
+  bool changed = false;
+  {
+    WriteTransaction tx(*c, write_mutex_);
+    c->prepare(kDeleteWebhook).bind(1, id).run();
+    changed = c->changes() > 0;
+    tx.commit();
+  }
   // secure_delete zeroed the freed cells; the WAL still holds the pages as they were.
   if (changed) checkpoint_truncate(*c);
   return changed;

@@ -51,20 +51,22 @@ std::vector<StoredSecret> SqliteStore::stored_secrets(SecretField field,
 
 size_t SqliteStore::replace_stored_secrets(const std::vector<SecretReplacement>& replacements) {
   Lease c = acquire();
-  WriteTransaction tx(*c, write_mutex_);
   size_t changed = 0;
-  for (const SecretReplacement& r : replacements) {
-    const char* sql = r.current.field == SecretField::kHmac   ? kSwapHmac
-                      : r.current.field == SecretField::kHttp ? kSwapHttp
-                                                              : kSwapInGrace;
-    c->prepare(sql)
-        .bind(1, r.current.webhook_id)
-        .bind(2, std::string_view(r.current.value))
-        .bind(3, std::string_view(r.value))
-        .run();
-    changed += static_cast<size_t>(c->changes());
+  {
+    WriteTransaction tx(*c, write_mutex_);
+    for (const SecretReplacement& r : replacements) {
+      const char* sql = r.current.field == SecretField::kHmac   ? kSwapHmac
+                        : r.current.field == SecretField::kHttp ? kSwapHttp
+                                                                : kSwapInGrace;
+      c->prepare(sql)
+          .bind(1, r.current.webhook_id)
+          .bind(2, std::string_view(r.current.value))
+          .bind(3, std::string_view(r.value))
+          .run();
+      changed += static_cast<size_t>(c->changes());
+    }
+    tx.commit();
   }
-  tx.commit();
   // What was replaced may have been plaintext: its old page images go too.
   if (changed > 0) checkpoint_truncate(*c);
   return changed;
@@ -107,7 +109,8 @@ void SqliteStore::make_files_private(const std::string& path) {
 }
 
 void SqliteStore::checkpoint_truncate(Connection& c) {
-  // Under the writer lock, so that this process's own writers do not keep the WAL busy.
+  // Under the writer lock (not held by the caller), so that this process's own writers do not
+  // keep the WAL busy.
   std::lock_guard lock(write_mutex_);
   Statement s = c.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
   // One row: busy (1 when a reader or writer kept it from finishing), WAL frames, copied frames.
