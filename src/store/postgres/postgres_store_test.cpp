@@ -107,6 +107,7 @@ TEST_F(PostgresStoreTest, TwoProcessesClaimingAtOnceNeverShareADelivery) {
 
   auto worker = [&](const std::string& owner, std::vector<domain::DeliveryId>& got) {
     PostgresStore own(url_, clock_);  // a process of its own: its own pool
+    own.use_key_ring(test_support::test_key_ring());
     for (;;) {
       const auto claimed = own.claim_due(owner, t0, t0 + 30s, 7, 1000, {});
       if (claimed.empty()) break;
