@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 
+#include "security/secret_box.hpp"
 #include "security/secrets.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -38,6 +39,9 @@ struct ClaimFixture {
     const std::string path = (dir / "claim.db").string();
     const auto started = std::chrono::steady_clock::now();
     store = std::make_unique<store::sqlite::SqliteStore>(path);
+    // Secrets are sealed as in the server: sealing is part of what is measured.
+    store->use_key_ring(std::make_shared<const hookd::security::KeyRing>(
+        std::vector<hookd::security::SecretKey>{hookd::security::generate_secret_key()}));
     store->migrate();
     store->put_organization({1, "bench"});
     store->put_device({1, 1, "lock"});

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <random>
 
+#include "security/secret_box.hpp"
 #include "security/secrets.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -29,6 +30,9 @@ struct DeliveryLogFixture {
     const std::string path = (dir / "log.db").string();
     const auto started = std::chrono::steady_clock::now();
     store = std::make_unique<store::sqlite::SqliteStore>(path);
+    // Secrets are sealed as in the server: sealing is part of what is measured.
+    store->use_key_ring(std::make_shared<const hookd::security::KeyRing>(
+        std::vector<hookd::security::SecretKey>{hookd::security::generate_secret_key()}));
     store->migrate();
     store->put_organization({1, "bench"});
     store->put_device({1, 1, "lock"});

@@ -309,6 +309,11 @@ start_hookd() {  # name [extra serve args...]
     sql "postgresql://hookd@127.0.0.1:$pg_port/postgres" "CREATE DATABASE $name" >/dev/null
     hookd_db=postgresql://hookd@127.0.0.1:$pg_port/$name
     database_url=$hookd_db
+    # PostgreSQL needs a key for secrets at rest; every process of the run shares this one.
+    if [[ ! -f $tmp/secrets.key ]]; then
+      (umask 077 && openssl rand -base64 32 >"$tmp/secrets.key")
+    fi
+    export HOOKD_SECRETS_KEY_FILES=$tmp/secrets.key
   else
     hookd_db=$tmp/$name.db
     database_url=sqlite://$hookd_db

@@ -47,6 +47,7 @@
 #include "common/clock.hpp"
 #include "domain/event.hpp"
 #include "domain/topic.hpp"
+#include "security/secret_box.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_matcher.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -363,6 +364,9 @@ std::unique_ptr<Fixture> build_fixture() {
     }
     const auto start = std::chrono::steady_clock::now();
     fx.store = std::make_unique<hookd::store::sqlite::SqliteStore>(path);
+    // Secrets are sealed as in the server: sealing is part of what is measured.
+    fx.store->use_key_ring(std::make_shared<const hookd::security::KeyRing>(
+        std::vector<hookd::security::SecretKey>{hookd::security::generate_secret_key()}));
     fx.store->migrate();
     sqlite3* db = nullptr;
     check(sqlite3_open(path.c_str(), &db), db, "open");

@@ -91,7 +91,7 @@ class AcceptingStore final : public store::Store {
   bool update_webhook(const domain::Webhook&) override { return true; }
   bool delete_webhook(domain::WebhookId) override { return true; }
   std::vector<store::IngestOutcome> ingest(const std::vector<const store::IngestRequest*>&,
-                                           TimePoint) override {
+                                           TimePoint, size_t) override {
     return {};
   }
   std::vector<store::ClaimedDelivery> claim_due(

@@ -13,6 +13,7 @@
 #include "api/errors.hpp"
 #include "api/router.hpp"
 #include "cli/listen_address.hpp"
+#include "cli/secret_keys.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "delivery/dispatcher.hpp"
@@ -26,6 +27,7 @@
 #include "security/ip_address.hpp"
 #include "security/secrets.hpp"
 #include "security/signature.hpp"
+#include "store/secret_sweep.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -69,11 +71,19 @@ store::StoreOptions store_options(const config::Config& c) {
   return options;
 }
 
-std::unique_ptr<store::Store> open_migrated_store(const std::string& url,
-                                                  const store::StoreOptions& options = {}) {
-  auto store = store::open_store(url, options);
+// Every command that opens the database opens it with the key ring, and seals what was
+// stored before sealing.
+std::unique_ptr<store::Store> open_migrated_store(
+    const config::Config& c, const std::shared_ptr<const security::KeyRing>& ring) {
+  auto store = store::open_store(c.database, store_options(c));
+  store->use_key_ring(ring);
   store->migrate();
+  cli::check_sealed_secrets(*store, *ring);
   return store;
+}
+
+std::unique_ptr<store::Store> open_migrated_store(const config::Config& c) {
+  return open_migrated_store(c, cli::load_key_ring(c));
 }
 
 // The connection cap the descriptor limit allows. The soft limit is raised to the hard one
@@ -119,7 +129,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
 
   const cli::ListenAddress address = cli::parse_listen_address(c.listen);
   const security::DestinationGuard guard = build_guard(c.delivery);
-  auto store = open_migrated_store(c.database, store_options(c));
+  auto store = open_migrated_store(c);
   const SystemClock clock;
   observability::Metrics metrics;
 
@@ -227,7 +237,7 @@ int serve(const CommonFlags& flags, const std::string& listen, const std::string
 
 int migrate(const CommonFlags& flags) {
   const config::Config c = load_config(flags);
-  open_migrated_store(c.database);
+  open_migrated_store(c);
   log::info("migrations applied");
   return 0;
 }
@@ -241,11 +251,34 @@ int create_token(const CommonFlags& flags, const std::string& role_name, int64_t
   if (*role != domain::Role::kPlatform && !org) {
     throw std::invalid_argument("--organization is required for admin and read tokens");
   }
-  auto store = open_migrated_store(c.database);
+  auto store = open_migrated_store(c);
   const std::string token = security::generate_token();
   store->create_token(*role, org, security::hash_token(token));
   std::cout << token << '\n';
   return 0;
+}
+
+int reencrypt_secrets(const CommonFlags& flags) {
+  const config::Config c = load_config(flags);
+  const auto ring = cli::load_key_ring(c);
+  auto store = open_migrated_store(c, ring);
+  // A secret a rotation replaced meanwhile was sealed by that process's first key: go again,
+  // a bounded number of times, until nothing was superseded.
+  store::SweepResult total;
+  for (int pass = 0; pass < 5; ++pass) {
+    const store::SweepResult r = store::sweep_secrets(*store, *ring, store::SweepMode::kReencrypt);
+    total.reencrypted += r.reencrypted;
+    total.sealed += r.sealed;
+    total.superseded = r.superseded;
+    if (r.superseded == 0) break;
+  }
+  log::info("secrets re-encrypted", {{"key_id", ring->sealing_key_id()},
+                                     {"reencrypted", total.reencrypted},
+                                     {"sealed", total.sealed},
+                                     {"superseded", total.superseded}});
+  std::cout << "re-encrypted " << total.reencrypted << " secrets with the key "
+            << ring->sealing_key_id() << '\n';
+  return total.superseded == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -295,6 +328,12 @@ int main(int argc, char** argv) {
   token_create->add_option("--role", token_role, "admin, read or platform")->required();
   token_create->add_option("--organization", token_org, "organization id (admin and read)");
 
+  CLI::App* secrets_cmd = app.add_subcommand("secrets", "Manage the keys secrets are sealed with");
+  secrets_cmd->require_subcommand(1);
+  CLI::App* reencrypt_cmd = secrets_cmd->add_subcommand(
+      "reencrypt", "Seal every stored secret with the first of secrets.key_files");
+  add_common(reencrypt_cmd);
+
   CLI::App* verify_cmd = app.add_subcommand(
       "verify", "Verify a delivery's signature; the body is read from standard input");
   std::string v_secret, v_id, v_timestamp, v_signature;
@@ -318,6 +357,7 @@ int main(int argc, char** argv) {
     if (*serve_cmd) return serve(flags, listen, role);
     if (*migrate_cmd) return migrate(flags);
     if (*token_create) return create_token(flags, token_role, token_org);
+    if (*reencrypt_cmd) return reencrypt_secrets(flags);
     if (*verify_cmd) return verify(v_secret, v_id, v_timestamp, v_signature, v_tolerance);
     if (*version_cmd) {
       std::cout << "hookd " << HOOKD_VERSION << '\n';

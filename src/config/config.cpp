@@ -225,6 +225,15 @@ void apply_table(Config& config, const toml::table& table) {
         }
         config.auth.failures_per_minute = static_cast<uint32_t>(n->get());
       }
+    } else if (k == "secrets") {
+      const toml::table* t = node.as_table();
+      if (!t) throw ConfigError("config: [secrets] must be a table");
+      for (auto&& [skey, snode] : *t) {
+        if (skey.str() != "key_files") {
+          throw ConfigError("config: unknown key secrets." + std::string(skey.str()));
+        }
+        config.secrets.key_files = toml_string_list(snode, skey.str());
+      }
     } else {
       throw ConfigError("config: unknown key " + std::string(k));
     }
@@ -288,6 +297,7 @@ void apply_environment(Config& config, const std::function<const char*(const cha
   if (auto v = get("HOOKD_DELIVERY_CA_FILE")) dc.ca_file = *v;
   if (auto v = get("HOOKD_DELIVERY_RETENTION")) dc.retention = parse_duration(*v);
   if (auto v = get("HOOKD_DELIVERY_LEASE")) dc.lease = parse_duration(*v);
+  if (auto v = get("HOOKD_SECRETS_KEY_FILES")) config.secrets.key_files = split_list(*v);
   auto count = [](const std::string& name, const std::string& text) {
     unsigned n = 0;
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
@@ -377,6 +387,9 @@ void validate(const Config& config) {
   }
   if (dc.secret_header.empty() || dc.secret_header.find_first_of(" :\r\n") != std::string::npos) {
     throw ConfigError("delivery.secret_header must be a valid header name");
+  }
+  if (config.secrets.key_files.size() > 16) {
+    throw ConfigError("secrets.key_files takes at most 16 files");
   }
 }
 

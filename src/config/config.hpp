@@ -55,6 +55,12 @@ struct AuthConfig {
   uint32_t failures_per_minute = 50;
 };
 
+struct SecretsConfig {
+  // Files of 32-byte keys (base64, one line each): the first seals, all open. Empty: on SQLite
+  // a key generated beside the database (<database>.key); PostgreSQL refuses to start.
+  std::vector<std::string> key_files;
+};
+
 // Everything hookd reads at start. Parsed once, validated, then passed by value.
 struct Config {
   std::string listen = "127.0.0.1:8080";
@@ -76,6 +82,7 @@ struct Config {
   AuthConfig auth;
   // CIDRs of reverse proxies whose X-Forwarded-For names the client; empty: none.
   std::vector<std::string> trusted_proxies;
+  SecretsConfig secrets;
 };
 
 struct ConfigError : std::runtime_error {

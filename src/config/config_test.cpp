@@ -74,6 +74,24 @@ allow_targets = ["127.0.0.0/8", "::1/128"]
   EXPECT_EQ(c.delivery.retry_schedule, (std::vector<Duration>{1s, 2s, 3s}));
 }
 
+TEST(Config, SecretKeyFilesComeFromTomlOrTheEnvironment) {
+  Config c;
+  EXPECT_TRUE(c.secrets.key_files.empty());
+  apply_toml_text(c, "[secrets]\nkey_files = [\"/etc/hookd/new.key\", \"/etc/hookd/old.key\"]\n",
+                  "test.toml");
+  EXPECT_EQ(c.secrets.key_files,
+            (std::vector<std::string>{"/etc/hookd/new.key", "/etc/hookd/old.key"}));
+  std::map<std::string, std::string> env{{"HOOKD_SECRETS_KEY_FILES", "a.key, b.key"}};
+  apply_environment(c, [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(c.secrets.key_files, (std::vector<std::string>{"a.key", "b.key"}));
+  EXPECT_THROW(apply_toml_text(c, "[secrets]\nkey_file = \"x\"\n", "test.toml"), ConfigError);
+  c.secrets.key_files.assign(17, "k");
+  EXPECT_THROW(validate(c), ConfigError);
+}
+
 TEST(Config, InFlightCapsAreBounded) {
   Config c;
   EXPECT_EQ(c.delivery.max_in_flight_per_webhook, 64u);

@@ -58,6 +58,10 @@ void RetentionPurger::run() {
       if (wake_.wait_for(lock, interval_, [&] { return stopping_; })) return;
     }
     try {
+      // Rotated-out secrets go once their grace is over, not only at the next rotation.
+      if (const int64_t n = store_.forget_expired_secrets(clock_.now()); n > 0) {
+        log::info("forgot secrets past their rotation grace", {{"secrets", n}});
+      }
       const store::PurgeResult r = purge_once();
       if (r.total() > 0) {
         log::info(

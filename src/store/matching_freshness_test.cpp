@@ -30,17 +30,19 @@ class MatchingFreshnessTest : public ::testing::TestWithParam<Backend> {
   void SetUp() override {
     if (GetParam() == Backend::kSqlite) {
       const std::string path = dir_.file("store.db");
-      writer_ = std::make_unique<sqlite::SqliteStore>(path);
+      writer_ = test_support::with_test_key_ring(std::make_unique<sqlite::SqliteStore>(path));
       writer_->migrate();
-      ingester_ = std::make_unique<sqlite::SqliteStore>(path);
+      ingester_ = test_support::with_test_key_ring(std::make_unique<sqlite::SqliteStore>(path));
     } else {
       if (!hookd::testing::test_postgres_server_url()) {
         GTEST_SKIP() << "HOOKD_TEST_POSTGRES_URL is not set";
       }
       postgres_ = std::make_unique<hookd::testing::PostgresTestDatabase>();
-      writer_ = std::make_unique<postgres::PostgresStore>(postgres_->url());
+      writer_ = test_support::with_test_key_ring(
+          std::make_unique<postgres::PostgresStore>(postgres_->url()));
       writer_->migrate();
-      ingester_ = std::make_unique<postgres::PostgresStore>(postgres_->url());
+      ingester_ = test_support::with_test_key_ring(
+          std::make_unique<postgres::PostgresStore>(postgres_->url()));
     }
     writer_->put_organization({6, "org"});
     writer_->put_organization({7, "other org"});

@@ -17,6 +17,10 @@
 #include "domain/tenancy.hpp"
 #include "domain/webhook.hpp"
 
+namespace hookd::security {
+class KeyRing;
+}
+
 namespace hookd::store {
 
 // The database failed or is unreachable; the API answers 503 and changes nothing.
@@ -155,6 +159,27 @@ struct DeliveryDetail {
   std::vector<Attempt> attempts;  // oldest first
 };
 
+// A webhook's secret could not be opened (altered, moved, or sealed under a missing key).
+struct SecretUnavailable : StoreError {
+  using StoreError::StoreError;
+};
+
+// Where a secret is stored. The current and the rotated-out HMAC secrets share one binding, so
+// that a rotation moves the sealed text as it is; secretHttp has its own.
+enum class SecretField { kHmac, kHttp, kHmacInGrace };
+
+// A secret as the database holds it: sealed, or plaintext from before sealing.
+struct StoredSecret {
+  SecretField field = SecretField::kHmac;
+  domain::WebhookId webhook_id = 0;
+  std::string value;
+};
+
+struct SecretReplacement {
+  StoredSecret current;
+  std::string value;
+};
+
 // Calls back while it lives; destroying it stops the calls (see Store::watch_new_work).
 class WorkWatch {
  public:
@@ -266,7 +291,41 @@ class Store {
   // this webhook alone. False when the webhook does not exist.
   virtual bool queue_test_event(domain::WebhookId webhook, const domain::Event& event,
                                 TimePoint now) = 0;
+
+  // Secrets at rest. The backends seal every secret they write and open every one they read
+  // with this ring; without one, any secret written or read throws StoreError.
+  void use_key_ring(std::shared_ptr<const security::KeyRing> ring) { key_ring_ = std::move(ring); }
+  // Up to `limit` secrets of `field` as stored, after `after` (webhook id, then value), for
+  // sealing and re-encryption (store/secret_sweep.hpp).
+  virtual std::vector<StoredSecret> stored_secrets(SecretField field,
+                                                   const std::optional<StoredSecret>& after,
+                                                   size_t limit) = 0;
+  // Sets each secret that still holds `current.value` (compare and swap: a rotation meanwhile
+  // wins), in one transaction; returns how many changed.
+  virtual size_t replace_stored_secrets(const std::vector<SecretReplacement>& replacements) = 0;
+  // Deletes rotated-out secrets whose grace has ended (and, where the backend keeps old page
+  // images, lets them go); returns how many.
+  virtual int64_t forget_expired_secrets(TimePoint now) = 0;
+
+ protected:
+  // Throw StoreError without a key ring; open_secret throws SecretUnavailable when the text does
+  // not open, and passes plaintext from before sealing through.
+  std::string seal_secret(domain::WebhookId webhook, SecretField field,
+                          std::string_view plaintext) const;
+  std::string open_secret(domain::WebhookId webhook, SecretField field,
+                          std::string_view stored) const;
+  std::optional<std::string> seal_secret(domain::WebhookId webhook, SecretField field,
+                                         const std::optional<std::string>& plaintext) const;
+  std::optional<std::string> open_secret(domain::WebhookId webhook, SecretField field,
+                                         const std::optional<std::string>& stored) const;
+  void open_webhook_secrets(domain::Webhook& webhook) const;
+
+ private:
+  std::shared_ptr<const security::KeyRing> key_ring_;
 };
+
+// The text a secret is bound to when sealed: its webhook and which of its secrets it is.
+std::string secret_binding(domain::WebhookId webhook, SecretField field);
 
 // Opens the store a database URL names: sqlite://PATH, or postgresql://... (also postgres://).
 // Throws StoreError for an unknown scheme or a database that cannot be opened.

@@ -11,7 +11,9 @@
 #include <thread>
 
 #include "delivery/retention.hpp"
+#include "security/secret_box.hpp"
 #include "store/postgres/postgres_store.hpp"
+#include "store/secret_sweep.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "store/store_scenario.hpp"
@@ -53,10 +55,11 @@ class StoreContractTest : public ::testing::TestWithParam<Backend>,
   // Another store on the test's database, as a second process would open it.
   std::unique_ptr<Store> open(StoreOptions options = {}) {
     if (GetParam() == Backend::kPostgres) {
-      return std::make_unique<postgres::PostgresStore>(postgres_->url(), clock_,
-                                                       postgres::PoolOptions{}, options);
+      return test_support::with_test_key_ring(std::make_unique<postgres::PostgresStore>(
+          postgres_->url(), clock_, postgres::PoolOptions{}, options));
     }
-    return std::make_unique<sqlite::SqliteStore>(dir_.file("store.db"), clock_, 8, options);
+    return test_support::with_test_key_ring(
+        std::make_unique<sqlite::SqliteStore>(dir_.file("store.db"), clock_, 8, options));
   }
 
   Store& subject() override { return *store_; }
@@ -550,6 +553,118 @@ TEST_P(StoreContractTest, ARotatedSecretSignsBesideTheNewOneUntilItExpires) {
   finish(d, DeliveryStatus::kSucceeded, t0 + 3s);
   const auto later = ingest_and_claim(t0 + 24h + 1s);  // the first secret has expired
   EXPECT_EQ(later.hmac_secrets, (std::vector<std::string>{"new-secret-2", "new-secret-1"}));
+}
+
+std::vector<StoredSecret> all_stored(Store& store) {
+  std::vector<StoredSecret> out;
+  for (SecretField f : {SecretField::kHmac, SecretField::kHttp, SecretField::kHmacInGrace}) {
+    for (StoredSecret& s : store.stored_secrets(f, std::nullopt, 1000)) out.push_back(s);
+  }
+  return out;
+}
+
+TEST_P(StoreContractTest, SecretsAreStoredSealedForTheirWebhookAndField) {
+  auto hook = webhook({85});
+  hook.secret_http = "PoWJFA11inptkbGz";
+  const auto w = create(hook);
+  const TimePoint t0 = clock_.now();
+  ASSERT_TRUE(store_->rotate_secret(w, "rotatedSecretOfWebhookNumberOne1", t0 + 24h, t0));
+  const auto stored = all_stored(*store_);
+  ASSERT_EQ(stored.size(), 3u);  // current HMAC, secretHttp, the rotated-out HMAC
+  for (const StoredSecret& s : stored) {
+    EXPECT_TRUE(security::KeyRing::is_sealed(s.value)) << s.value;
+    EXPECT_EQ(security::KeyRing::key_id_of(s.value),
+              test_support::test_key_ring()->sealing_key_id());
+    for (const char* plain : {"PoWJFA11inptkbGz", "bSxyOp4vaSNpvyUMfrA98WsOqRSlzBBB",
+                              "rotatedSecretOfWebhookNumberOne1"}) {
+      EXPECT_EQ(s.value.find(plain), std::string::npos);
+    }
+  }
+  // Above the store they are what was given.
+  EXPECT_EQ(store_->find_webhook(w)->secret_http, "PoWJFA11inptkbGz");
+  EXPECT_EQ(store_->find_webhook(w)->secret_hmac, "rotatedSecretOfWebhookNumberOne1");
+  const auto d = ingest_and_claim(t0 + 1s);
+  EXPECT_EQ(d.hmac_secrets, (std::vector<std::string>{"rotatedSecretOfWebhookNumberOne1",
+                                                      "bSxyOp4vaSNpvyUMfrA98WsOqRSlzBBB"}));
+  EXPECT_EQ(d.secret_http, "PoWJFA11inptkbGz");
+  // An update seals secretHttp again and leaves the HMAC secret as it is.
+  auto changed = *store_->find_webhook(w);
+  changed.secret_http = "anotherHttpSecret";
+  changed.secret_hmac = "notStoredByAnUpdate";
+  ASSERT_TRUE(store_->update_webhook(changed));
+  EXPECT_EQ(store_->find_webhook(w)->secret_http, "anotherHttpSecret");
+  EXPECT_EQ(store_->find_webhook(w)->secret_hmac, "rotatedSecretOfWebhookNumberOne1");
+}
+
+TEST_P(StoreContractTest, ASealedSecretMovedToAnotherWebhookDoesNotOpen) {
+  const auto a = create(webhook({85}));
+  const auto b = create(webhook({86}));
+  const auto stored = store_->stored_secrets(SecretField::kHmac, std::nullopt, 10);
+  ASSERT_EQ(stored.size(), 2u);
+  ASSERT_EQ(stored[0].webhook_id, a);
+  // Webhook b's row now holds a's sealed secret, as an attacker with write access could make it.
+  ASSERT_EQ(store_->replace_stored_secrets({{stored[1], stored[0].value}}), 1u);
+  EXPECT_THROW(store_->find_webhook(b), SecretUnavailable);
+  EXPECT_NO_THROW(store_->find_webhook(a));
+  // Its deliveries are held, not sent with a wrong signature; the other webhook's go.
+  const TimePoint t0 = clock_.now();
+  ingest({event(86, Topic::kDeviceStatus, t0)}, t0);
+  EXPECT_TRUE(store_->claim_due("w", t0, t0 + 30s, 10, 16, {}).empty());
+  ingest({event(85, Topic::kDeviceStatus, t0)}, t0);
+  const auto claimed = store_->claim_due("w", t0, t0 + 30s, 10, 16, {});
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].webhook_id, a);
+}
+
+TEST_P(StoreContractTest, ReplacingAStoredSecretIsACompareAndSwap) {
+  const auto w = create(webhook({85}));
+  auto before = store_->stored_secrets(SecretField::kHmac, std::nullopt, 10).at(0);
+  const TimePoint t0 = clock_.now();
+  // A rotation between the read and the write wins.
+  ASSERT_TRUE(store_->rotate_secret(w, "rotatedMeanwhileRotatedMeanwhile", t0 + 1h, t0));
+  EXPECT_EQ(store_->replace_stored_secrets({{before, "hk1:whatever"}}), 0u);
+  EXPECT_EQ(store_->find_webhook(w)->secret_hmac, "rotatedMeanwhileRotatedMeanwhile");
+}
+
+TEST_P(StoreContractTest, TheSweepSealsPlaintextAndMovesSecretsToTheFirstKey) {
+  auto hook = webhook({85});
+  hook.secret_http = "PoWJFA11inptkbGz";
+  const auto w = create(hook);
+  create(webhook({86}));
+  const TimePoint t0 = clock_.now();
+  ASSERT_TRUE(store_->rotate_secret(w, "rotatedSecretOfWebhookNumberOne1", t0 + 24h, t0));
+  // A row as a database from before sealing holds it.
+  const auto http = store_->stored_secrets(SecretField::kHttp, std::nullopt, 10).at(0);
+  ASSERT_EQ(store_->replace_stored_secrets({{http, "PoWJFA11inptkbGz"}}), 1u);
+
+  const auto old_ring = test_support::test_key_ring();
+  SweepResult first = sweep_secrets(*store_, *old_ring, SweepMode::kSealPlaintext, 2);
+  EXPECT_EQ(first.examined, 4);
+  EXPECT_EQ(first.sealed, 1);
+  EXPECT_TRUE(first.missing_key_ids.empty());
+  for (const StoredSecret& s : all_stored(*store_))
+    EXPECT_TRUE(security::KeyRing::is_sealed(s.value));
+
+  // A new key first: a sweep at start changes nothing; re-encryption moves all four.
+  const security::SecretKey new_key = security::generate_secret_key();
+  const security::KeyRing both({new_key, test_support::test_key()});
+  EXPECT_EQ(sweep_secrets(*store_, both, SweepMode::kSealPlaintext, 2).reencrypted, 0);
+  const SweepResult moved = sweep_secrets(*store_, both, SweepMode::kReencrypt, 2);
+  EXPECT_EQ(moved.reencrypted, 4);
+  EXPECT_EQ(moved.superseded, 0);
+  for (const StoredSecret& s : all_stored(*store_)) {
+    EXPECT_EQ(security::KeyRing::key_id_of(s.value), new_key.id);
+  }
+  // The old key can go: a store with the new key alone opens everything.
+  auto reopened = open();
+  reopened->use_key_ring(
+      std::make_shared<const security::KeyRing>(std::vector<security::SecretKey>{new_key}));
+  EXPECT_EQ(reopened->find_webhook(w)->secret_http, "PoWJFA11inptkbGz");
+  EXPECT_TRUE(sweep_secrets(*reopened, security::KeyRing({new_key}), SweepMode::kSealPlaintext)
+                  .missing_key_ids.empty());
+  // ... and one with the old key alone names the key it lacks.
+  const auto missing = sweep_secrets(*store_, *old_ring, SweepMode::kSealPlaintext);
+  EXPECT_EQ(missing.missing_key_ids, (std::set<std::string>{new_key.id}));
 }
 
 TEST_P(StoreContractTest, ATestEventGoesToItsWebhookAlone) {

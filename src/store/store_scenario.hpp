@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "security/secret_box.hpp"
 #include "store/store.hpp"
 
 namespace hookd::store::test_support {
@@ -19,6 +20,25 @@ enum class Backend { kSqlite, kPostgres };
 
 inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
   return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+}
+
+// One key for every store a test process opens, so that two stores on one database (a second
+// process) open each other's secrets.
+inline const security::SecretKey& test_key() {
+  static const security::SecretKey key = security::generate_secret_key();
+  return key;
+}
+
+inline std::shared_ptr<const security::KeyRing> test_key_ring() {
+  static const auto ring =
+      std::make_shared<const security::KeyRing>(std::vector<security::SecretKey>{test_key()});
+  return ring;
+}
+
+template <typename S>
+std::unique_ptr<S> with_test_key_ring(std::unique_ptr<S> store) {
+  store->use_key_ring(test_key_ring());
+  return store;
 }
 
 class ManualClock final : public Clock {

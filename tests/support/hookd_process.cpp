@@ -9,6 +9,8 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "security/secret_box.hpp"
+
 #ifndef HOOKD_BINARY
 #error "HOOKD_BINARY must name the hookd binary under test"
 #endif
@@ -22,11 +24,37 @@ namespace {
 constexpr std::chrono::seconds kStopDeadline{15};
 constexpr size_t kDumpLimit = 64 * 1024;
 
+constexpr std::string_view kKeyFilesVariable = "HOOKD_SECRETS_KEY_FILES";
+
+// hookd generates no key for a PostgreSQL database: every hookd a test process starts on one
+// shares this key (made at first use), so that servers sharing a database open its secrets.
+const std::string& postgres_key_file() {
+  static const TempDir dir;
+  static const std::string path = [] {
+    const std::string file = dir.file("postgres-secrets.key");
+    security::create_secret_key_file(file);
+    return file;
+  }();
+  return path;
+}
+
+bool names_postgres(const std::vector<std::string>& args) {
+  return std::any_of(args.begin(), args.end(), [](const std::string& arg) {
+    return arg.starts_with("postgresql://") || arg.starts_with("postgres://");
+  });
+}
+
 // A developer's HOOKD_* settings must not change what the tests see.
-SpawnOptions hookd_spawn_options(std::vector<std::pair<std::string, std::string>> env = {}) {
+SpawnOptions hookd_spawn_options(std::vector<std::pair<std::string, std::string>> env = {},
+                                 bool postgres = false) {
   SpawnOptions options;
   options.env = std::move(env);
   options.env_remove_prefixes = {"HOOKD_"};
+  const bool keys_named = std::any_of(options.env.begin(), options.env.end(),
+                                      [](const auto& kv) { return kv.first == kKeyFilesVariable; });
+  if (postgres && !keys_named) {
+    options.env.emplace_back(std::string(kKeyFilesVariable), postgres_key_file());
+  }
   return options;
 }
 
@@ -92,10 +120,12 @@ std::string hookd_binary() { return HOOKD_BINARY; }
 std::string hookd_source_dir() { return HOOKD_SOURCE_DIR; }
 
 CommandResult run_hookd(const std::vector<std::string>& args, std::string_view stdin_data,
-                        std::chrono::milliseconds timeout) {
+                        std::chrono::milliseconds timeout,
+                        std::vector<std::pair<std::string, std::string>> env) {
   std::vector<std::string> argv{hookd_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_command(argv, stdin_data, timeout, hookd_spawn_options());
+  return run_command(argv, stdin_data, timeout,
+                     hookd_spawn_options(std::move(env), names_postgres(args)));
 }
 
 HookdServer::HookdServer(HookdOptions options) : options_(std::move(options)) {
@@ -142,7 +172,12 @@ std::string HookdServer::create_token(std::string_view role,
     args.insert(args.end(), {"--organization", std::to_string(*organization)});
   }
   args.insert(args.end(), {"--database", database_url_});
-  const CommandResult result = run_hookd(args);
+  // With the server's own environment: its key files, if it names any.
+  std::vector<std::string> argv{hookd_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const CommandResult result =
+      run_command(argv, {}, std::chrono::seconds(30),
+                  hookd_spawn_options(options_.env, names_postgres({database_url_})));
   const std::string token(trim(result.out));
   if (result.exit_code != 0 || token.empty()) {
     throw std::runtime_error("hookd " + join(args) + " exited with " +
@@ -179,7 +214,8 @@ void HookdServer::start() {
 
   port_ = 0;
   if (process_) earlier_stderr_ += process_->stderr_text() + "---- restarted ----\n";
-  process_ = std::make_unique<Process>(argv, hookd_spawn_options(options_.env));
+  process_ = std::make_unique<Process>(
+      argv, hookd_spawn_options(options_.env, names_postgres({database_url_})));
   if (!options_.expect_listening) return;
 
   std::optional<Listening> listening;

@@ -21,9 +21,12 @@ std::string hookd_binary();
 std::string hookd_source_dir();
 
 // Runs `hookd <args...>` to completion (for CLI tests: version, verify, migrate, ...), with
-// HOOKD_* variables of the test's own environment removed.
+// HOOKD_* variables of the test's own environment removed. On a PostgreSQL database (here and
+// in HookdServer), HOOKD_SECRETS_KEY_FILES names a key file every server of the test process
+// shares, unless the test's env names its own.
 CommandResult run_hookd(const std::vector<std::string>& args, std::string_view stdin_data = {},
-                        std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                        std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                        std::vector<std::pair<std::string, std::string>> env = {});
 
 struct HookdOptions {
   // Appended after the flags below; a --listen here replaces the default 127.0.0.1:0.

@@ -106,11 +106,17 @@ constexpr const char* kListWebhooks =
 constexpr const char* kListOrganizationWebhooks =
     "SELECT " WEBHOOK_COLUMNS
     " FROM webhooks WHERE organization_id = $3 ORDER BY id DESC LIMIT $1 OFFSET $2";
+// secret_hmac changes only by rotate_secret, so that an update racing a rotation cannot put
+// the rotated-out secret back.
 constexpr const char* kUpdateWebhook =
-    "UPDATE webhooks SET url = $2, topics = $3, secret_hmac = $4, secret_http = $5,"
-    " status = $6::text, disabled_reason = $7, modified_at = $8, organization_wide = $9,"
-    " failing_since = CASE WHEN $6::text = 'enabled' THEN NULL ELSE failing_since END"
+    "UPDATE webhooks SET url = $2, topics = $3, secret_http = $4,"
+    " status = $5::text, disabled_reason = $6, modified_at = $7, organization_wide = $8,"
+    " failing_since = CASE WHEN $5::text = 'enabled' THEN NULL ELSE failing_since END"
     " WHERE id = $1";
+// Secrets are sealed for the row's id, which exists once the row does: the insert stores
+// placeholders and this sets them in the same transaction.
+constexpr const char* kSetWebhookSecrets =
+    "UPDATE webhooks SET secret_hmac = $2, secret_http = $3 WHERE id = $1";
 // Disabling keeps what was still to be sent as skipped, for a later recover.
 constexpr const char* kSkipPendingOfDisabledWebhook =
     "UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, lease_owner = NULL,"
@@ -144,15 +150,28 @@ Webhook read_webhook(const Result& r, int row) {
   return w;
 }
 
-// $2 to $9 are the same in kInsertWebhook and kUpdateWebhook; $1 is the organization for an
-// insert and the webhook's id for an update.
-Params webhook_params(int64_t first, const Webhook& w) {
+// kInsertWebhook's parameters, with placeholders for the secrets.
+Params insert_params(const Webhook& w) {
   Params p;
-  p.add(first)
+  p.add(w.organization_id)
       .add(w.url)
       .add(int64_t{w.topics.mask()})
-      .add(w.secret_hmac)
-      .add(w.secret_http)
+      .add(std::string_view())
+      .add(std::nullopt)
+      .add(domain::webhook_status_name(w.status))
+      .add(w.disabled_reason)
+      .add(to_unix_micros(w.modified_at))
+      .add(w.organization_wide());
+  return p;
+}
+
+// kUpdateWebhook's parameters; `secret_http` comes sealed.
+Params update_params(const Webhook& w, const std::optional<std::string>& secret_http) {
+  Params p;
+  p.add(w.id)
+      .add(w.url)
+      .add(int64_t{w.topics.mask()})
+      .add(secret_http)
       .add(domain::webhook_status_name(w.status))
       .add(w.disabled_reason)
       .add(to_unix_micros(w.modified_at))
@@ -356,9 +375,15 @@ Webhook PostgresStore::create_webhook(const Webhook& webhook) {
     throw WebhookLimitExceeded(store_options_.webhooks_per_organization);
   }
   // A new webhook was created when it was last modified.
-  Result r = c->exec(kInsertWebhook, webhook_params(webhook.organization_id, webhook));
+  Result r = c->exec(kInsertWebhook, insert_params(webhook));
   Webhook created = webhook;
   created.id = r.get_int(0, 0);
+  c->exec(
+      kSetWebhookSecrets,
+      Params()
+          .add(created.id)
+          .add(seal_secret(created.id, SecretField::kHmac, std::string_view(created.secret_hmac)))
+          .add(seal_secret(created.id, SecretField::kHttp, created.secret_http)));
   write_lists(*c, created);
   tx.commit();
   return created;
@@ -368,7 +393,9 @@ std::optional<Webhook> PostgresStore::find_webhook(domain::WebhookId id) {
   auto c = pool_.acquire();
   Result r = c->exec(kFindWebhook, Params().add(id));
   if (r.rows() == 0) return std::nullopt;
-  return read_webhook(r, 0);
+  Webhook w = read_webhook(r, 0);
+  open_webhook_secrets(w);
+  return w;
 }
 
 std::vector<Webhook> PostgresStore::list_webhooks(const WebhookQuery& query) {
@@ -379,14 +406,19 @@ std::vector<Webhook> PostgresStore::list_webhooks(const WebhookQuery& query) {
   Result r = c->exec(query.organization ? kListOrganizationWebhooks : kListWebhooks, p);
   std::vector<Webhook> out;
   out.reserve(static_cast<size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) out.push_back(read_webhook(r, i));
+  for (int i = 0; i < r.rows(); ++i) {
+    out.push_back(read_webhook(r, i));
+    open_webhook_secrets(out.back());
+  }
   return out;
 }
 
 bool PostgresStore::update_webhook(const Webhook& webhook) {
   auto c = pool_.acquire();
   Transaction tx(*c);
-  if (c->exec(kUpdateWebhook, webhook_params(webhook.id, webhook)).affected() == 0) return false;
+  const Params params =
+      update_params(webhook, seal_secret(webhook.id, SecretField::kHttp, webhook.secret_http));
+  if (c->exec(kUpdateWebhook, params).affected() == 0) return false;
   if (webhook.status == domain::WebhookStatus::kDisabled) {
     c->exec(kSkipPendingOfDisabledWebhook,
             Params().add(webhook.id).add(to_unix_micros(webhook.modified_at)));

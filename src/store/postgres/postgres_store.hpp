@@ -77,6 +77,12 @@ class PostgresStore final : public Store {
   bool queue_test_event(domain::WebhookId webhook, const domain::Event& event,
                         TimePoint now) override;
 
+  std::vector<StoredSecret> stored_secrets(SecretField field,
+                                           const std::optional<StoredSecret>& after,
+                                           size_t limit) override;
+  size_t replace_stored_secrets(const std::vector<SecretReplacement>& replacements) override;
+  int64_t forget_expired_secrets(TimePoint now) override;
+
  private:
   static void write_lists(Connection& c, const domain::Webhook& webhook);
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <unordered_map>
 
+#include "common/log.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/postgres_matcher.hpp"
 #include "store/postgres/postgres_store.hpp"
@@ -238,6 +239,12 @@ bool made_work_due(const std::vector<IngestOutcome>& outcomes) {
   return false;
 }
 
+// Never sent unsigned or wrongly signed: it stays leased, and is tried when the lease ends.
+void hold_unopenable(const ClaimedDelivery& d, const SecretUnavailable& e) {
+  log::error("delivery held: its webhook's secret does not open",
+             {{"delivery_id", d.id}, {"webhook_id", d.webhook_id}, {"error", e.what()}});
+}
+
 }  // namespace
 
 void PostgresStore::prepare_ingestion() {
@@ -308,9 +315,15 @@ std::vector<ClaimedDelivery> PostgresStore::claim_due(
     d.event.time = from_unix_micros(r.get_int(i, 9));
     d.event.data_json = r.get_text(i, 10);
     d.url = r.get_text(i, 11);
-    d.hmac_secrets.push_back(r.get_text(i, 12));
-    d.secret_http = r.get_optional_text(i, 13);
     d.created_at = from_unix_micros(r.get_int(i, 14));
+    try {
+      d.hmac_secrets.push_back(
+          open_secret(d.webhook_id, SecretField::kHmac, std::string_view(r.get_text(i, 12))));
+      d.secret_http = open_secret(d.webhook_id, SecretField::kHttp, r.get_optional_text(i, 13));
+    } catch (const SecretUnavailable& e) {
+      hold_unopenable(d, e);
+      continue;
+    }
     webhooks.push_back(d.webhook_id);
     out.push_back(std::move(d));
   }
@@ -322,11 +335,24 @@ std::vector<ClaimedDelivery> PostgresStore::claim_due(
   if (s.rows() > 0) {
     std::unordered_map<int64_t, std::vector<std::string>> older;
     for (int i = 0; i < s.rows(); ++i) older[s.get_int(i, 0)].push_back(s.get_text(i, 1));
+    std::vector<ClaimedDelivery> opened;
+    opened.reserve(out.size());
     for (ClaimedDelivery& d : out) {
       auto it = older.find(d.webhook_id);
-      if (it == older.end()) continue;
-      d.hmac_secrets.insert(d.hmac_secrets.end(), it->second.begin(), it->second.end());
+      try {
+        if (it != older.end()) {
+          for (const std::string& sealed : it->second) {
+            d.hmac_secrets.push_back(
+                open_secret(d.webhook_id, SecretField::kHmacInGrace, std::string_view(sealed)));
+          }
+        }
+      } catch (const SecretUnavailable& e) {
+        hold_unopenable(d, e);
+        continue;
+      }
+      opened.push_back(std::move(d));
     }
+    return opened;
   }
   return out;
 }

@@ -174,7 +174,12 @@ bool PostgresStore::rotate_secret(domain::WebhookId webhook, const std::string& 
     c->exec(kKeepOldSecret,
             Params().add(webhook).add(old_secret).add(to_unix_micros(old_valid_until)));
   }
-  c->exec(kSetSecret, Params().add(webhook).add(new_secret).add(now_us));
+  // The sealed text moves as it is: current and rotated-out secrets share one binding.
+  c->exec(kSetSecret,
+          Params()
+              .add(webhook)
+              .add(seal_secret(webhook, SecretField::kHmac, std::string_view(new_secret)))
+              .add(now_us));
   tx.commit();
   return true;
 }

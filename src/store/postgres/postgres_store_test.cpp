@@ -49,7 +49,9 @@ class PostgresStoreTest : public ::testing::Test, public test_support::StoreScen
     database_.reset();  // dropped with any connection a failed test left open
   }
 
-  std::unique_ptr<PostgresStore> open() { return std::make_unique<PostgresStore>(url_, clock_); }
+  std::unique_ptr<PostgresStore> open() {
+    return test_support::with_test_key_ring(std::make_unique<PostgresStore>(url_, clock_));
+  }
 
   Store& subject() override { return *store_; }
 
@@ -105,6 +107,7 @@ TEST_F(PostgresStoreTest, TwoProcessesClaimingAtOnceNeverShareADelivery) {
 
   auto worker = [&](const std::string& owner, std::vector<domain::DeliveryId>& got) {
     PostgresStore own(url_, clock_);  // a process of its own: its own pool
+    own.use_key_ring(test_support::test_key_ring());
     for (;;) {
       const auto claimed = own.claim_due(owner, t0, t0 + 30s, 7, 1000, {});
       if (claimed.empty()) break;

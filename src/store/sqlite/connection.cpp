@@ -94,6 +94,8 @@ Connection::Connection(const std::string& path, bool sync_commits) : sync_commit
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
   exec("PRAGMA foreign_keys=ON");
+  // Freed cells are zeroed, so a deleted webhook's sealed secrets do not stay in the file.
+  exec("PRAGMA secure_delete=ON");
 }
 
 Connection::~Connection() {

@@ -90,8 +90,10 @@ constexpr const char* kListOrganizationWebhooks =
     " disabled_reason, created_at, modified_at," WEBHOOK_LISTS
     " FROM webhooks WHERE organization_id = ?3"
     " ORDER BY id DESC LIMIT ?1 OFFSET ?2";
+// secret_hmac (?4) changes only by rotate_secret, so that an update racing a rotation cannot
+// put the rotated-out secret back.
 constexpr const char* kUpdateWebhook =
-    "UPDATE webhooks SET url = ?2, topics = ?3, secret_hmac = ?4, secret_http = ?5, status = ?6,"
+    "UPDATE webhooks SET url = ?2, topics = ?3, secret_http = ?5, status = ?6,"
     " disabled_reason = ?7, modified_at = ?8, organization_wide = ?9,"
     " failing_since = CASE WHEN ?6 = 'enabled' THEN NULL ELSE failing_since END WHERE id = ?1";
 // Disabling keeps what was still to be sent as skipped, for a later recover.
@@ -104,6 +106,10 @@ constexpr const char* kClearWebhookGroups =
     "DELETE FROM webhook_device_groups WHERE webhook_id = ?1";
 constexpr const char* kInsertWebhookDevice =
     "INSERT INTO webhook_devices (webhook_id, device_id) VALUES (?1, ?2)";
+// Secrets are sealed for the row's id, which exists once the row does: the insert stores
+// placeholders and this sets them in the same transaction.
+constexpr const char* kSetWebhookSecrets =
+    "UPDATE webhooks SET secret_hmac = ?2, secret_http = ?3 WHERE id = ?1";
 constexpr const char* kInsertWebhookGroup =
     "INSERT INTO webhook_device_groups (webhook_id, group_id) VALUES (?1, ?2)";
 
@@ -145,6 +151,7 @@ SqliteStore::SqliteStore(std::string path, const Clock& clock, size_t pool_size,
       clock_(clock),
       pool_size_(std::max<size_t>(pool_size, 1)),
       options_(options) {
+  make_files_private(path_);
   // Open one connection now so that a bad path fails at start, not at the first request.
   release(open_connection());
   open_ = 1;
@@ -375,12 +382,13 @@ void SqliteStore::write_lists(Connection& c, const Webhook& w) {
 }
 
 // Parameters ?2 to ?9 are the same in kInsertWebhook and kUpdateWebhook; ?1 is the
-// organization for an insert and the webhook's id for an update.
-static void bind_webhook_fields(Statement& s, const Webhook& w) {
+// organization for an insert and the webhook's id for an update. The secrets come sealed.
+static void bind_webhook_fields(Statement& s, const Webhook& w, std::string_view secret_hmac,
+                                const std::optional<std::string>& secret_http) {
   s.bind(2, std::string_view(w.url))
       .bind(3, int64_t{w.topics.mask()})
-      .bind(4, std::string_view(w.secret_hmac))
-      .bind(5, w.secret_http)
+      .bind(4, secret_hmac)
+      .bind(5, secret_http)
       .bind(6, domain::webhook_status_name(w.status))
       .bind(7, w.disabled_reason)
       .bind(8, to_unix_micros(w.modified_at))
@@ -399,11 +407,17 @@ Webhook SqliteStore::create_webhook(const Webhook& webhook) {
     // A new webhook was created when it was last modified.
     Statement s = c->prepare(kInsertWebhook);
     s.bind(1, webhook.organization_id);
-    bind_webhook_fields(s, webhook);
+    bind_webhook_fields(s, webhook, "", std::nullopt);
     s.run();
   }
   Webhook created = webhook;
   created.id = c->last_insert_rowid();
+  c->prepare(kSetWebhookSecrets)
+      .bind(1, created.id)
+      .bind(2, std::string_view(seal_secret(created.id, SecretField::kHmac,
+                                            std::string_view(created.secret_hmac))))
+      .bind(3, seal_secret(created.id, SecretField::kHttp, created.secret_http))
+      .run();
   write_lists(*c, created);
   tx.commit();
   return created;
@@ -414,7 +428,9 @@ std::optional<Webhook> SqliteStore::find_webhook(domain::WebhookId id) {
   Statement s = c->prepare(kFindWebhook);
   s.bind(1, id);
   if (!s.step()) return std::nullopt;
-  return read_webhook(s);
+  Webhook w = read_webhook(s);
+  open_webhook_secrets(w);
+  return w;
 }
 
 std::vector<Webhook> SqliteStore::list_webhooks(const WebhookQuery& query) {
@@ -424,7 +440,10 @@ std::vector<Webhook> SqliteStore::list_webhooks(const WebhookQuery& query) {
     Statement s = c->prepare(query.organization ? kListOrganizationWebhooks : kListWebhooks);
     s.bind(1, query.size).bind(2, query.offset);
     if (query.organization) s.bind(3, *query.organization);
-    while (s.step()) out.push_back(read_webhook(s));
+    while (s.step()) {
+      out.push_back(read_webhook(s));
+      open_webhook_secrets(out.back());
+    }
   }
   return out;
 }
@@ -435,7 +454,8 @@ bool SqliteStore::update_webhook(const Webhook& webhook) {
   {
     Statement s = c->prepare(kUpdateWebhook);
     s.bind(1, webhook.id);
-    bind_webhook_fields(s, webhook);
+    bind_webhook_fields(s, webhook, "",
+                        seal_secret(webhook.id, SecretField::kHttp, webhook.secret_http));
     s.run();
   }
   if (c->changes() == 0) return false;
@@ -452,10 +472,15 @@ bool SqliteStore::update_webhook(const Webhook& webhook) {
 
 bool SqliteStore::delete_webhook(domain::WebhookId id) {
   Lease c = acquire();
-  WriteTransaction tx(*c, write_mutex_);
-  c->prepare(kDeleteWebhook).bind(1, id).run();
-  const bool changed = c->changes() > 0;
-  tx.commit();
+  bool changed = false;
+  {
+    WriteTransaction tx(*c, write_mutex_);
+    c->prepare(kDeleteWebhook).bind(1, id).run();
+    changed = c->changes() > 0;
+    tx.commit();
+  }
+  // secure_delete zeroed the freed cells; the WAL still holds the pages as they were.
+  if (changed) checkpoint_truncate(*c);
   return changed;
 }
 

@@ -73,6 +73,12 @@ class SqliteStore final : public Store {
   bool queue_test_event(domain::WebhookId webhook, const domain::Event& event,
                         TimePoint now) override;
 
+  std::vector<StoredSecret> stored_secrets(SecretField field,
+                                           const std::optional<StoredSecret>& after,
+                                           size_t limit) override;
+  size_t replace_stored_secrets(const std::vector<SecretReplacement>& replacements) override;
+  int64_t forget_expired_secrets(TimePoint now) override;
+
  private:
   // A connection borrowed from the pool for the length of one store call.
   class Lease {
@@ -92,6 +98,12 @@ class SqliteStore final : public Store {
   Lease acquire();
   void release(std::unique_ptr<Connection> c);
   void write_lists(Connection& c, const domain::Webhook& webhook);
+  // After deleting secrets: copies the WAL into the database and truncates it, so that the
+  // pages as they were before the delete do not stay in the -wal file.
+  void checkpoint_truncate(Connection& c);
+  // Creates the database file 0600 before SQLite opens it (SQLite gives -wal and -shm the
+  // database's mode), and narrows an existing file, -wal and -shm to 0600.
+  static void make_files_private(const std::string& path);
 
   std::unique_ptr<Connection> open_connection() const;
 

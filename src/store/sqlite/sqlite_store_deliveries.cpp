@@ -3,6 +3,7 @@
 #include <chrono>
 #include <tuple>
 
+#include "common/log.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/valid_text.hpp"
@@ -250,12 +251,23 @@ std::vector<ClaimedDelivery> SqliteStore::claim_due(
     d.event.time = from_unix_micros(s.column_int(9));
     d.event.data_json = s.column_text(10);
     d.url = s.column_text(11);
-    d.hmac_secrets.push_back(s.column_text(12));
-    d.secret_http = s.column_optional_text(13);
     d.created_at = from_unix_micros(s.column_int(14));
-    Statement older = c->prepare(kSecretsInGrace);
-    older.bind(1, d.webhook_id).bind(2, to_unix_micros(now));
-    while (older.step()) d.hmac_secrets.push_back(older.column_text(0));
+    try {
+      d.hmac_secrets.push_back(
+          open_secret(d.webhook_id, SecretField::kHmac, std::string_view(s.column_text(12))));
+      d.secret_http = open_secret(d.webhook_id, SecretField::kHttp, s.column_optional_text(13));
+      Statement older = c->prepare(kSecretsInGrace);
+      older.bind(1, d.webhook_id).bind(2, to_unix_micros(now));
+      while (older.step()) {
+        d.hmac_secrets.push_back(open_secret(d.webhook_id, SecretField::kHmacInGrace,
+                                             std::string_view(older.column_text(0))));
+      }
+    } catch (const SecretUnavailable& e) {
+      // Never sent unsigned or wrongly signed: it stays leased, and is tried when that ends.
+      log::error("delivery held: its webhook's secret does not open",
+                 {{"delivery_id", d.id}, {"webhook_id", d.webhook_id}, {"error", e.what()}});
+      continue;
+    }
     out.push_back(std::move(d));
   }
   tx.commit();

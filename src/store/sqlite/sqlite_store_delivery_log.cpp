@@ -174,9 +174,11 @@ bool SqliteStore::rotate_secret(domain::WebhookId webhook, const std::string& ne
         .bind(3, to_unix_micros(old_valid_until))
         .run();
   }
+  // The sealed text moves as it is: current and rotated-out secrets share one binding.
   c->prepare(kSetSecret)
       .bind(1, webhook)
-      .bind(2, std::string_view(new_secret))
+      .bind(2, std::string_view(
+                   seal_secret(webhook, SecretField::kHmac, std::string_view(new_secret))))
       .bind(3, to_unix_micros(now))
       .run();
   tx.commit();

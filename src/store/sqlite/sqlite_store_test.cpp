@@ -17,7 +17,8 @@ using test_support::ManualClock;
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::make_unique<SqliteStore>(dir_.file("store.db"), clock_);
+    store_ = test_support::with_test_key_ring(
+        std::make_unique<SqliteStore>(dir_.file("store.db"), clock_));
     store_->migrate();
     store_->put_organization({6, "org"});
     ASSERT_EQ(store_->put_device({85, 6, "lock"}).kind, PutOutcome::Kind::kOk);
