@@ -90,6 +90,15 @@ class AcceptingStore final : public store::Store {
   std::vector<domain::Webhook> list_webhooks(const store::WebhookQuery&) override { return {}; }
   bool update_webhook(const domain::Webhook&) override { return true; }
   bool delete_webhook(domain::WebhookId) override { return true; }
+  std::vector<store::StoredSecret> stored_secrets(store::SecretField,
+                                                 const std::optional<store::StoredSecret>&,
+                                                 size_t) override {
+    return {};
+  }
+  size_t replace_stored_secrets(const std::vector<store::SecretReplacement>&) override {
+    return 0;
+  }
+  int64_t forget_expired_secrets(TimePoint) override { return 0; }
   std::vector<store::IngestOutcome> ingest(const std::vector<const store::IngestRequest*>&,
                                            TimePoint, size_t) override {
     return {};
