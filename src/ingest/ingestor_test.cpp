@@ -22,7 +22,8 @@ using domain::Topic;
 class IngestorTest : public ::testing::Test, public store::test_support::StoreScenario {
  protected:
   void SetUp() override {
-    store_ = std::make_unique<store::sqlite::SqliteStore>(dir_.file("store.db"), clock_);
+    store_ = store::test_support::with_test_key_ring(
+        std::make_unique<store::sqlite::SqliteStore>(dir_.file("store.db"), clock_));
     store_->migrate();
     put_tenants();
     for (int i = 0; i < 3; ++i) create(webhook({85}));  // 3 deliveries per event of device 85

@@ -49,7 +49,8 @@ class PowerCutTest : public ::testing::Test, public test_support::StoreScenario 
     hookd::testing::PowerCutVfs vfs;
     StoreOptions options;
     options.sqlite_sync_commits = sync_commits;
-    store_ = std::make_unique<SqliteStore>(path_, clock_, 8, options);
+    store_ =
+        test_support::with_test_key_ring(std::make_unique<SqliteStore>(path_, clock_, 8, options));
     store_->migrate();
     put_tenants();
     create(webhook());  // organization 6, every device
@@ -135,7 +136,7 @@ class PowerCutTest : public ::testing::Test, public test_support::StoreScenario 
   // After the cut: the database as a restarted process finds it.
   void expect_every_answer_survived(const std::map<std::string, int64_t>& answered) {
     ASSERT_FALSE(answered.empty());
-    store_ = std::make_unique<SqliteStore>(path_, clock_);
+    store_ = test_support::with_test_key_ring(std::make_unique<SqliteStore>(path_, clock_));
     store_->migrate();
     std::map<std::string, int64_t> deliverable;
     for (const ClaimedDelivery& d : store_->claim_due(
@@ -174,7 +175,7 @@ TEST_F(PowerCutTest, EveryAnsweredEventSurvivesAPowerCut) {
 TEST_F(PowerCutTest, WithoutSyncedCommitsAnsweredEventsAreLost) {
   const auto answered = ingest_until_cut(false, 4);
   ASSERT_FALSE(answered.empty());
-  store_ = std::make_unique<SqliteStore>(path_, clock_);
+  store_ = test_support::with_test_key_ring(std::make_unique<SqliteStore>(path_, clock_));
   store_->migrate();
   size_t lost = 0;
   for (const auto& [id, deliveries] : answered) lost += stored_events(id) == 1 ? 0 : 1;
