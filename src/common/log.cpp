@@ -27,6 +27,12 @@ spdlog::logger& logger() {
   return *instance;
 }
 
+void append_string(std::string& out, std::string_view s) {
+  out += boost::json::serialize(boost::json::string(s));
+}
+
+}  // namespace
+
 std::string_view level_name(Level level) {
   switch (level) {
     case Level::kDebug:
@@ -41,11 +47,12 @@ std::string_view level_name(Level level) {
   return "info";
 }
 
-void append_string(std::string& out, std::string_view s) {
-  out += boost::json::serialize(boost::json::string(s));
+std::optional<Level> parse_level(std::string_view name) {
+  for (Level level : {Level::kDebug, Level::kInfo, Level::kWarn, Level::kError}) {
+    if (level_name(level) == name) return level;
+  }
+  return std::nullopt;
 }
-
-}  // namespace
 
 void set_min_level(Level level) { g_min_level = level; }
 

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -26,6 +27,10 @@ struct Field {
 };
 
 enum class Level { kDebug, kInfo, kWarn, kError };
+
+// "debug", "info", "warn", "error"; nothing for any other text.
+std::optional<Level> parse_level(std::string_view name);
+std::string_view level_name(Level level);
 
 // Writes one JSON object per line to stderr: {"time":...,"level":...,"msg":...,fields...}.
 void write(Level level, std::string_view msg, std::initializer_list<Field> fields = {});

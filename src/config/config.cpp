@@ -48,6 +48,18 @@ std::vector<std::string> toml_string_list(const toml::node& node, std::string_vi
   return out;
 }
 
+Role role_from(std::string_view text, std::string_view source) {
+  if (auto role = parse_role(text)) return *role;
+  throw ConfigError(std::string(source) + " must be all, api or worker, not \"" +
+                    std::string(text) + "\"");
+}
+
+log::Level level_from(std::string_view text, std::string_view source) {
+  if (auto level = log::parse_level(text)) return *level;
+  throw ConfigError(std::string(source) + " must be debug, info, warn or error, not \"" +
+                    std::string(text) + "\"");
+}
+
 std::string toml_string(const toml::node& node, std::string_view key) {
   const auto* v = node.as_string();
   if (!v) throw ConfigError("config: " + std::string(key) + " must be a string");
@@ -126,9 +138,9 @@ void apply_table(Config& config, const toml::table& table) {
     } else if (k == "tls_key") {
       config.tls_key = toml_string(node, k);
     } else if (k == "role") {
-      config.role = toml_string(node, k);
+      config.role = role_from(toml_string(node, k), "config: role");
     } else if (k == "log_level") {
-      config.log_level = toml_string(node, k);
+      config.log_level = level_from(toml_string(node, k), "config: log_level");
     } else if (k == "threads") {
       const auto* n = node.as_integer();
       if (!n || n->get() < 0 || n->get() > 256) {
@@ -252,8 +264,8 @@ void apply_environment(Config& config, const std::function<const char*(const cha
   if (auto v = get("HOOKD_DATABASE")) config.database = *v;
   if (auto v = get("HOOKD_TLS_CERT")) config.tls_cert = *v;
   if (auto v = get("HOOKD_TLS_KEY")) config.tls_key = *v;
-  if (auto v = get("HOOKD_ROLE")) config.role = *v;
-  if (auto v = get("HOOKD_LOG_LEVEL")) config.log_level = *v;
+  if (auto v = get("HOOKD_ROLE")) config.role = role_from(*v, "HOOKD_ROLE");
+  if (auto v = get("HOOKD_LOG_LEVEL")) config.log_level = level_from(*v, "HOOKD_LOG_LEVEL");
   if (auto v = get("HOOKD_THREADS")) {
     unsigned n = 0;
     auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
@@ -332,16 +344,28 @@ void apply_environment(Config& config, const std::function<const char*(const cha
   if (auto v = get("HOOKD_SQLITE_SYNCHRONOUS")) config.sqlite.synchronous = *v;
 }
 
-void validate(const Config& config) {
-  if (config.role != "all" && config.role != "api" && config.role != "worker") {
-    throw ConfigError("role must be all, api or worker, not \"" + config.role + "\"");
+std::optional<Role> parse_role(std::string_view name) {
+  for (Role role : {Role::kAll, Role::kApi, Role::kWorker}) {
+    if (role_name(role) == name) return role;
   }
+  return std::nullopt;
+}
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::kAll:
+      return "all";
+    case Role::kApi:
+      return "api";
+    case Role::kWorker:
+      return "worker";
+  }
+  return "all";
+}
+
+void validate(const Config& config) {
   if (config.tls_cert.empty() != config.tls_key.empty()) {
     throw ConfigError("tls_cert and tls_key must be set together");
-  }
-  if (config.log_level != "debug" && config.log_level != "info" && config.log_level != "warn" &&
-      config.log_level != "error") {
-    throw ConfigError("log_level must be debug, info, warn or error");
   }
   if (config.keep_alive_timeout < std::chrono::milliseconds(1) ||
       config.header_timeout < std::chrono::milliseconds(1)) {

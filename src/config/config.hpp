@@ -3,10 +3,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/log.hpp"
 
 namespace hookd::config {
 
@@ -61,15 +64,21 @@ struct SecretsConfig {
   std::vector<std::string> key_files;
 };
 
+// What one `hookd serve` process runs: the API, the delivery workers, or both.
+enum class Role { kAll, kApi, kWorker };
+// "all", "api", "worker"; nothing for any other text.
+std::optional<Role> parse_role(std::string_view name);
+std::string_view role_name(Role role);
+
 // Everything hookd reads at start. Parsed once, validated, then passed by value.
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string database = "sqlite://hookd.db";
   std::string tls_cert;
   std::string tls_key;
-  std::string role = "all";  // all | api | worker
-  unsigned threads = 0;      // HTTP threads; 0 means one per core
-  std::string log_level = "info";
+  Role role = Role::kAll;
+  unsigned threads = 0;  // HTTP threads; 0 means one per core
+  log::Level log_level = log::Level::kInfo;
   // The HTTP edge's bounds. max_connections is clamped at start to what the descriptor
   // limit leaves after the database, deliveries and logs.
   size_t max_connections = 10'000;

@@ -192,8 +192,19 @@ TEST(Config, UnknownKeysAndBadValuesAreRefused) {
   c.tls_cert = "cert.pem";
   EXPECT_THROW(validate(c), ConfigError);
   c.tls_key = "key.pem";
-  c.role = "leader";
-  EXPECT_THROW(validate(c), ConfigError);
+  EXPECT_NO_THROW(validate(c));
+  // Closed sets are parsed where they are read: an unknown role or level is an error.
+  EXPECT_THROW(apply_toml_text(c, "role = \"leader\"", "t"), ConfigError);
+  EXPECT_THROW(apply_toml_text(c, "log_level = \"verbose\"", "t"), ConfigError);
+  EXPECT_THROW(apply_environment(c,
+                                 [](const char* n) -> const char* {
+                                   return std::string_view(n) == "HOOKD_LOG_LEVEL" ? "INFO"
+                                                                                   : nullptr;
+                                 }),
+               ConfigError);
+  apply_toml_text(c, "role = \"worker\"\nlog_level = \"debug\"", "t");
+  EXPECT_EQ(c.role, Role::kWorker);
+  EXPECT_EQ(c.log_level, log::Level::kDebug);
 }
 
 TEST(Config, LimitsAndSqliteSyncHaveTheirKeysAndBounds) {

@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -440,8 +439,7 @@ class Server::Impl {
                                   : std::max(1u, std::thread::hardware_concurrency())),
         iocs_(make_contexts(threads_)),
         acceptor_(*iocs_.front()),
-        accept_timer_(*iocs_.front()),
-        signals_(*iocs_.front(), SIGINT, SIGTERM) {
+        accept_timer_(*iocs_.front()) {
     if (!options_.tls_cert.empty()) {
       tls_.emplace(asio::ssl::context::tls_server);
       tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -475,11 +473,6 @@ class Server::Impl {
   uint64_t connections_refused() const { return refused_.load(std::memory_order_relaxed); }
 
   void run() {
-    signals_.async_wait([this](error_code ec, int sig) {
-      if (ec) return;
-      log::info("shutting down", {{"signal", sig}});
-      stop();
-    });
     do_accept();
     // A context with no connection yet must keep its thread waiting, not return.
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
@@ -496,7 +489,6 @@ class Server::Impl {
       error_code ec;
       acceptor_.close(ec);
       accept_timer_.cancel();
-      signals_.cancel(ec);
       drain_deadline_ = std::chrono::steady_clock::now() + options_.drain_timeout;
       drain_timer_.emplace(acceptor_.get_executor());
       wait_for_drain();
@@ -592,7 +584,6 @@ class Server::Impl {
   size_t next_context_ = 0;
   tcp::acceptor acceptor_;
   asio::steady_timer accept_timer_;
-  asio::signal_set signals_;
   std::optional<asio::steady_timer> drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;
   std::string refusal_;  // the 503 written at the connection cap

@@ -52,8 +52,8 @@ class Server {
   uint16_t port() const;
   bool tls() const;
 
-  // Serves until stop() or SIGINT/SIGTERM, then stops accepting, lets in-flight requests
-  // finish (up to drain_timeout), and returns.
+  // Serves until stop(), then stops accepting, lets in-flight requests finish (up to
+  // drain_timeout), and returns. Signals are the caller's (cli/stop_signals.hpp).
   void run();
   // Thread-safe.
   void stop();

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+// The sub-commands of the hookd binary; main.cpp parses the command line and calls one.
+// Each returns the process's exit code and throws for what it cannot do (main logs it).
+namespace hookd::cli {
+
+// What every command that reads the configuration takes.
+struct CommonFlags {
+  std::string config_file;
+  std::string database;
+};
+
+struct ServeFlags {
+  std::string listen;  // HOST:PORT; empty keeps the configured one
+  std::string role;    // all | api | worker; empty keeps the configured one
+};
+
+// `hookd serve`: the API, the delivery workers, or both, until SIGINT or SIGTERM.
+int serve(const CommonFlags& flags, const ServeFlags& serve_flags);
+
+// `hookd migrate`.
+int migrate(const CommonFlags& flags);
+
+// `hookd token create`: prints the token, shown once.
+int create_token(const CommonFlags& flags, const std::string& role, int64_t organization);
+
+// `hookd secrets reencrypt`: every sealed secret moved to the first key.
+int reencrypt_secrets(const CommonFlags& flags);
+
+struct VerifyFlags {
+  std::string secret, id, timestamp, signature;
+  int64_t tolerance_seconds = 300;  // 0: the timestamp is not checked
+};
+
+// `hookd verify`: the body on standard input; exit 0 when the signature is valid.
+int verify(const VerifyFlags& flags);
+
+}  // namespace hookd::cli
