@@ -1,10 +1,6 @@
 // Requests judged on their heads (contract section 3, "Rules for every request"): refusals
 // before any body byte, 100 Continue only for an acceptable request, repeated query
 // parameters, failed authentication throttled, and the I/O threads free of the store.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +11,7 @@
 
 #include "api_fixture.hpp"
 #include "expect_error.hpp"
+#include "support/raw_connection.hpp"
 
 namespace hookd::testing {
 namespace {
@@ -24,85 +21,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr uint64_t kMiB = 1024 * 1024;
 constexpr std::string_view kUnknownToken = "3f2b8c1e-9a4d-4e7f-b6c5-1d2e3f4a5b6c";
-
-// One TCP connection driven byte by byte, for what libcurl will not do: a head without its
-// body, and a look at what arrives before the body is sent.
-class RawConnection {
- public:
-  explicit RawConnection(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd_);
-      throw std::runtime_error("connect failed");
-    }
-  }
-  ~RawConnection() { ::close(fd_); }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-
-  // False once the server has closed or reset the connection.
-  bool send_all(std::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-
-  // The next response's status line and headers, or "" when none came within `timeout`.
-  std::string read_head(std::chrono::milliseconds timeout) {
-    const auto deadline = SteadyClock::now() + timeout;
-    for (;;) {
-      if (const size_t end = buffer_.find("\r\n\r\n"); end != std::string::npos) {
-        std::string head = buffer_.substr(0, end + 4);
-        buffer_.erase(0, end + 4);
-        return head;
-      }
-      if (!read_some(deadline)) return {};
-    }
-  }
-
-  // A whole response with a Content-Length body: head and body.
-  std::pair<std::string, std::string> read_response(std::chrono::milliseconds timeout) {
-    const auto deadline = SteadyClock::now() + timeout;
-    std::string head = read_head(timeout);
-    if (head.empty()) return {};
-    size_t length = 0;
-    std::string lower = head;
-    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-    if (const size_t at = lower.find("content-length: "); at != std::string::npos) {
-      length = std::stoul(lower.substr(at + 16));
-    }
-    while (buffer_.size() < length) {
-      if (!read_some(deadline)) break;
-    }
-    std::string body = buffer_.substr(0, std::min(length, buffer_.size()));
-    buffer_.erase(0, body.size());
-    return {head, body};
-  }
-
- private:
-  bool read_some(SteadyClock::time_point deadline) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    char chunk[16 * 1024];
-    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) return false;
-    buffer_.append(chunk, static_cast<size_t>(n));
-    return true;
-  }
-
-  int fd_;
-  std::string buffer_;
-};
 
 int status_of(std::string_view head) {
   // "HTTP/1.1 401 Unauthorized"
@@ -139,7 +57,7 @@ TEST_F(ApiTest, UnauthenticatedLargeUploadsAreRefusedBeforeTheirBodies) {
   std::vector<std::unique_ptr<RawConnection>> connections;
   for (int i = 0; i < 20; ++i) {
     connections.push_back(std::make_unique<RawConnection>(server_->port()));
-    ASSERT_TRUE(connections.back()->send_all(post_head("/v2/platform/events", "", body.size())));
+    ASSERT_TRUE(connections.back()->send(post_head("/v2/platform/events", "", body.size())));
   }
   // All at once, as an attacker would: a server that waits for the bodies gets them.
   std::vector<std::future<std::string>> answers;
@@ -147,7 +65,7 @@ TEST_F(ApiTest, UnauthenticatedLargeUploadsAreRefusedBeforeTheirBodies) {
     answers.push_back(std::async(std::launch::async, [&c, &body] {
       std::string head = c->read_head(5s);
       if (!head.empty()) return head;
-      c->send_all(body);
+      c->send(body);
       c->read_head(30s);
       return std::string("(none before the body)");
     }));
@@ -168,18 +86,16 @@ TEST_F(ApiTest, NoContinueWithoutAValidToken) {
   const std::string body = seed_body(6);
   for (std::string_view token : {std::string_view{}, kUnknownToken}) {
     RawConnection c(server_->port());
-    ASSERT_TRUE(
-        c.send_all(post_head("/v2/webhooks", token, body.size(), "Expect: 100-continue\r\n")));
+    ASSERT_TRUE(c.send(post_head("/v2/webhooks", token, body.size(), "Expect: 100-continue\r\n")));
     const std::string head = c.read_head(5s);
     EXPECT_EQ(status_of(head), 401) << head;
   }
   RawConnection c(server_->port());
-  ASSERT_TRUE(
-      c.send_all(post_head("/v2/webhooks", admin6_, body.size(), "Expect: 100-continue\r\n")));
+  ASSERT_TRUE(c.send(post_head("/v2/webhooks", admin6_, body.size(), "Expect: 100-continue\r\n")));
   const std::string interim = c.read_head(5s);
   EXPECT_EQ(status_of(interim), 100) << interim;
-  ASSERT_TRUE(c.send_all(body));
-  const auto [head, answer] = c.read_response(10s);
+  ASSERT_TRUE(c.send(body));
+  const auto [head, answer] = c.read_response_parts(10s);
   EXPECT_EQ(status_of(head), 200) << head << answer;
 }
 
@@ -187,15 +103,15 @@ TEST_F(ApiTest, UnknownPathsAndOversizedBodiesAreAnsweredBeforeTheBody) {
   {
     // Only exactly /v2/platform/events takes 16 MiB.
     RawConnection c(server_->port());
-    ASSERT_TRUE(c.send_all(post_head("/v2/platform/eventsXYZ", platform_token_, 15 * kMiB)));
-    const auto [head, body] = c.read_response(5s);
+    ASSERT_TRUE(c.send(post_head("/v2/platform/eventsXYZ", platform_token_, 15 * kMiB)));
+    const auto [head, body] = c.read_response_parts(5s);
     EXPECT_EQ(status_of(head), 404) << head;
     EXPECT_NE(body.find("\"NotFound\""), std::string::npos) << body;
   }
   {
     RawConnection c(server_->port());
-    ASSERT_TRUE(c.send_all(post_head("/v2/webhooks", admin6_, 100 * 1024)));
-    const auto [head, body] = c.read_response(5s);
+    ASSERT_TRUE(c.send(post_head("/v2/webhooks", admin6_, 100 * 1024)));
+    const auto [head, body] = c.read_response_parts(5s);
     EXPECT_EQ(status_of(head), 413) << head;
     EXPECT_NE(body.find("\"PayloadTooLarge\""), std::string::npos) << body;
   }
@@ -208,8 +124,8 @@ TEST_F(ApiTest, ABodyOnABodylessRouteIs413BeforeItIsSent) {
   const int64_t id = create_webhook(seed_body(6), admin6_);
   RawConnection c(server_->port());
   ASSERT_TRUE(
-      c.send_all(post_head("/v2/webhooks/" + std::to_string(id) + "/rotate-secret", admin6_, 10)));
-  const auto [head, body] = c.read_response(5s);
+      c.send(post_head("/v2/webhooks/" + std::to_string(id) + "/rotate-secret", admin6_, 10)));
+  const auto [head, body] = c.read_response_parts(5s);
   EXPECT_EQ(status_of(head), 413) << head;
   EXPECT_NE(body.find("\"PayloadTooLarge\""), std::string::npos) << body;
 }
@@ -344,14 +260,14 @@ TEST_F(LoadTest, HealthAndSmallWritesAreAnsweredWhileALargeBatchIsIngested) {
     const std::string body = R"({"name":"burst"})";
     for (int i = 0; i < 300; ++i) {
       connections.push_back(std::make_unique<RawConnection>(server_->port()));
-      connections.back()->send_all(
+      connections.back()->send(
           "PUT /v2/platform/organizations/" + std::to_string(1000 + i) +
           " HTTP/1.1\r\nHost: hookd\r\nContent-Type: application/json\r\nAuthorization: Bearer " +
           platform_token_ + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
           body);
     }
     std::vector<std::string> heads;
-    for (auto& c : connections) heads.push_back(c->read_response(120s).first);
+    for (auto& c : connections) heads.push_back(c->read_response_parts(120s).head);
     return heads;
   });
   std::vector<Sample> health;

@@ -1,11 +1,7 @@
 // The HTTP edge against hostile clients (issue 10): strict framing, the connection cap,
 // descriptor exhaustion and idle bounds, over raw TCP so that the test controls every byte.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -20,105 +16,13 @@
 
 #include "http/security_headers.hpp"
 #include "support/hookd_process.hpp"
+#include "support/raw_connection.hpp"
 
 namespace hookd::testing {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-// A client socket on 127.0.0.1; every read has a deadline.
-class RawConnection {
- public:
-  explicit RawConnection(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd_);
-      throw std::runtime_error("connect failed");
-    }
-  }
-  ~RawConnection() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-
-  void send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return;  // the server may close first; what it answered is still readable
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-  }
-
-  // Everything until the server closes, or until the deadline (then closed() is false).
-  std::string read_until_close(std::chrono::milliseconds deadline = 5s) {
-    std::string out;
-    const auto until = Clock::now() + deadline;
-    while (!closed_ && read_some(out, until)) {
-    }
-    return out;
-  }
-
-  // Reads until `out` holds one whole response (head and Content-Length body).
-  std::string read_response(std::chrono::milliseconds deadline = 5s) {
-    const auto until = Clock::now() + deadline;
-    while (!closed_) {
-      const size_t end = pending_.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        size_t length = 0;
-        const std::string head = pending_.substr(0, end);
-        std::string lower = head;
-        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        const size_t at = lower.find("\r\ncontent-length:");
-        if (at != std::string::npos) length = std::stoul(head.substr(at + 17));
-        if (pending_.size() >= end + 4 + length) {
-          std::string response = pending_.substr(0, end + 4 + length);
-          pending_.erase(0, end + 4 + length);
-          return response;
-        }
-      }
-      if (!read_some(pending_, until)) break;
-    }
-    return std::exchange(pending_, {});
-  }
-
-  // True once the server has closed its side (EOF or reset) within the deadline.
-  bool wait_closed(std::chrono::milliseconds deadline) {
-    std::string ignored;
-    const auto until = Clock::now() + deadline;
-    while (!closed_ && read_some(ignored, until)) {
-    }
-    return closed_;
-  }
-  bool closed() const { return closed_; }
-
- private:
-  // False at the deadline.
-  bool read_some(std::string& out, Clock::time_point until) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    char buf[16384];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) {
-      closed_ = true;
-      return false;
-    }
-    out.append(buf, static_cast<size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  bool closed_ = false;
-  std::string pending_;
-};
 
 struct ParsedResponse {
   int status = 0;
