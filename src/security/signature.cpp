@@ -8,43 +8,10 @@
 #include <initializer_list>
 #include <stdexcept>
 
+#include "security/base64.hpp"
 #include "security/secrets.hpp"
 
 namespace hookd::security {
-namespace {
-
-std::string base64_encode(const unsigned char* data, size_t n) {
-  std::string out(4 * ((n + 2) / 3), '\0');
-  const int written =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-  out.resize(static_cast<size_t>(written));
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view in) {
-  if (in.empty() || in.size() % 4 != 0) return std::nullopt;
-  for (char c : in) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '+' || c == '/' || c == '=';
-    if (!ok) return std::nullopt;
-  }
-  std::string out(3 * in.size() / 4, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock counts padding as zero bytes; drop them.
-  size_t len = static_cast<size_t>(n);
-  if (in.ends_with("==")) {
-    len -= 2;
-  } else if (in.ends_with("=")) {
-    len -= 1;
-  }
-  out.resize(len);
-  return out;
-}
-
-}  // namespace
 
 std::optional<std::string> signing_key(std::string_view secret) {
   if (secret.starts_with("whsec_")) secret.remove_prefix(6);
