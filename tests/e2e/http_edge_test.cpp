@@ -332,6 +332,12 @@ size_t open_descriptors(pid_t pid) {
 
 // The attack of issue 10: with no descriptor left, accepting used to spin and flood the log.
 TEST_F(HttpEdgeTest, OutOfDescriptorsAcceptingPausesAndRecovers) {
+#ifdef HOOKD_SANITIZED
+  // UBSan checks a pointer's memory through a pipe it opens (IsAccessibleMemoryRange): with no
+  // descriptor left that fails, and it reports a valid Asio error category as a bad vptr and
+  // ends the process. The release build runs this test.
+  GTEST_SKIP() << "needs descriptors the sanitizer runtime takes for itself at the limit";
+#endif
   HookdServer server;
   const pid_t pid = server.process().pid();
   const size_t base = open_descriptors(pid);

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <utility>
 
@@ -20,7 +22,7 @@ RawConnection::RawConnection(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM,
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd_);
-    throw std::runtime_error("connect failed");
+    throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
   }
 }
 
