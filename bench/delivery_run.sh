@@ -18,8 +18,15 @@
 #   WRK_THREADS        wrk threads                            (default 2)
 #   RAW_DURATION       measured raw run                        (default 10s)
 #   WARMUP             unmeasured wrk run before each          (default 2s; 0 skips it)
-#   WEBHOOKS           organization-wide webhooks on nginx     (default 10)
-#   EVENTS             events of the throughput run            (default 20000; x WEBHOOKS deliveries)
+#   WEBHOOKS           webhooks on nginx                       (default 10)
+#   SCOPE              organization: every webhook covers the organization, each event fans out
+#                      to all WEBHOOKS; device: webhook N covers device N alone and events go
+#                      round the WEBHOOKS devices, each matching exactly one webhook (the common
+#                      case of a device platform)          (default organization)
+#   EVENTS             events of the throughput run            (default 20000; x WEBHOOKS
+#                      deliveries with SCOPE=organization, x 1 with SCOPE=device)
+#   PRODUCERS          throughput run: concurrent ingest clients, each posting its share of
+#                      the batches one after another            (default 1)
 #   BATCH              events per ingest request               (default 1000)
 #   DELIVERY_TIMEOUT   seconds the throughput run may take     (default 600)
 #   RATE               latency run: events/s offered           (default 1000)
@@ -62,6 +69,8 @@ WRK_THREADS=${WRK_THREADS:-2}
 RAW_DURATION=${RAW_DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 WEBHOOKS=${WEBHOOKS:-10}
+SCOPE=${SCOPE:-organization}
+PRODUCERS=${PRODUCERS:-1}
 EVENTS=${EVENTS:-20000}
 BATCH=${BATCH:-1000}
 DELIVERY_TIMEOUT=${DELIVERY_TIMEOUT:-600}
@@ -116,6 +125,11 @@ else
   die "neither the sqlite3 command nor python3 (with its sqlite3 module) is installed"
 fi
 (( EVENTS % BATCH == 0 )) || die "EVENTS ($EVENTS) must be a multiple of BATCH ($BATCH)"
+[[ $SCOPE == organization || $SCOPE == device ]] || die "SCOPE must be organization or device"
+(( PRODUCERS >= 1 && (EVENTS / BATCH) % PRODUCERS == 0 )) \
+  || die "PRODUCERS ($PRODUCERS) must divide the $((EVENTS / BATCH)) batches"
+# Deliveries each event makes.
+if [[ $SCOPE == device ]]; then FANOUT=1; else FANOUT=$WEBHOOKS; fi
 [[ $PERF == 1 ]] && { command -v perf >/dev/null || die "PERF=1 but perf is not installed"; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookd-bench-delivery.XXXXXX")
@@ -401,8 +415,10 @@ put_devices() {  # organization first last
     api PUT "/v2/platform/devices/$d" "{\"organizationId\":$1,\"name\":\"lock $d\"}" >/dev/null
   done
 }
-create_webhook() {  # organization url
-  api POST /v2/webhooks "{\"organizationId\":$1,\"webhookUrl\":\"$2\",\"topics\":[\"DeviceActivationEvents\",\"DeviceDeactivationEvents\",\"DeviceStatusEvents\",\"DeviceTamperEvents\"]}" >/dev/null
+create_webhook() {  # organization url [device]: the device alone, else the whole organization
+  local scope=""
+  [[ -n ${3:-} ]] && scope="\"deviceIds\":[$3],"
+  api POST /v2/webhooks "{\"organizationId\":$1,$scope\"webhookUrl\":\"$2\",\"topics\":[\"DeviceActivationEvents\",\"DeviceDeactivationEvents\",\"DeviceStatusEvents\",\"DeviceTamperEvents\"]}" >/dev/null
 }
 
 # The event payload of every run; a delivery body is then about 250 bytes.
@@ -480,16 +496,24 @@ declare -A tp
 if has_part throughput; then
   start_hookd throughput
   cmd_line[throughput_hookd]=$hookd_cmd
-  put_devices 6 85 94
-  for ((w = 1; w <= WEBHOOKS; w++)); do create_webhook 6 "https://127.0.0.1:$nginx_port/hook/$w"; done
-  batch_body 85 10 "$BATCH" >"$tmp/batch.json"
+  if [[ $SCOPE == device ]]; then
+    put_devices 6 85 $((85 + WEBHOOKS - 1))
+    for ((w = 1; w <= WEBHOOKS; w++)); do
+      create_webhook 6 "https://127.0.0.1:$nginx_port/hook/$w" $((84 + w))
+    done
+    batch_body 85 "$WEBHOOKS" "$BATCH" >"$tmp/batch.json"
+  else
+    put_devices 6 85 94
+    for ((w = 1; w <= WEBHOOKS; w++)); do create_webhook 6 "https://127.0.0.1:$nginx_port/hook/$w"; done
+    batch_body 85 10 "$BATCH" >"$tmp/batch.json"
+  fi
   tp[request_bytes]=$(wc -c <"$tmp/batch.json")
-  post_batch() {
-    local code
-    code=$(curl -sS -o "$tmp/batch-answer.json" -w '%{http_code}' -X POST "$hookd_url/v2/platform/events" \
+  post_batch() {  # [producer]
+    local code answer=$tmp/batch-answer-${1:-0}.json
+    code=$(curl -sS -o "$answer" -w '%{http_code}' -X POST "$hookd_url/v2/platform/events" \
              -H "Authorization: Bearer $platform_token" -H 'Content-Type: application/json' \
              --data-binary "@$tmp/batch.json") || die "throughput: curl failed"
-    [[ $code == 202 ]] || die "throughput: POST /v2/platform/events answered $code: $(head -c 300 "$tmp/batch-answer.json")"
+    [[ $code == 202 ]] || die "throughput: POST /v2/platform/events answered $code: $(head -c 300 "$answer")"
   }
   # Progress samples (time, last delivery id, last attempt id: both cheap to read, as the
   # harness shares the CPUs with hookd) every 0.5 s, for the waiting, the steady-state rate
@@ -533,18 +557,18 @@ if has_part throughput; then
   }
 
   # Warm-up: one batch, delivered in full, so connections exist and caches are warm.
-  note "throughput: warm-up, $BATCH events x $WEBHOOKS webhooks"
+  note "throughput: warm-up, $BATCH events x $FANOUT deliveries each ($WEBHOOKS webhooks, scope $SCOPE)"
   warm_first=$(sql "$hookd_db" "SELECT COALESCE(MAX(id), 0) FROM attempts")
   post_batch
-  wait_delivered "$warm_first" $((BATCH * WEBHOOKS)) \
+  wait_delivered "$warm_first" $((BATCH * FANOUT)) \
     || die "throughput: the warm-up's deliveries did not finish within ${DELIVERY_TIMEOUT}s"
   tp[first_id]=$(sql "$hookd_db" "SELECT COALESCE(MAX(id), 0) FROM deliveries")
   tp[first_attempt]=$(sql "$hookd_db" "SELECT COALESCE(MAX(id), 0) FROM attempts")
 
-  tp[expected]=$(( EVENTS * WEBHOOKS ))
+  tp[expected]=$(( EVENTS * FANOUT ))
   tp[load]=$(load_avg)
-  cmd_line[throughput_ingest]="$(shell_words curl -sS -X POST "$hookd_url/v2/platform/events" -H 'Authorization: Bearer $PLATFORM_TOKEN' -H 'Content-Type: application/json' --data-binary @batch.json)  # $((EVENTS / BATCH)) times, one after another"
-  note "throughput: $EVENTS events x $WEBHOOKS webhooks = ${tp[expected]} deliveries"
+  cmd_line[throughput_ingest]="$(shell_words curl -sS -X POST "$hookd_url/v2/platform/events" -H 'Authorization: Bearer $PLATFORM_TOKEN' -H 'Content-Type: application/json' --data-binary @batch.json)  # $((EVENTS / BATCH)) times, from $PRODUCERS concurrent producers, each one request after another"
+  note "throughput: $EVENTS events x $FANOUT = ${tp[expected]} deliveries ($WEBHOOKS webhooks, scope $SCOPE, $PRODUCERS producers)"
   perf_pid=""
   if [[ $PERF == 1 ]]; then
     # shellcheck disable=SC2086  # PERF_OPTS is a list of options
@@ -558,7 +582,12 @@ if has_part throughput; then
   pg_before=$(pg_ticks)
   nginx_before=$(tree_ticks "$nginx_pid")
   t_start=$(now_us)
-  for ((b = 0; b < EVENTS / BATCH; b++)); do post_batch; done
+  producer_pids=()
+  for ((p = 0; p < PRODUCERS; p++)); do
+    ( for ((b = 0; b < EVENTS / BATCH / PRODUCERS; b++)); do post_batch "$p"; done ) &
+    producer_pids+=($!)
+  done
+  for p in "${producer_pids[@]}"; do wait "$p" || die "throughput: a producer failed"; done
   t_ingested=$(now_us)
   wait_delivered "${tp[first_attempt]}" "${tp[expected]}" \
     || die "throughput: deliveries still pending after ${DELIVERY_TIMEOUT}s"
@@ -567,6 +596,7 @@ if has_part throughput; then
   pg_after=$(pg_ticks)
   nginx_after=$(tree_ticks "$nginx_pid")
   threads_after=$(thread_ticks "$hookd_pid")
+  tp[rss_peak_mib]=$(awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$hookd_pid/status")
   kill "$sampler_pid" 2>/dev/null || true
   wait "$sampler_pid" 2>/dev/null || true
   if [[ -n $perf_pid ]]; then
@@ -790,7 +820,7 @@ verdict() { awk -v v="$1" -v aim="$2" -v dir="$3" 'BEGIN {
     echo "| raw: wrk → nginx HTTPS POST, ${raw[body_bytes]}-byte body, $CONNECTIONS connections | ${raw[rps]} requests/s | (baseline; p50 ${raw[p50]}, p99 ${raw[p99]}, nginx ${raw[nginx_cores]} cores) | |"
   fi
   if [[ -n ${tp[rate]:-} ]]; then
-    echo "| signed deliveries/s into the same nginx ($EVENTS events × $WEBHOOKS webhooks) | ${tp[rate]} /s | aim ≥ 10,000/s | $(verdict "${tp[rate]}" 10000 min) |"
+    echo "| signed deliveries/s into the same nginx ($EVENTS events × $FANOUT: $WEBHOOKS webhooks, scope $SCOPE) | ${tp[rate]} /s | aim ≥ 10,000/s | $(verdict "${tp[rate]}" 10000 min) |"
     echo "| … as a fraction of raw wrk | ${tp[ratio]:-n/a} | aim ≥ 0.25 | $(verdict "${tp[ratio]:-}" 0.25 min) |"
   fi
   if [[ -n ${lat[p99]:-} ]]; then
@@ -806,10 +836,11 @@ verdict() { awk -v v="$1" -v aim="$2" -v dir="$3" 'BEGIN {
     echo
     echo "## Throughput"
     echo
-    echo "- $EVENTS events in $((EVENTS / BATCH)) requests of $BATCH (${tp[request_bytes]} bytes each), sent one after another; all ingested after ${tp[ingest_seconds]} s"
+    echo "- $EVENTS events in $((EVENTS / BATCH)) requests of $BATCH (${tp[request_bytes]} bytes each) from $PRODUCERS concurrent producers, each one request after another; all ingested after ${tp[ingest_seconds]} s"
     echo "- last delivery recorded ${tp[seconds]} s after the first request: **${tp[rate]} deliveries/s**; steady state (10 % → 90 % of the attempts): ${tp[steady]}/s"
     echo "- deliveries: ${tp[counts]}; attempts: ${tp[attempts]} (${tp[failed_attempts]} not 2xx)"
     echo "- CPU over the run: hookd ${tp[hookd_cores]} cores (${tp[hookd_us]} µs per delivery), nginx ${tp[nginx_cores]} cores (${tp[nginx_us]} µs per delivery)$([[ $DATABASE == postgres ]] && echo ", PostgreSQL ${tp[pg_cores]} cores")"
+    echo "- hookd peak RSS (VmHWM): ${tp[rss_peak_mib]} MiB"
     echo "- load average before: ${tp[load]}"
     echo "- hookd threads (tid order = creation order):"
     echo
