@@ -6,18 +6,14 @@ using namespace hookd;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::ApiFixture f;
-  http::Request req;
-  req.method = "PUT";
-  req.body.assign(fuzz::as_text(data, size));
-  http::Response res;
-  try {
-    res = api::platform_routes::put_device(f.context, req, 85);
-  } catch (const api::ApiError& e) {
-    fuzz::check_client_error(e);
+  const auto res = fuzz::run_route("PUT", data, size, [&](const http::Request& req) {
+    return api::platform_routes::put_device(f.context, req, 85);
+  });
+  if (!res) {
     FUZZ_CHECK(!f.store.last_device);
     return 0;
   }
-  FUZZ_CHECK(res.status == 200);
+  FUZZ_CHECK(res->status == 200);
   FUZZ_CHECK(f.store.last_device && f.store.last_device->id == 85);
   FUZZ_CHECK(f.store.last_device->organization_id > 0);
   FUZZ_CHECK(f.store.last_device->name.size() <= 200);

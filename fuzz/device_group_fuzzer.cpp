@@ -8,18 +8,14 @@ using namespace hookd;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::ApiFixture f;
-  http::Request req;
-  req.method = "PUT";
-  req.body.assign(fuzz::as_text(data, size));
-  http::Response res;
-  try {
-    res = api::platform_routes::put_device_group(f.context, req, 1);
-  } catch (const api::ApiError& e) {
-    fuzz::check_client_error(e);
+  const auto res = fuzz::run_route("PUT", data, size, [&](const http::Request& req) {
+    return api::platform_routes::put_device_group(f.context, req, 1);
+  });
+  if (!res) {
     FUZZ_CHECK(!f.store.last_group);
     return 0;
   }
-  FUZZ_CHECK(res.status == 200);
+  FUZZ_CHECK(res->status == 200);
   const auto& g = f.store.last_group;
   FUZZ_CHECK(g && g->id == 1 && g->organization_id > 0 && g->name.size() <= 200);
   // The whole membership: at most 10,000 positive ids, sorted and without repeats.

@@ -6,11 +6,13 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "api/context.hpp"
 #include "api/errors.hpp"
+#include "http/message.hpp"
 #include "security/destination_guard.hpp"
 #include "store/store.hpp"
 
@@ -91,13 +93,11 @@ class AcceptingStore final : public store::Store {
   bool update_webhook(const domain::Webhook&) override { return true; }
   bool delete_webhook(domain::WebhookId) override { return true; }
   std::vector<store::StoredSecret> stored_secrets(store::SecretField,
-                                                 const std::optional<store::StoredSecret>&,
-                                                 size_t) override {
+                                                  const std::optional<store::StoredSecret>&,
+                                                  size_t) override {
     return {};
   }
-  size_t replace_stored_secrets(const std::vector<store::SecretReplacement>&) override {
-    return 0;
-  }
+  size_t replace_stored_secrets(const std::vector<store::SecretReplacement>&) override { return 0; }
   int64_t forget_expired_secrets(TimePoint) override { return 0; }
   std::vector<store::IngestOutcome> ingest(const std::vector<const store::IngestRequest*>&,
                                            TimePoint, size_t) override {
@@ -146,5 +146,21 @@ struct ApiFixture {
   security::DestinationGuard guard;
   api::ApiContext context{store, clock, guard};
 };
+
+// Runs a route on a fuzzed body: its answer, or nothing when it refused the body (as a client
+// error, checked here).
+template <class Route>
+std::optional<http::Response> run_route(std::string method, const uint8_t* data, size_t size,
+                                        Route&& route) {
+  http::Request req;
+  req.method = std::move(method);
+  req.body.assign(as_text(data, size));
+  try {
+    return route(req);
+  } catch (const api::ApiError& e) {
+    check_client_error(e);
+    return std::nullopt;
+  }
+}
 
 }  // namespace hookd::fuzz

@@ -6,21 +6,17 @@ using namespace hookd;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::ApiFixture f;
-  http::Request req;
-  req.method = "POST";
-  req.body.assign(fuzz::as_text(data, size));
   domain::Principal caller;
   caller.role = domain::Role::kAdmin;
   caller.organization = fuzz::AcceptingStore::kOrganization;
-  http::Response res;
-  try {
-    res = api::delivery_routes::recover(f.context, caller, req, 1);
-  } catch (const api::ApiError& e) {
-    fuzz::check_client_error(e);
+  const auto res = fuzz::run_route("POST", data, size, [&](const http::Request& req) {
+    return api::delivery_routes::recover(f.context, caller, req, 1);
+  });
+  if (!res) {
     FUZZ_CHECK(!f.store.last_recover_since);
     return 0;
   }
-  FUZZ_CHECK(res.status == 202 && f.store.last_recover_since);
+  FUZZ_CHECK(res->status == 202 && f.store.last_recover_since);
   // The time the store was given reads back the same, to the millisecond it is written with.
   const auto again = parse_rfc3339(format_rfc3339(*f.store.last_recover_since));
   FUZZ_CHECK(again &&
