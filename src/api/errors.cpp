@@ -110,7 +110,7 @@ http::Response server_error_response(http::ServerError error) {
     case ServerError::kInternal:
       break;
   }
-  return answer(500, "InternalServerError", "Internal server error");
+  return to_response(errors::internal_error());
 }
 
 }  // namespace hookd::api

@@ -7,7 +7,6 @@
 #include "api/strict_json.hpp"
 
 namespace hookd::api::json_body {
-static_assert(kMaxDepth == strict_json::kMaxDepth);
 
 namespace {
 

@@ -7,11 +7,13 @@
 #include <string_view>
 #include <vector>
 
+#include "api/strict_json.hpp"
+
 // Reading request bodies: every failure is an ApiError with code InvalidRequestBody that
 // names the field, so clients can tell what to fix.
 namespace hookd::api::json_body {
 
-inline constexpr int kMaxDepth = 32;
+inline constexpr int kMaxDepth = strict_json::kMaxDepth;
 
 // A JSON object read by strict_json: UTF-8, nested at most kMaxDepth levels, no repeated key at
 // any depth, every number finite, a leading byte-order mark ignored. Members named

@@ -60,13 +60,6 @@ struct Router::Call {
   RequestLog log;
 };
 
-size_t Router::body_limit(std::string_view target, size_t default_limit) {
-  auto parsed = parse_target(target);
-  const bool events = parsed && parsed->segments.size() == 3 && parsed->segments[0] == "v2" &&
-                      parsed->segments[1] == "platform" && parsed->segments[2] == "events";
-  return events ? kMaxEventsBodyBytes : default_limit;
-}
-
 Router::Router(ApiContext ctx)
     : ctx_(std::move(ctx)),
       throttle_(ctx_.auth_failures_per_minute),
@@ -98,7 +91,7 @@ void Router::finish(const RequestLog& entry, const http::Response& r) {
   if (ctx_.metrics) ctx_.metrics->http_response(r.status);
   const auto level = r.status >= 500 ? log::Level::kError : log::Level::kDebug;
   if (!log::enabled(level)) return;
-  const std::string id = request_id_prefix_ + std::to_string(entry.number);
+  const std::string id = request_id(entry.number);
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - entry.started)
                           .count();
@@ -159,14 +152,30 @@ http::Admission Router::admit(const http::RequestHead& head) {
     auto call = std::make_shared<Call>(Call{&route, std::move(caller), std::move(match.params),
                                             std::move(target->query), std::move(entry)});
     return http::Admission{std::nullopt, route.body_limit, handler_for(std::move(call))};
+  } catch (...) {
+    return answer(failure_response(entry.number));
+  }
+}
+
+// Inside a catch: the answer to what was thrown. Every path that runs route code ends here.
+http::Response Router::failure_response(uint64_t number) const {
+  try {
+    throw;
   } catch (const ApiError& e) {
-    return answer(to_response(e));
+    return to_response(e);
   } catch (const store::StoreError& e) {
     log::error("database error",
-               {{"request_id", std::string_view(request_id_prefix_ + std::to_string(entry.number))},
-                {"error", e.what()}});
-    return answer(to_response(errors::service_unavailable()));
+               {{"request_id", std::string_view(request_id(number))}, {"error", e.what()}});
+    return to_response(errors::service_unavailable());
+  } catch (const std::exception& e) {
+    log::error("unhandled error in request handler",
+               {{"request_id", std::string_view(request_id(number))}, {"error", e.what()}});
+    return to_response(errors::internal_error());
   }
+}
+
+std::string Router::request_id(uint64_t number) const {
+  return request_id_prefix_ + std::to_string(number);
 }
 
 http::Handler Router::handler_for(std::shared_ptr<Call> call) {
@@ -186,8 +195,8 @@ http::Handler Router::handler_for(std::shared_ptr<Call> call) {
             RouteCall{ctx_, tokens_, request, call->caller ? &*call->caller : nullptr, call->params,
                       call->query},
             done);
-      } catch (const ApiError& e) {
-        done(to_response(e));
+      } catch (...) {
+        done(failure_response(call->log.number));
       }
       return;
     }
@@ -205,20 +214,8 @@ http::Response Router::run(const Call& call, const http::Request& request) {
   try {
     return call.route->handler(RouteCall{
         ctx_, tokens_, request, call.caller ? &*call.caller : nullptr, call.params, call.query});
-  } catch (const ApiError& e) {
-    return to_response(e);
-  } catch (const store::StoreError& e) {
-    log::error(
-        "database error",
-        {{"request_id", std::string_view(request_id_prefix_ + std::to_string(call.log.number))},
-         {"error", e.what()}});
-    return to_response(errors::service_unavailable());
-  } catch (const std::exception& e) {
-    log::error(
-        "unhandled error in request handler",
-        {{"request_id", std::string_view(request_id_prefix_ + std::to_string(call.log.number))},
-         {"error", e.what()}});
-    return to_response(errors::internal_error());
+  } catch (...) {
+    return failure_response(call.log.number);
   }
 }
 

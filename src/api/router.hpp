@@ -37,10 +37,6 @@ class Router {
   // 400. Otherwise the body limit and the handler that answers the whole request.
   http::Admission admit(const http::RequestHead& head);
 
-  // The largest body a request to `target` may have: the event route's limit for exactly
-  // POST /v2/platform/events, `default_limit` elsewhere.
-  static size_t body_limit(std::string_view target, size_t default_limit);
-
   // Finishes queued handlers and the readiness probe; call after the server has stopped.
   void stop();
 
@@ -54,6 +50,8 @@ class Router {
   struct Call;
   http::Handler handler_for(std::shared_ptr<Call> call);
   http::Response run(const Call& call, const http::Request& request);
+  http::Response failure_response(uint64_t number) const;
+  std::string request_id(uint64_t number) const;
   void finish(const RequestLog& log, const http::Response& response);
 
   ApiContext ctx_;

@@ -236,12 +236,13 @@ class Session {
   void on_complete() {
     reading_body_ = false;
     Request request;
-    request.method = head_.method;
-    request.target = head_.target;
-    request.authorization = head_.authorization;
+    // The head is not read again once its body is in.
+    request.method = std::move(head_.method);
+    request.target = std::move(head_.target);
+    request.authorization = std::move(head_.authorization);
     request.has_authorization = head_.has_authorization;
-    request.client_address = head_.client_address;
-    request.forwarded_for = head_.forwarded_for;
+    request.client_address = std::move(head_.client_address);
+    request.forwarded_for = std::move(head_.forwarded_for);
     request.body = decoder_.take_body();
 
     auto session = self().shared_from_this();

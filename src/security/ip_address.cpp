@@ -83,6 +83,7 @@ constexpr Block32 kNonPublicV4[] = {
     {0x64400000, 10},  // 100.64.0.0/10 CGNAT
     {0x7f000000, 8},   // 127.0.0.0/8 loopback
     {0xa9fe0000, 16},  // 169.254.0.0/16 link-local, cloud metadata 169.254.169.254
+    {0xa83f8110, 32},  // 168.63.129.16/32 Azure WireServer, on public space (see below)
     {0xac100000, 12},  // 172.16.0.0/12 private
     {0xc0000000, 24},  // 192.0.0.0/24 IETF protocol assignments
     {0xc0000200, 24},  // 192.0.2.0/24 TEST-NET-1
@@ -111,19 +112,15 @@ constexpr Block32 kNonPublicV6Top32[] = {
 //   192.0.0.192 Oracle Cloud metadata (legacy): IETF 192.0.0.0/24;
 //   fd00:ec2::254 AWS IMDS over IPv6, fd20:ce::254 GCP metadata, fd00:c1::a9fe:a9fe Oracle,
 //     fd00:a9fe:a9fe::1 Akamai/Linode, fd00:42::42 Scaleway: unique local fc00::/7.
-// What follows is on public address space, answering only inside the provider's network.
-constexpr Block32 kHostLocalServicesV4[] = {
-    // Azure WireServer (VM agent, DNS, health probes):
-    // learn.microsoft.com/azure/virtual-network/what-is-ip-address-168-63-129-16
-    {0xa83f8110, 32},  // 168.63.129.16/32
-};
+// On public address space, answering only inside the provider's network, and so listed in
+// kNonPublicV4: 168.63.129.16 Azure WireServer (VM agent, DNS, health probes),
+// learn.microsoft.com/azure/virtual-network/what-is-ip-address-168-63-129-16.
 
 bool is_public_v4(uint32_t value) {
   const auto inside = [value](const Block32& b) {
     return in_block(value, b.network, b.prefix_length);
   };
-  return std::none_of(std::begin(kNonPublicV4), std::end(kNonPublicV4), inside) &&
-         std::none_of(std::begin(kHostLocalServicesV4), std::end(kHostLocalServicesV4), inside);
+  return std::none_of(std::begin(kNonPublicV4), std::end(kNonPublicV4), inside);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "security/base64.hpp"
+#include "security/secrets.hpp"
 
 namespace hookd::security {
 namespace {
@@ -38,18 +39,15 @@ std::string key_id_for(const std::array<unsigned char, 32>& bytes) {
   constexpr std::string_view kLabel = "hookd secret key";
   std::string input(kLabel);
   input.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  const bool ok = EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha256(), nullptr) == 1;
-  OPENSSL_cleanse(input.data(), input.size());
-  if (!ok) throw SecretBoxError("SHA-256 failed");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (size_t i = 0; i < kKeyIdLength / 2; ++i) {
-    id.push_back(kHex[digest[i] >> 4]);
-    id.push_back(kHex[digest[i] & 0xf]);
+  std::string digest;
+  try {
+    digest = sha256_hex(input);
+  } catch (const std::runtime_error&) {
+    OPENSSL_cleanse(input.data(), input.size());
+    throw SecretBoxError("SHA-256 failed");
   }
-  return id;
+  OPENSSL_cleanse(input.data(), input.size());
+  return digest.substr(0, kKeyIdLength);
 }
 
 struct CipherContextFree {

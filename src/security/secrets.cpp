@@ -68,7 +68,9 @@ bool is_well_formed_token(std::string_view token) {
   return true;
 }
 
-std::string hash_token(std::string_view token) {
+std::string hash_token(std::string_view token) { return sha256_hex(token); }
+
+std::string sha256_hex(std::string_view token) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(token.data(), token.size(), digest, &len, EVP_sha256(), nullptr) != 1) {

@@ -24,6 +24,9 @@ bool is_well_formed_token(std::string_view token);
 // entropy, so a fast unsalted hash is enough to make a stolen table useless.
 std::string hash_token(std::string_view token);
 
+// SHA-256 of `bytes`, lower-case hex.
+std::string sha256_hex(std::string_view bytes);
+
 // Constant-time equality for secrets and digests.
 bool constant_time_equal(std::string_view a, std::string_view b);
 

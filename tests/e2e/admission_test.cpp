@@ -253,8 +253,9 @@ TEST_F(LoadTest, HealthAndSmallWritesAreAnsweredWhileALargeBatchIsIngested) {
     }
     return samples;
   });
-  // A burst of 300 writes at once, more than the handler pool queues: each is answered, the
-  // overflow with 503 and Retry-After at once.
+  // A burst of 300 writes at once, more than the handler pool queues: each is answered, 200
+  // or 503 with Retry-After, none hangs. The pool's bound itself is
+  // RouterAdmitTest.AFullHandlerPoolAnswers503WithRetryAfter.
   auto burst = std::async(std::launch::async, [&] {
     std::vector<std::unique_ptr<RawConnection>> connections;
     const std::string body = R"({"name":"burst"})";

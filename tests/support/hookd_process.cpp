@@ -173,11 +173,7 @@ std::string HookdServer::create_token(std::string_view role,
   }
   args.insert(args.end(), {"--database", database_url_});
   // With the server's own environment: its key files, if it names any.
-  std::vector<std::string> argv{hookd_binary()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const CommandResult result =
-      run_command(argv, {}, std::chrono::seconds(30),
-                  hookd_spawn_options(options_.env, names_postgres({database_url_})));
+  const CommandResult result = run_hookd(args, {}, std::chrono::seconds(30), options_.env);
   const std::string token(trim(result.out));
   if (result.exit_code != 0 || token.empty()) {
     throw std::runtime_error("hookd " + join(args) + " exited with " +
