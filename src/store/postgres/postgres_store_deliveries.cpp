@@ -301,6 +301,13 @@ std::vector<ClaimedDelivery> PostgresStore::claim_due(
   std::vector<ClaimedDelivery> out;
   out.reserve(static_cast<size_t>(r.rows()));
   std::vector<int64_t> webhooks;
+  // A webhook's secrets are opened once per claim, however many of its deliveries it holds.
+  struct OpenedSecrets {
+    std::string hmac;
+    std::optional<std::string> http;
+    std::optional<SecretUnavailable> error;  // set: they do not open
+  };
+  std::unordered_map<int64_t, OpenedSecrets> opened_secrets;
   for (int i = 0; i < r.rows(); ++i) {
     ClaimedDelivery d;
     d.id = r.get_int(i, 0);
@@ -316,14 +323,23 @@ std::vector<ClaimedDelivery> PostgresStore::claim_due(
     d.event.data_json = r.get_text(i, 10);
     d.url = r.get_text(i, 11);
     d.created_at = from_unix_micros(r.get_int(i, 14));
-    try {
-      d.hmac_secrets.push_back(
-          open_secret(d.webhook_id, SecretField::kHmac, std::string_view(r.get_text(i, 12))));
-      d.secret_http = open_secret(d.webhook_id, SecretField::kHttp, r.get_optional_text(i, 13));
-    } catch (const SecretUnavailable& e) {
-      hold_unopenable(d, e);
+    auto [secrets, first_of_webhook] = opened_secrets.try_emplace(d.webhook_id);
+    if (first_of_webhook) {
+      try {
+        secrets->second.hmac =
+            open_secret(d.webhook_id, SecretField::kHmac, std::string_view(r.get_text(i, 12)));
+        secrets->second.http =
+            open_secret(d.webhook_id, SecretField::kHttp, r.get_optional_text(i, 13));
+      } catch (const SecretUnavailable& e) {
+        secrets->second.error = e;
+      }
+    }
+    if (secrets->second.error) {
+      hold_unopenable(d, *secrets->second.error);
       continue;
     }
+    d.hmac_secrets.push_back(secrets->second.hmac);
+    d.secret_http = secrets->second.http;
     webhooks.push_back(d.webhook_id);
     out.push_back(std::move(d));
   }
@@ -335,20 +351,26 @@ std::vector<ClaimedDelivery> PostgresStore::claim_due(
   if (s.rows() > 0) {
     std::unordered_map<int64_t, std::vector<std::string>> older;
     for (int i = 0; i < s.rows(); ++i) older[s.get_int(i, 0)].push_back(s.get_text(i, 1));
+    // Opened once per webhook, in place.
+    std::unordered_map<int64_t, SecretUnavailable> unopenable;
+    for (auto& [webhook, texts] : older) {
+      try {
+        for (std::string& text : texts) {
+          text = open_secret(webhook, SecretField::kHmacInGrace, std::string_view(text));
+        }
+      } catch (const SecretUnavailable& e) {
+        unopenable.emplace(webhook, e);
+      }
+    }
     std::vector<ClaimedDelivery> opened;
     opened.reserve(out.size());
     for (ClaimedDelivery& d : out) {
-      auto it = older.find(d.webhook_id);
-      try {
-        if (it != older.end()) {
-          for (const std::string& sealed : it->second) {
-            d.hmac_secrets.push_back(
-                open_secret(d.webhook_id, SecretField::kHmacInGrace, std::string_view(sealed)));
-          }
-        }
-      } catch (const SecretUnavailable& e) {
-        hold_unopenable(d, e);
+      if (auto bad = unopenable.find(d.webhook_id); bad != unopenable.end()) {
+        hold_unopenable(d, bad->second);
         continue;
+      }
+      if (auto it = older.find(d.webhook_id); it != older.end()) {
+        d.hmac_secrets.insert(d.hmac_secrets.end(), it->second.begin(), it->second.end());
       }
       opened.push_back(std::move(d));
     }

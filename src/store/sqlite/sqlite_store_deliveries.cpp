@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <tuple>
+#include <unordered_map>
 
 #include "common/log.hpp"
 #include "store/sqlite/connection.hpp"
@@ -234,6 +235,12 @@ std::vector<ClaimedDelivery> SqliteStore::claim_due(
   }
   std::vector<ClaimedDelivery> out;
   out.reserve(ids.size());
+  struct OpenedSecrets {
+    std::vector<std::string> hmac;
+    std::optional<std::string> http;
+    std::optional<std::string> error;  // set: they do not open
+  };
+  std::unordered_map<int64_t, OpenedSecrets> opened;
   for (int64_t id : ids) {
     Statement s = c->prepare(kClaimedDetails);
     s.bind(1, id);
@@ -252,22 +259,34 @@ std::vector<ClaimedDelivery> SqliteStore::claim_due(
     d.event.data_json = s.column_text(10);
     d.url = s.column_text(11);
     d.created_at = from_unix_micros(s.column_int(14));
-    try {
-      d.hmac_secrets.push_back(
-          open_secret(d.webhook_id, SecretField::kHmac, std::string_view(s.column_text(12))));
-      d.secret_http = open_secret(d.webhook_id, SecretField::kHttp, s.column_optional_text(13));
-      Statement older = c->prepare(kSecretsInGrace);
-      older.bind(1, d.webhook_id).bind(2, to_unix_micros(now));
-      while (older.step()) {
-        d.hmac_secrets.push_back(open_secret(d.webhook_id, SecretField::kHmacInGrace,
-                                             std::string_view(older.column_text(0))));
+    // A webhook's secrets are opened (and its grace secrets read) once per claim, however
+    // many of its deliveries the claim holds.
+    auto [secrets, first_of_webhook] = opened.try_emplace(d.webhook_id);
+    if (first_of_webhook) {
+      OpenedSecrets& o = secrets->second;
+      try {
+        o.hmac.push_back(
+            open_secret(d.webhook_id, SecretField::kHmac, std::string_view(s.column_text(12))));
+        o.http = open_secret(d.webhook_id, SecretField::kHttp, s.column_optional_text(13));
+        Statement older = c->prepare(kSecretsInGrace);
+        older.bind(1, d.webhook_id).bind(2, to_unix_micros(now));
+        while (older.step()) {
+          o.hmac.push_back(open_secret(d.webhook_id, SecretField::kHmacInGrace,
+                                       std::string_view(older.column_text(0))));
+        }
+      } catch (const SecretUnavailable& e) {
+        o.error = e.what();
       }
-    } catch (const SecretUnavailable& e) {
+    }
+    const OpenedSecrets& o = secrets->second;
+    if (o.error) {
       // Never sent unsigned or wrongly signed: it stays leased, and is tried when that ends.
       log::error("delivery held: its webhook's secret does not open",
-                 {{"delivery_id", d.id}, {"webhook_id", d.webhook_id}, {"error", e.what()}});
+                 {{"delivery_id", d.id}, {"webhook_id", d.webhook_id}, {"error", *o.error}});
       continue;
     }
+    d.hmac_secrets = o.hmac;
+    d.secret_http = o.http;
     out.push_back(std::move(d));
   }
   tx.commit();
