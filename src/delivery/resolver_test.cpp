@@ -56,11 +56,13 @@ class Answers {
 
 class ResolverTest : public ::testing::Test {
  protected:
-  AresResolver& resolver(std::chrono::milliseconds timeout = 2s, size_t max_pending = 4'096) {
+  AresResolver& resolver(std::chrono::milliseconds timeout = 2s, size_t max_pending = 4'096,
+                         size_t max_cache_entries = 10'000) {
     ResolverOptions options;
     options.timeout = timeout;
     options.servers = {dns_.address()};
     options.max_pending = max_pending;
+    options.max_cache_entries = max_cache_entries;
     resolver_ = std::make_unique<AresResolver>(options, clock_);
     return *resolver_;
   }
@@ -123,6 +125,20 @@ TEST_F(ResolverTest, CachesAnAnswerForItsTtl) {
   EXPECT_FALSE(answered_at_once("cached.test"));
   ASSERT_EQ(lookup("cached.test").error, ResolveError::kNone);
   EXPECT_GT(dns_.queries("cached.test"), asked);
+}
+
+// At the bound, the answer that would expire soonest makes room for the new one.
+TEST_F(ResolverTest, TheCacheHoldsAtMostItsBoundDroppingTheSoonestToExpire) {
+  dns_.answer("short.test", {"192.0.2.1"}, 30);
+  dns_.answer("long.test", {"192.0.2.2"}, 300);
+  dns_.answer("third.test", {"192.0.2.3"}, 200);
+  resolver(2s, 4'096, 2);
+  for (const char* name : {"short.test", "long.test", "third.test"}) {
+    ASSERT_EQ(lookup(name).error, ResolveError::kNone) << name;
+  }
+  EXPECT_TRUE(answered_at_once("long.test"));
+  EXPECT_TRUE(answered_at_once("third.test"));
+  EXPECT_FALSE(answered_at_once("short.test"));
 }
 
 TEST_F(ResolverTest, KeepsTtlsWithinBounds) {
