@@ -30,7 +30,7 @@ struct Transfer {
   curl_slist* headers = nullptr;
   curl_slist* resolve = nullptr;
   OutgoingRequest request;
-  HttpSender::Callback callback;
+  Transport::Callback callback;
   long http_version = 0;
   std::string response;
   size_t response_bytes = 0;
@@ -175,7 +175,7 @@ class CurlTransport::Impl {
 
   X509_STORE* trust() const { return trust_; }
 
-  void send(OutgoingRequest request, HttpSender::Callback callback) {
+  void send(OutgoingRequest request, Transport::Callback callback) {
     auto t = std::make_unique<Transfer>();
     t->request = std::move(request);
     t->callback = std::move(callback);
@@ -423,7 +423,7 @@ CurlTransport::CurlTransport(SenderOptions options, const security::DestinationG
     : impl_(std::make_unique<Impl>(std::move(options), guard, clock, std::move(seen))) {}
 CurlTransport::~CurlTransport() = default;
 X509_STORE* CurlTransport::trust() const { return impl_->trust(); }
-void CurlTransport::send(OutgoingRequest request, HttpSender::Callback callback) {
+void CurlTransport::send(OutgoingRequest request, Transport::Callback callback) {
   impl_->send(std::move(request), std::move(callback));
 }
 void CurlTransport::stop() { impl_->stop(); }

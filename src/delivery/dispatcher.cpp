@@ -1,7 +1,6 @@
 #include "delivery/dispatcher.hpp"
 
 #include "common/log.hpp"
-#include "delivery/http_sender.hpp"
 #include "delivery/retry_policy.hpp"
 #include "observability/metrics.hpp"
 #include "security/destination_guard.hpp"
@@ -20,12 +19,12 @@ std::string unbracketed(std::string_view host) {
 
 }  // namespace
 
-Dispatcher::Dispatcher(store::Store& store, HttpSender& sender, Resolver& resolver,
+Dispatcher::Dispatcher(store::DeliveryQueue& queue, Transport& transport, Resolver& resolver,
                        const security::DestinationGuard& guard, DispatcherOptions options,
                        const Clock& clock, std::function<double()> jitter,
                        observability::Metrics* metrics)
-    : store_(store),
-      sender_(sender),
+    : queue_(queue),
+      transport_(transport),
       resolver_(resolver),
       guard_(guard),
       options_(std::move(options)),
@@ -65,7 +64,7 @@ void Dispatcher::run() {
     try {
       more = claim_and_send();
       // Sleep until the next retry is due, if that comes before the next look at the queue.
-      if (auto due = more ? std::nullopt : store_.next_due()) {
+      if (auto due = more ? std::nullopt : queue_.next_due()) {
         const auto until_due =
             std::chrono::duration_cast<std::chrono::milliseconds>(*due - clock_.now());
         if (until_due < options_.poll_interval) {
@@ -102,7 +101,7 @@ bool Dispatcher::claim_and_send() {
     busy = in_flight_by_webhook_;
   }
   const TimePoint now = clock_.now();
-  auto claimed = store_.claim_due(owner_, now, now + options_.lease, room,
+  auto claimed = queue_.claim_due(owner_, now, now + options_.lease, room,
                                   options_.max_in_flight_per_webhook, busy);
   const bool full = claimed.size() == room;
   for (auto& d : claimed) dispatch(std::move(d));
@@ -150,7 +149,7 @@ void Dispatcher::sign_and_send(store::ClaimedDelivery d, OutgoingRequest request
       "x-webhook-attempt: " + std::to_string(d.attempts_made + 1),
   };
   if (d.secret_http) request.headers.push_back(options_.secret_header + ": " + *d.secret_http);
-  sender_.send(std::move(request), [this, d = std::move(d)](domain::AttemptResult result) mutable {
+  transport_.send(std::move(request), [this, d = std::move(d)](domain::AttemptResult result) mutable {
     complete(std::move(d), std::move(result));
   });
 }
@@ -268,7 +267,7 @@ void Dispatcher::record(std::vector<Completion> completions) {
   // The attempts are logged before their slots are given back, so a failed write does not let
   // the same deliveries be sent again before their leases run out.
   try {
-    store_.record_attempts(records, now, options_.disable_after);
+    queue_.record_attempts(records, now, options_.disable_after);
   } catch (const std::exception& e) {
     log::error("recording attempts failed; their leases will expire and they will be retried",
                {{"error", e.what()}, {"attempts", records.size()}});

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "common/clock.hpp"
-#include "delivery/http_sender.hpp"
 #include "delivery/resolver.hpp"
-#include "store/store.hpp"
+#include "delivery/transport.hpp"
+#include "store/delivery_queue.hpp"
 
 namespace hookd::security {
 class DestinationGuard;
@@ -42,7 +42,7 @@ struct DispatcherOptions {
 // the sending on the sender's, so that an attempt waiting for either holds up no other.
 class Dispatcher {
  public:
-  Dispatcher(store::Store& store, HttpSender& sender, Resolver& resolver,
+  Dispatcher(store::DeliveryQueue& queue, Transport& transport, Resolver& resolver,
              const security::DestinationGuard& guard, DispatcherOptions options, const Clock& clock,
              std::function<double()> jitter, observability::Metrics* metrics = nullptr);
   ~Dispatcher();
@@ -84,8 +84,8 @@ class Dispatcher {
   void complete(store::ClaimedDelivery delivery, domain::AttemptResult result);
   void record(std::vector<Completion> completions);
 
-  store::Store& store_;
-  HttpSender& sender_;
+  store::DeliveryQueue& queue_;
+  Transport& transport_;
   Resolver& resolver_;
   const security::DestinationGuard& guard_;
   const DispatcherOptions options_;

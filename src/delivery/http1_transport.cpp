@@ -112,7 +112,7 @@ class Http1Transport::Impl {
 
   ~Impl() { stop(); }
 
-  void send(OutgoingRequest request, HttpSender::Callback callback) {
+  void send(OutgoingRequest request, Transport::Callback callback) {
     asio::co_spawn(io_, exchange(std::move(request), std::move(callback)), asio::detached);
   }
 
@@ -177,7 +177,7 @@ class Http1Transport::Impl {
     });
   }
 
-  asio::awaitable<void> exchange(OutgoingRequest request, HttpSender::Callback callback) {
+  asio::awaitable<void> exchange(OutgoingRequest request, Transport::Callback callback) {
     const auto started = std::chrono::steady_clock::now();
     const TimePoint at = clock_.now();
     Outcome outcome;
@@ -348,7 +348,7 @@ Http1Transport::Http1Transport(const SenderOptions& options,
                                X509_STORE* trust)
     : impl_(std::make_unique<Impl>(options, guard, clock, trust)) {}
 Http1Transport::~Http1Transport() = default;
-void Http1Transport::send(OutgoingRequest request, HttpSender::Callback callback) {
+void Http1Transport::send(OutgoingRequest request, Transport::Callback callback) {
   impl_->send(std::move(request), std::move(callback));
 }
 void Http1Transport::stop() { impl_->stop(); }

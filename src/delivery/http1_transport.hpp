@@ -4,7 +4,12 @@
 
 #include <memory>
 
-#include "delivery/http_sender.hpp"
+#include "common/clock.hpp"
+#include "delivery/transport.hpp"
+
+namespace hookd::security {
+class DestinationGuard;
+}
 
 namespace hookd::delivery {
 
@@ -14,7 +19,7 @@ namespace hookd::delivery {
 // HttpSender chooses. The same rules as libcurl's path: TLS verified against `trust`, the
 // connection only to the address the guard checked, connect and total timeouts, redirects
 // never followed, at most 64 KiB of an answer read.
-class Http1Transport {
+class Http1Transport final : public Transport {
  public:
   Http1Transport(const SenderOptions& options, const security::DestinationGuard& guard,
                  const Clock& clock, X509_STORE* trust);
@@ -23,9 +28,9 @@ class Http1Transport {
   Http1Transport& operator=(const Http1Transport&) = delete;
 
   // Thread-safe. `request.address` must be set. The callback runs on the transport's thread.
-  void send(OutgoingRequest request, HttpSender::Callback callback);
+  void send(OutgoingRequest request, Callback callback) override;
   // Finishes the requests in flight, closes the idle connections, stops the thread.
-  void stop();
+  void stop() override;
 
  private:
   class Impl;

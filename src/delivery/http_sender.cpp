@@ -1,6 +1,5 @@
 #include "delivery/http_sender.hpp"
 
-#include <charconv>
 #include <mutex>
 #include <unordered_map>
 
@@ -17,19 +16,6 @@ constexpr auto kProtocolRemembered = std::chrono::minutes(10);
 constexpr size_t kMaxRemembered = 10'000;
 
 }  // namespace
-
-std::string origin_of(const OutgoingRequest& r) {
-  return r.host + ":" + std::to_string(r.port) + "@" +
-         (r.address ? r.address->to_string() : std::string());
-}
-
-std::optional<int64_t> retry_after_seconds(std::string_view value) {
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  int64_t seconds = 0;
-  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec != std::errc() || ptr == value.data()) return std::nullopt;
-  return seconds;
-}
 
 // Sends through libcurl until a receiver has answered over HTTP/1.1, then through the lighter
 // HTTP/1.1 transport; HTTP/2 receivers stay with libcurl.

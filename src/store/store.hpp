@@ -16,6 +16,7 @@
 #include "domain/event.hpp"
 #include "domain/tenancy.hpp"
 #include "domain/webhook.hpp"
+#include "store/delivery_queue.hpp"
 
 namespace hookd::security {
 class KeyRing;
@@ -93,29 +94,6 @@ struct IngestOutcome {
   std::vector<IngestedEvent> events;
 };
 
-// A delivery claimed by a worker, with what it takes to send it.
-struct ClaimedDelivery {
-  domain::DeliveryId id = 0;
-  domain::WebhookId webhook_id = 0;
-  int attempts_made = 0;  // before this one
-  domain::Event event;
-  std::string url;
-  std::vector<std::string> hmac_secrets;  // newest first
-  std::optional<std::string> secret_http;
-  TimePoint created_at;
-};
-
-// What an attempt changed.
-struct AttemptRecord {
-  domain::DeliveryId delivery_id = 0;
-  domain::WebhookId webhook_id = 0;
-  int attempt = 0;  // 1-based
-  domain::AttemptResult result;
-  domain::DeliveryStatus new_status = domain::DeliveryStatus::kPending;
-  std::optional<TimePoint> next_attempt_at;  // when still pending
-  bool disable_webhook = false;              // the receiver answered 410 Gone
-};
-
 struct PurgeResult {
   int64_t deliveries = 0;  // their attempts go with them
   int64_t events = 0;
@@ -180,17 +158,12 @@ struct SecretReplacement {
   std::string value;
 };
 
-// Calls back while it lives; destroying it stops the calls (see Store::watch_new_work).
-class WorkWatch {
- public:
-  virtual ~WorkWatch() = default;
-};
-
 // The persistence boundary. One implementation per database backend, each in its own
-// folder; nothing outside store/ knows which one is in use.
-class Store {
+// folder; nothing outside store/ knows which one is in use. The delivery engine sees only
+// its DeliveryQueue part (delivery_queue.hpp).
+class Store : public DeliveryQueue {
  public:
-  virtual ~Store() = default;
+  ~Store() override = default;
 
   // Applies every migration not yet applied; safe to call on every start.
   virtual void migrate() = 0;
@@ -239,30 +212,6 @@ class Store {
   // Loads what ingestion matches with (webhooks and devices, into memory) now, so that the
   // first ingestion does not wait for it; a process that ingests calls it at start.
   virtual void prepare_ingestion() {}
-
-  // Leases up to `limit` pending deliveries due at `now` to `owner` until `lease_until`,
-  // oldest first, so that no webhook has more than `per_webhook_cap` in flight counting the
-  // `in_flight` ones the caller already holds.
-  virtual std::vector<ClaimedDelivery> claim_due(
-      std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
-      size_t per_webhook_cap, const std::map<domain::WebhookId, size_t>& in_flight) = 0;
-  // Calls `on_new_work`, from a thread of its own, soon after any process on this database
-  // made deliveries due at once (new events, retries, recoveries, test events), and after
-  // the database came back from an outage, so that workers need not wait for their next
-  // poll. Null when the backend has no such signal: one process uses it, and that process
-  // wakes its own dispatcher.
-  virtual std::unique_ptr<WorkWatch> watch_new_work(std::function<void()> on_new_work) {
-    (void)on_new_work;
-    return nullptr;
-  }
-  // When the next pending delivery is due, if any.
-  virtual std::optional<TimePoint> next_due() = 0;
-  // Logs attempts and moves their deliveries on, in one transaction. A webhook whose attempts
-  // have all failed for `disable_after` is disabled, and its pending deliveries skipped.
-  virtual void record_attempts(const std::vector<AttemptRecord>& records, TimePoint now,
-                               std::chrono::milliseconds disable_after) = 0;
-  // Frees every lease; for a backend only one process uses, at its start.
-  virtual void release_all_leases() = 0;
 
   // Deletes up to `limit` finished (not pending) deliveries created before `cutoff` with their
   // attempts, events created before it that no delivery refers to any more, and producer ids
