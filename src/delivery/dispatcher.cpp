@@ -149,9 +149,10 @@ void Dispatcher::sign_and_send(store::ClaimedDelivery d, OutgoingRequest request
       "x-webhook-attempt: " + std::to_string(d.attempts_made + 1),
   };
   if (d.secret_http) request.headers.push_back(options_.secret_header + ": " + *d.secret_http);
-  transport_.send(std::move(request), [this, d = std::move(d)](domain::AttemptResult result) mutable {
-    complete(std::move(d), std::move(result));
-  });
+  transport_.send(std::move(request),
+                  [this, d = std::move(d)](domain::AttemptResult result) mutable {
+                    complete(std::move(d), std::move(result));
+                  });
 }
 
 void Dispatcher::dispatch(store::ClaimedDelivery d) {
@@ -162,6 +163,7 @@ void Dispatcher::dispatch(store::ClaimedDelivery d) {
     std::lock_guard lock(mutex_);
     ++in_flight_;
     ++in_flight_by_webhook_[d.webhook_id];
+    if (metrics_) metrics_->set_in_flight(static_cast<int64_t>(in_flight_));
   }
   if (!request) return complete(std::move(d), std::move(refused));
   if (request->address) return sign_and_send(std::move(d), std::move(*request));

@@ -346,6 +346,26 @@ TEST_P(StoreContractTest, AWebhookAtItsCapDoesNotHoldUpAnother) {
   EXPECT_EQ(count_for(both, other), 2);
 }
 
+// Longer than a claim walks before it turns to each webhook's oldest (kWalkBudget on SQLite).
+TEST_P(StoreContractTest, AWebhookAtItsCapWithALongBacklogDoesNotHoldUpAnother) {
+  const auto w = create(webhook());
+  const auto other = create(webhook({86}));
+  const TimePoint t0 = clock_.now();
+  std::vector<domain::Event> backlog;
+  for (int i = 0; i < 1000; ++i) backlog.push_back(event(85, Topic::kDeviceStatus, t0));
+  ingest(backlog, t0);
+  ingest({event(86, Topic::kDeviceStatus, t0 + 1s), event(86, Topic::kDeviceStatus, t0 + 1s)},
+         t0 + 1s);
+  const auto claimed = store_->claim_due("w", t0 + 2s, t0 + 32s, 10, 3, {{w, 3}});
+  ASSERT_EQ(claimed.size(), 2u);
+  EXPECT_EQ(claimed[0].webhook_id, other);
+  EXPECT_EQ(claimed[1].webhook_id, other);
+  // With its slots free again, `w` gets its oldest, and the older backlog goes first.
+  const auto next = store_->claim_due("w", t0 + 2s, t0 + 32s, 4, 3, {{other, 2}});
+  ASSERT_EQ(next.size(), 3u);
+  for (const auto& d : next) EXPECT_EQ(d.webhook_id, w);
+}
+
 TEST_P(StoreContractTest, ClaimsNeverExceedTheCap) {
   const auto w = create(webhook());
   const auto other = create(webhook({86}));

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <regex>
 
 #include "delivery_fixture.hpp"
 #include "support/stub_dns_server.hpp"
@@ -197,14 +198,15 @@ TEST_F(DnsCapTest, AnAttemptBeingResolvedCountsAgainstItsWebhooksCap) {
     ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents"})").status, 202);
   }
   // Until the first lookup gives up (dns_timeout, 1 s), the claimed attempts wait on it: never
-  // more than the cap of them, though six are due.
-  const std::string leased_sql =
-      "SELECT COUNT(*) FROM deliveries WHERE lease_owner IS NOT NULL AND status = 'pending'";
+  // more than the cap of them in flight, though six are due.
+  static const std::regex in_flight_sample(R"((^|\n)hookd_deliveries_in_flight ([0-9]+))");
   int most = 0;
   while (std::chrono::steady_clock::now() < posted + std::chrono::milliseconds(800)) {
-    const auto rows = database_rows(server_->database_url(), leased_sql);
-    most = std::max(most, std::stoi(rows.at(0)));
-    // Polling a database has nothing to wait on; a short pause keeps it from spinning.
+    const auto metrics = client_->get("/metrics");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(metrics.body, m, in_flight_sample)) << metrics.body;
+    most = std::max(most, std::stoi(m[2].str()));
+    // Polling has nothing to wait on; a short pause keeps it from spinning.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(most, 2) << attempts_text();

@@ -256,6 +256,17 @@ CREATE TRIGGER device_group_members_deleted_for_matching AFTER DELETE ON device_
     ON CONFLICT (device_id) DO UPDATE SET generation = excluded.generation;
 END;
 )sql"},
+    {8, "due deliveries with their webhook", R"sql(
+-- A claim walks the due deliveries oldest first and skips, in memory, those of webhooks at
+-- their cap and those already leased: the index covers the walk (status too, which SQLite
+-- does not take from the WHERE of a partial index), so a skipped row costs no table read.
+-- Within one time and webhook, the index keeps the deliveries in id order. Leases are held in the process's memory (one process uses this database), so
+-- none is left in the table.
+DROP INDEX deliveries_due;
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at, webhook_id, status)
+  WHERE status = 'pending';
+UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL;
+)sql"},
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "store/sqlite/lease_table.hpp"
 #include "store/sqlite/sqlite_matcher.hpp"
 #include "store/store.hpp"
 
@@ -113,7 +114,8 @@ class SqliteStore final : public Store {
   StoreOptions options_;
   std::mutex write_mutex_;  // one writer at a time, queued here rather than in SQLite
   SqliteMatcher matcher_;   // used under write_mutex_, in the ingest's transaction
-  std::mutex mutex_;        // guards the pool
+  LeaseTable leases_;
+  std::mutex mutex_;  // guards the pool
   std::condition_variable available_;
   std::vector<std::unique_ptr<Connection>> idle_;
   size_t open_ = 0;

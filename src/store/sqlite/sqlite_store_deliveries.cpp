@@ -3,6 +3,7 @@
 #include <chrono>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/log.hpp"
 #include "store/sqlite/connection.hpp"
@@ -29,35 +30,41 @@ constexpr const char* kInsertDelivery =
     "INSERT INTO deliveries (webhook_id, event_id, status, next_attempt_at, created_at,"
     " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
 
-// A claim walks the webhooks that have pending deliveries, one index seek each (a skip scan of
-// deliveries_pending_by_webhook), and takes from each webhook with free slots its oldest due
-// deliveries: its cost grows with the webhooks and the slots, not with the backlog behind a
-// webhook at its cap. INDEXED BY: the other indexes on webhook_id would walk finished rows.
+// A claim walks the due deliveries oldest first, by id within one time and webhook (the
+// order of deliveries_due, which covers the walk: it holds each one's webhook, so
+// skipping a leased delivery or one of a webhook at its cap reads no table row) and takes
+// what it may, for at most kWalkBudget rows beyond its limit and the leases it must step
+// over. Past that, the rows at the head belong to webhooks at their cap (a hung receiver's
+// backlog): the claim then visits the webhooks that have pending deliveries instead, one
+// index seek each (a skip scan of deliveries_pending_by_webhook), and takes from each with
+// free slots its oldest due deliveries, so that its cost grows with the webhooks and the
+// slots, not with the backlog behind a webhook at its cap.
+constexpr size_t kWalkBudget = 256;
+constexpr const char* kDueInOrder =
+    "SELECT id, webhook_id, next_attempt_at FROM deliveries INDEXED BY deliveries_due"
+    " WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, webhook_id";
 constexpr const char* kNextWebhookWithPending =
     "SELECT webhook_id FROM deliveries INDEXED BY deliveries_pending_by_webhook"
     " WHERE status = 'pending' AND webhook_id > ?1 ORDER BY webhook_id LIMIT 1";
 constexpr const char* kDueOfWebhook =
-    "SELECT d.id, d.next_attempt_at FROM deliveries d INDEXED BY deliveries_pending_by_webhook"
-    " JOIN webhooks w ON w.id = d.webhook_id"
-    " WHERE d.webhook_id = ?1 AND d.status = 'pending' AND d.next_attempt_at <= ?2"
-    " AND (d.lease_until IS NULL OR d.lease_until < ?2) AND w.status = 'enabled'"
-    " ORDER BY d.next_attempt_at LIMIT ?3";
-constexpr const char* kLeaseDelivery =
-    "UPDATE deliveries SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1";
+    "SELECT id, next_attempt_at FROM deliveries INDEXED BY deliveries_pending_by_webhook"
+    " WHERE webhook_id = ?1 AND status = 'pending' AND next_attempt_at <= ?2"
+    " ORDER BY next_attempt_at LIMIT ?3";
+constexpr const char* kClaimedWebhook =
+    "SELECT status, url, secret_hmac, secret_http FROM webhooks WHERE id = ?1";
 constexpr const char* kClaimedDetails =
-    "SELECT d.id, d.webhook_id, d.attempt_count, e.id, e.producer_id, e.organization_id,"
-    " e.device_id, e.topic, e.type, e.time, e.data, w.url, w.secret_hmac, w.secret_http,"
-    " d.created_at"
-    " FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id"
-    " WHERE d.id = ?1";
+    "SELECT d.attempt_count, e.id, e.producer_id, e.organization_id, e.device_id, e.topic,"
+    " e.type, e.time, e.data, d.created_at"
+    " FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = ?1";
 constexpr const char* kSecretsInGrace =
     "SELECT secret FROM webhook_secrets WHERE webhook_id = ?1 AND expires_at > ?2"
     " ORDER BY expires_at DESC";
 constexpr const char* kQueueStats =
     "SELECT count(*), MIN(created_at) FROM deliveries WHERE status = 'pending'";
-constexpr const char* kNextDue =
-    "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'"
-    " AND (lease_until IS NULL OR lease_until < ?1)";
+// The first pending delivery not leased: the leased ones are stepped over in memory.
+constexpr const char* kPendingInOrder =
+    "SELECT id, next_attempt_at FROM deliveries INDEXED BY deliveries_due"
+    " WHERE status = 'pending' ORDER BY next_attempt_at, webhook_id";
 constexpr const char* kInsertAttempt =
     "INSERT INTO attempts (delivery_id, attempt, at, duration_ms, status_code, error,"
     " response_body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -67,8 +74,7 @@ constexpr const char* kUpdateDelivery =
     "UPDATE deliveries SET"
     " status = CASE WHEN status = 'skipped' AND ?2 != 'succeeded' THEN 'skipped' ELSE ?2 END,"
     " next_attempt_at = CASE WHEN status = 'skipped' AND ?2 != 'succeeded' THEN NULL ELSE ?4 END,"
-    " attempt_count = ?3, last_status_code = ?5, last_error = ?6, lease_owner = NULL,"
-    " lease_until = NULL, updated_at = ?7 WHERE id = ?1";
+    " attempt_count = ?3, last_status_code = ?5, last_error = ?6, updated_at = ?7 WHERE id = ?1";
 constexpr const char* kDisableWebhook =
     "UPDATE webhooks SET status = 'disabled', disabled_reason = ?2, modified_at = ?3"
     " WHERE id = ?1 AND status = 'enabled'";
@@ -82,8 +88,8 @@ constexpr const char* kDisableFailingWebhook =
     " 'unixepoch') || ' until ' || ?3"
     " WHERE id = ?1 AND status = 'enabled' AND failing_since <= ?4";
 constexpr const char* kSkipPendingOfWebhook =
-    "UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, lease_owner = NULL,"
-    " lease_until = NULL, updated_at = ?2 WHERE webhook_id = ?1 AND status = 'pending'";
+    "UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, updated_at = ?2"
+    " WHERE webhook_id = ?1 AND status = 'pending'";
 constexpr const char* kReleaseAllLeases =
     "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL";
 
@@ -193,100 +199,152 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
 std::vector<ClaimedDelivery> SqliteStore::claim_due(
     std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
     size_t per_webhook_cap, const std::map<domain::WebhookId, size_t>& in_flight) {
+  (void)owner;  // the leases are this process's own
   if (limit == 0) return {};
   Lease c = acquire();
   WriteTransaction tx(*c, write_mutex_, Durability::kMayBeLost);
   const int64_t now_us = to_unix_micros(now);
+  leases_.forget_expired(now_us);
+
+  // What the claim knows of each webhook it met: whether it is enabled, how many of its
+  // deliveries are in flight (with those this claim took), and its URL and secrets, opened
+  // once per claim however many of its deliveries the claim holds.
+  struct WebhookFacts {
+    bool enabled = false;
+    size_t held = 0;
+    std::string url;
+    std::optional<std::string> stored_hmac, stored_http;
+    bool opened = false;
+    std::vector<std::string> hmac;
+    std::optional<std::string> http;
+    std::optional<std::string> error;  // set: the secrets do not open
+  };
+  std::unordered_map<domain::WebhookId, WebhookFacts> webhooks;
+  auto facts_of = [&](domain::WebhookId webhook) -> WebhookFacts& {
+    auto [it, first] = webhooks.try_emplace(webhook);
+    if (first) {
+      Statement w = c->prepare(kClaimedWebhook);
+      w.bind(1, webhook);
+      if (w.step()) {
+        it->second.enabled = w.column_text(0) == "enabled";
+        it->second.url = w.column_text(1);
+        it->second.stored_hmac = w.column_optional_text(2);
+        it->second.stored_http = w.column_optional_text(3);
+      }
+      const auto busy = in_flight.find(webhook);
+      it->second.held = busy == in_flight.end() ? 0 : busy->second;
+    }
+    return it->second;
+  };
   struct Candidate {
     int64_t due;
     int64_t id;
+    domain::WebhookId webhook;
   };
-  std::vector<Candidate> candidates;
-  for (int64_t webhook = 0;;) {
-    {
-      Statement next = c->prepare(kNextWebhookWithPending);
-      next.bind(1, webhook);
-      if (!next.step()) break;
-      webhook = next.column_int(0);
+  std::vector<Candidate> taken;
+  bool walked_all = true;
+  {
+    const size_t budget = limit + leases_.count(now_us) + kWalkBudget;
+    Statement due = c->prepare(kDueInOrder);
+    due.bind(1, now_us);
+    for (size_t visited = 0; taken.size() < limit && due.step(); ++visited) {
+      if (visited == budget) {
+        walked_all = false;
+        break;
+      }
+      const int64_t id = due.column_int(0);
+      if (leases_.held(id, now_us)) continue;
+      const domain::WebhookId webhook = due.column_int(1);
+      WebhookFacts& w = facts_of(webhook);
+      if (!w.enabled || w.held >= per_webhook_cap) continue;
+      ++w.held;
+      taken.push_back({due.column_int(2), id, webhook});
     }
-    const auto busy = in_flight.find(webhook);
-    const size_t held = busy == in_flight.end() ? 0 : busy->second;
-    if (held >= per_webhook_cap) continue;
-    Statement due = c->prepare(kDueOfWebhook);
-    due.bind(1, webhook)
-        .bind(2, now_us)
-        .bind(3, static_cast<int64_t>(std::min(per_webhook_cap - held, limit)));
-    while (due.step()) candidates.push_back({due.column_int(1), due.column_int(0)});
   }
-  // The oldest due first across webhooks, each already within its slots.
-  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
-    return std::tie(a.due, a.id) < std::tie(b.due, b.id);
-  });
-  if (candidates.size() > limit) candidates.resize(limit);
-  std::vector<int64_t> ids;
-  ids.reserve(candidates.size());
-  for (const Candidate& candidate : candidates) {
-    c->prepare(kLeaseDelivery)
-        .bind(1, candidate.id)
-        .bind(2, owner)
-        .bind(3, to_unix_micros(lease_until))
-        .run();
-    ids.push_back(candidate.id);
+  if (!walked_all && taken.size() < limit) {
+    // The head of the queue is held by webhooks at their cap: each webhook's oldest instead.
+    const auto leased = leases_.count_by_webhook(now_us);
+    std::unordered_set<int64_t> already;
+    for (const Candidate& t : taken) already.insert(t.id);
+    std::vector<Candidate> more;
+    for (int64_t webhook = 0;;) {
+      {
+        Statement next = c->prepare(kNextWebhookWithPending);
+        next.bind(1, webhook);
+        if (!next.step()) break;
+        webhook = next.column_int(0);
+      }
+      WebhookFacts& w = facts_of(webhook);
+      if (!w.enabled || w.held >= per_webhook_cap) continue;
+      const auto leased_of = leased.find(webhook);
+      const size_t stepped_over = leased_of == leased.end() ? 0 : leased_of->second;
+      const size_t room = std::min(per_webhook_cap - w.held, limit - taken.size());
+      Statement due = c->prepare(kDueOfWebhook);
+      due.bind(1, webhook).bind(2, now_us).bind(3, static_cast<int64_t>(room + stepped_over));
+      size_t found = 0;
+      while (found < room && due.step()) {
+        const int64_t id = due.column_int(0);
+        if (already.contains(id) || leases_.held(id, now_us)) continue;
+        more.push_back({due.column_int(1), id, webhook});
+        ++found;
+      }
+    }
+    // The oldest due first across webhooks, each already within its slots.
+    std::sort(more.begin(), more.end(), [](const Candidate& a, const Candidate& b) {
+      return std::tie(a.due, a.id) < std::tie(b.due, b.id);
+    });
+    more.resize(std::min(more.size(), limit - taken.size()));
+    taken.insert(taken.end(), more.begin(), more.end());
   }
+
   std::vector<ClaimedDelivery> out;
-  out.reserve(ids.size());
-  struct OpenedSecrets {
-    std::vector<std::string> hmac;
-    std::optional<std::string> http;
-    std::optional<std::string> error;  // set: they do not open
-  };
-  std::unordered_map<int64_t, OpenedSecrets> opened;
-  for (int64_t id : ids) {
-    Statement s = c->prepare(kClaimedDetails);
-    s.bind(1, id);
-    if (!s.step()) continue;
-    ClaimedDelivery d;
-    d.id = s.column_int(0);
-    d.webhook_id = s.column_int(1);
-    d.attempts_made = static_cast<int>(s.column_int(2));
-    d.event.id = s.column_text(3);
-    d.event.producer_id = s.column_optional_text(4);
-    d.event.organization_id = s.column_int(5);
-    d.event.device_id = s.column_int(6);
-    d.event.topic = static_cast<domain::Topic>(s.column_int(7));
-    d.event.type = s.column_optional_text(8);
-    d.event.time = from_unix_micros(s.column_int(9));
-    d.event.data_json = s.column_text(10);
-    d.url = s.column_text(11);
-    d.created_at = from_unix_micros(s.column_int(14));
-    // A webhook's secrets are opened (and its grace secrets read) once per claim, however
-    // many of its deliveries the claim holds.
-    auto [secrets, first_of_webhook] = opened.try_emplace(d.webhook_id);
-    if (first_of_webhook) {
-      OpenedSecrets& o = secrets->second;
+  out.reserve(taken.size());
+  const int64_t until_us = to_unix_micros(lease_until);
+  for (const Candidate& t : taken) {
+    WebhookFacts& w = webhooks.at(t.webhook);
+    if (!w.opened) {
+      w.opened = true;
       try {
-        o.hmac.push_back(
-            open_secret(d.webhook_id, SecretField::kHmac, std::string_view(s.column_text(12))));
-        o.http = open_secret(d.webhook_id, SecretField::kHttp, s.column_optional_text(13));
+        w.hmac.push_back(open_secret(t.webhook, SecretField::kHmac,
+                                     std::string_view(w.stored_hmac.value_or(""))));
+        w.http = open_secret(t.webhook, SecretField::kHttp, w.stored_http);
         Statement older = c->prepare(kSecretsInGrace);
-        older.bind(1, d.webhook_id).bind(2, to_unix_micros(now));
+        older.bind(1, t.webhook).bind(2, now_us);
         while (older.step()) {
-          o.hmac.push_back(open_secret(d.webhook_id, SecretField::kHmacInGrace,
+          w.hmac.push_back(open_secret(t.webhook, SecretField::kHmacInGrace,
                                        std::string_view(older.column_text(0))));
         }
       } catch (const SecretUnavailable& e) {
-        o.error = e.what();
+        w.error = e.what();
       }
     }
-    const OpenedSecrets& o = secrets->second;
-    if (o.error) {
-      // Never sent unsigned or wrongly signed: it stays leased, and is tried when that ends.
+    // Leased whether or not it can be sent: one whose secret does not open is tried again when
+    // the lease ends, never sent unsigned or wrongly signed.
+    leases_.hold(t.id, t.webhook, until_us);
+    if (w.error) {
       log::error("delivery held: its webhook's secret does not open",
-                 {{"delivery_id", d.id}, {"webhook_id", d.webhook_id}, {"error", *o.error}});
+                 {{"delivery_id", t.id}, {"webhook_id", t.webhook}, {"error", *w.error}});
       continue;
     }
-    d.hmac_secrets = o.hmac;
-    d.secret_http = o.http;
+    Statement s = c->prepare(kClaimedDetails);
+    s.bind(1, t.id);
+    if (!s.step()) continue;
+    ClaimedDelivery d;
+    d.id = t.id;
+    d.webhook_id = t.webhook;
+    d.attempts_made = static_cast<int>(s.column_int(0));
+    d.event.id = s.column_text(1);
+    d.event.producer_id = s.column_optional_text(2);
+    d.event.organization_id = s.column_int(3);
+    d.event.device_id = s.column_int(4);
+    d.event.topic = static_cast<domain::Topic>(s.column_int(5));
+    d.event.type = s.column_optional_text(6);
+    d.event.time = from_unix_micros(s.column_int(7));
+    d.event.data_json = s.column_text(8);
+    d.created_at = from_unix_micros(s.column_int(9));
+    d.url = w.url;
+    d.hmac_secrets = w.hmac;
+    d.secret_http = w.http;
     out.push_back(std::move(d));
   }
   tx.commit();
@@ -295,12 +353,13 @@ std::vector<ClaimedDelivery> SqliteStore::claim_due(
 
 std::optional<TimePoint> SqliteStore::next_due() {
   Lease c = acquire();
-  Statement s = c->prepare(kNextDue);
-  s.bind(1, to_unix_micros(clock_.now()));
-  if (!s.step()) return std::nullopt;
-  auto v = s.column_optional_int(0);
-  if (!v) return std::nullopt;
-  return from_unix_micros(*v);
+  const int64_t now_us = to_unix_micros(clock_.now());
+  Statement s = c->prepare(kPendingInOrder);
+  while (s.step()) {
+    if (leases_.held(s.column_int(0), now_us)) continue;
+    return from_unix_micros(s.column_int(1));
+  }
+  return std::nullopt;
 }
 
 void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, TimePoint now,
@@ -309,6 +368,9 @@ void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, Tim
   Lease c = acquire();
   WriteTransaction tx(*c, write_mutex_, Durability::kMayBeLost);
   const int64_t now_us = to_unix_micros(now);
+  // Webhooks whose failing_since this transaction has cleared: a second success of the same
+  // webhook has nothing to clear, unless a failure set it again in between.
+  std::unordered_set<domain::WebhookId> cleared;
   for (const AttemptRecord& r : records) {
     // What a receiver answered is arbitrary bytes; the log keeps it as text, as PostgreSQL must.
     const std::string& body = r.result.response_body;
@@ -336,8 +398,11 @@ void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, Tim
         .run();
     bool disabled = false;
     if (r.new_status == domain::DeliveryStatus::kSucceeded) {
-      c->prepare(kWebhookSucceeded).bind(1, r.webhook_id).run();
+      if (cleared.insert(r.webhook_id).second) {
+        c->prepare(kWebhookSucceeded).bind(1, r.webhook_id).run();
+      }
     } else {
+      cleared.erase(r.webhook_id);
       c->prepare(kWebhookFailed).bind(1, r.webhook_id).bind(2, now_us).run();
       c->prepare(kDisableFailingWebhook)
           .bind(1, r.webhook_id)
@@ -359,6 +424,8 @@ void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, Tim
     if (disabled) c->prepare(kSkipPendingOfWebhook).bind(1, r.webhook_id).bind(2, now_us).run();
   }
   tx.commit();
+  // Recorded: the leases end (until then, a failed write leaves them to run out).
+  for (const AttemptRecord& r : records) leases_.release(r.delivery_id);
 }
 
 QueueStats SqliteStore::queue_stats() {
@@ -377,8 +444,9 @@ QueueStats SqliteStore::queue_stats() {
 void SqliteStore::release_all_leases() {
   Lease c = acquire();
   WriteTransaction tx(*c, write_mutex_, Durability::kMayBeLost);
-  c->exec(kReleaseAllLeases);
+  c->exec(kReleaseAllLeases);  // left by a version that wrote them to the table
   tx.commit();
+  leases_.clear();
 }
 
 }  // namespace hookd::store::sqlite

@@ -26,8 +26,8 @@ constexpr const char* kAttemptsOfDelivery =
     "SELECT attempt, at, duration_ms, status_code, error, response_body FROM attempts"
     " WHERE delivery_id = ?1 ORDER BY attempt, id";
 constexpr const char* kRetryDelivery =
-    "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, lease_owner = NULL,"
-    " lease_until = NULL, updated_at = ?3 WHERE webhook_id = ?1 AND id = ?2";
+    "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, updated_at = ?3"
+    " WHERE webhook_id = ?1 AND id = ?2";
 constexpr const char* kRecoverDeliveries =
     "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, updated_at = ?3"
     " WHERE webhook_id = ?1 AND status IN ('failed', 'skipped') AND created_at >= ?2";
@@ -124,6 +124,7 @@ bool SqliteStore::retry_delivery(domain::WebhookId webhook, domain::DeliveryId i
   c->prepare(kRetryDelivery).bind(1, webhook).bind(2, id).bind(3, to_unix_micros(now)).run();
   const bool changed = c->changes() > 0;
   tx.commit();
+  if (changed) leases_.release(id);  // due now, even while an earlier attempt is on the wire
   return changed;
 }
 
