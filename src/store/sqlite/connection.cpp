@@ -155,4 +155,21 @@ void WriteTransaction::commit() {
   done_ = true;
 }
 
+ReadTransaction::ReadTransaction(Connection& c) : conn_(c) { conn_.exec("BEGIN"); }
+
+ReadTransaction::~ReadTransaction() {
+  if (!done_) {
+    try {
+      conn_.exec("ROLLBACK");
+    } catch (const StoreError&) {
+      // The transaction is already gone (e.g. the connection failed); nothing to undo.
+    }
+  }
+}
+
+void ReadTransaction::commit() {
+  conn_.exec("COMMIT");
+  done_ = true;
+}
+
 }  // namespace hookd::store::sqlite

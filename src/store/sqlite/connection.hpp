@@ -96,4 +96,19 @@ class WriteTransaction {
   bool done_ = false;
 };
 
+// BEGIN ... COMMIT around reads alone: every read in it sees one snapshot of the database, taken
+// at its first read, while writers go on (WAL). Rolled back unless commit() is reached.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Connection& c);
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+  ~ReadTransaction();
+  void commit();
+
+ private:
+  Connection& conn_;
+  bool done_ = false;
+};
+
 }  // namespace hookd::store::sqlite

@@ -115,7 +115,8 @@ class SqliteStore final : public Store {
   std::mutex write_mutex_;  // one writer at a time, queued here rather than in SQLite
   SqliteMatcher matcher_;   // used under write_mutex_, in the ingest's transaction
   LeaseTable leases_;
-  std::mutex mutex_;  // guards the pool
+  std::mutex claim_mutex_;  // a claim, or a commit that ends leases (see claim_due)
+  std::mutex mutex_;        // guards the pool
   std::condition_variable available_;
   std::vector<std::unique_ptr<Connection>> idle_;
   size_t open_ = 0;

@@ -201,8 +201,13 @@ std::vector<ClaimedDelivery> SqliteStore::claim_due(
     size_t per_webhook_cap, const std::map<domain::WebhookId, size_t>& in_flight) {
   (void)owner;  // the leases are this process's own
   if (limit == 0) return {};
+  // Leases are held in memory, so a claim only reads: it takes no write lock, and neither waits
+  // for an ingestion commit nor holds one up. Claims and the ends of leases take turns (see
+  // record_attempts), so that a claim never reads a delivery as pending from before its
+  // attempt was recorded and as unleased from after.
+  std::lock_guard claiming(claim_mutex_);
   Lease c = acquire();
-  WriteTransaction tx(*c, write_mutex_, Durability::kMayBeLost);
+  ReadTransaction tx(*c);
   const int64_t now_us = to_unix_micros(now);
   leases_.forget_expired(now_us);
 
@@ -423,8 +428,11 @@ void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, Tim
     // On disabling, what was still to be sent is kept as skipped, for a later recover.
     if (disabled) c->prepare(kSkipPendingOfWebhook).bind(1, r.webhook_id).bind(2, now_us).run();
   }
+  // Recorded: the leases end (until then, a failed write leaves them to run out). Between the
+  // commit and the release no claim runs: it would find these deliveries pending in a
+  // snapshot from before the commit, and no longer leased.
+  std::lock_guard claiming(claim_mutex_);
   tx.commit();
-  // Recorded: the leases end (until then, a failed write leaves them to run out).
   for (const AttemptRecord& r : records) leases_.release(r.delivery_id);
 }
 
