@@ -112,6 +112,9 @@ class Http1Transport::Impl {
 
   ~Impl() { stop(); }
 
+  // Requests sent to this thread and not yet answered (Http1Transport::send chooses by it).
+  std::atomic<size_t> in_flight{0};
+
   void send(OutgoingRequest request, Transport::Callback callback) {
     asio::co_spawn(io_, exchange(std::move(request), std::move(callback)), asio::detached);
   }
@@ -345,12 +348,34 @@ class Http1Transport::Impl {
 
 Http1Transport::Http1Transport(const SenderOptions& options,
                                const security::DestinationGuard& guard, const Clock& clock,
-                               X509_STORE* trust)
-    : impl_(std::make_unique<Impl>(options, guard, clock, trust)) {}
+                               X509_STORE* trust) {
+  const size_t threads = std::max<size_t>(options.http1_threads, 1);
+  SenderOptions shard = options;
+  shard.max_connections = std::max<size_t>(options.max_connections / threads, 1);
+  for (size_t i = 0; i < threads; ++i) {
+    shards_.push_back(std::make_unique<Impl>(shard, guard, clock, trust));
+  }
+}
 Http1Transport::~Http1Transport() = default;
 void Http1Transport::send(OutgoingRequest request, Transport::Callback callback) {
-  impl_->send(std::move(request), std::move(callback));
+  // The thread with the fewest requests in flight, the first on a tie: requests one after
+  // another stay on one thread and its kept-alive connection; under load all threads send.
+  Impl* least = shards_.front().get();
+  for (const auto& shard : shards_) {
+    if (shard->in_flight.load(std::memory_order_relaxed) <
+        least->in_flight.load(std::memory_order_relaxed)) {
+      least = shard.get();
+    }
+  }
+  least->in_flight.fetch_add(1, std::memory_order_relaxed);
+  least->send(std::move(request),
+              [least, callback = std::move(callback)](domain::AttemptResult result) {
+                least->in_flight.fetch_sub(1, std::memory_order_relaxed);
+                callback(std::move(result));
+              });
 }
-void Http1Transport::stop() { impl_->stop(); }
+void Http1Transport::stop() {
+  for (auto& shard : shards_) shard->stop();
+}
 
 }  // namespace hookd::delivery

@@ -3,6 +3,7 @@
 #include <openssl/types.h>
 
 #include <memory>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "delivery/transport.hpp"
@@ -15,8 +16,9 @@ namespace hookd::delivery {
 
 // HTTPS/1.1 on Asio and Beast, for receivers known to answer over HTTP/1.1: kept-alive
 // connections from a pool per origin, one request at a time on each, a few system calls per
-// request. libcurl stays the way in for every other receiver (HTTP/2, or not yet known);
-// HttpSender chooses. The same rules as libcurl's path: TLS verified against `trust`, the
+// request. SenderOptions::http1_threads threads, each with its own connections and pools,
+// take the requests in turn. libcurl stays the way in for every other receiver (HTTP/2, or not yet
+// known); HttpSender chooses. The same rules as libcurl's path: TLS verified against `trust`, the
 // connection only to the address the guard checked, connect and total timeouts, redirects
 // never followed, at most 64 KiB of an answer read.
 class Http1Transport final : public Transport {
@@ -34,7 +36,7 @@ class Http1Transport final : public Transport {
 
  private:
   class Impl;
-  std::unique_ptr<Impl> impl_;
+  std::vector<std::unique_ptr<Impl>> shards_;
 };
 
 }  // namespace hookd::delivery

@@ -45,6 +45,9 @@ struct SenderOptions {
   // Idle connections kept for reuse: as many as attempts may be in flight, so that none is closed
   // only to be opened again by the next attempt.
   size_t max_connections = 512;
+  // Threads of the HTTP/1.1 transport, each with connections of its own: sending (TLS and the
+  // system calls) is most of an attempt's cost, and one thread sends about 25,000 a second.
+  size_t http1_threads = 2;
 };
 
 // Carries attempts to receivers: what the dispatcher sends through. HttpSender chooses between
