@@ -80,6 +80,7 @@ bench-http-edge: build
 bench-delivery: build
 	@scripts/bootstrap.sh --bench
 	bench/delivery_run.sh
+	bench/common_case_run.sh
 	bench/matching_run.sh
 
 # Deliveries/s with one and with two worker processes on PostgreSQL beside one process on

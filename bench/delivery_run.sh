@@ -336,6 +336,9 @@ start_hookd() {  # name [extra serve args...]
 [delivery]
 allow_targets = ["127.0.0.0/8"]
 ca_file = "$certs/ca.pem"
+
+[limits]
+webhooks_per_organization = $(( WEBHOOKS > 1000 ? WEBHOOKS : 1000 ))
 EOF
   local role_args=()
   if (( WORKERS > 0 && $# == 0 )); then role_args=(--role api); fi
@@ -408,12 +411,25 @@ api() {  # method path body -> response body; fails on any non-2xx answer
   [[ $code == 2?? ]] || die "$1 $2 answered $code: $out"
   printf '%s' "$out"
 }
+api_many() {  # a file of "METHOD PATH BODY" lines -> each sent on one kept-alive connection;
+              # fails unless every answer is 2xx
+  local list=$1 method path body codes separator=""
+  : >"$list.curl"
+  while read -r method path body; do
+    printf '%surl = "%s%s"\nrequest = "%s"\ndata = "%s"\nheader = "Authorization: Bearer %s"\nheader = "Content-Type: application/json"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
+      "$separator" "$hookd_url" "$path" "$method" "${body//\"/\\\"}" "$platform_token" >>"$list.curl"
+    separator=$'next\n'
+  done <"$list"
+  codes=$(curl -sS -K "$list.curl") || die "set-up: curl failed"
+  if grep -qv '^2' <<<"$codes"; then die "set-up: answers $(sort <<<"$codes" | uniq -c | tr '\n' ' ')"; fi
+}
 put_devices() {  # organization first last
   local d
   api PUT "/v2/platform/organizations/$1" "{\"name\":\"bench $1\"}" >/dev/null
   for ((d = $2; d <= $3; d++)); do
-    api PUT "/v2/platform/devices/$d" "{\"organizationId\":$1,\"name\":\"lock $d\"}" >/dev/null
-  done
+    echo "PUT /v2/platform/devices/$d {\"organizationId\":$1,\"name\":\"lock-$d\"}"
+  done >"$tmp/devices.list"
+  api_many "$tmp/devices.list"
 }
 create_webhook() {  # organization url [device]: the device alone, else the whole organization
   local scope=""
@@ -499,8 +515,9 @@ if has_part throughput; then
   if [[ $SCOPE == device ]]; then
     put_devices 6 85 $((85 + WEBHOOKS - 1))
     for ((w = 1; w <= WEBHOOKS; w++)); do
-      create_webhook 6 "https://127.0.0.1:$nginx_port/hook/$w" $((84 + w))
-    done
+      echo "POST /v2/webhooks {\"organizationId\":6,\"deviceIds\":[$((84 + w))],\"webhookUrl\":\"https://127.0.0.1:$nginx_port/hook/$w\",\"topics\":[\"DeviceStatusEvents\"]}"
+    done >"$tmp/webhooks.list"
+    api_many "$tmp/webhooks.list"
     batch_body 85 "$WEBHOOKS" "$BATCH" >"$tmp/batch.json"
   else
     put_devices 6 85 94

@@ -8,6 +8,11 @@
 #   pg-2-workers deliveries/s with `--role api` + 2 `--role worker` on PostgreSQL
 #   pg-latency   ingest → receipt p50/p99 at a fixed rate, `--role api` + 1 worker on PostgreSQL
 #   pg-latency-all  the same with one `hookd serve` (role all) on PostgreSQL
+#   common-sqlite, common-pg-all, common-pg-1-worker
+#                the common case (each event matches one of 100 device-scoped webhooks;
+#                COMMON_EVENTS events, default 30000, in batches of 500 from 8 producers), each
+#                beside its own raw wrk run, on SQLite, one process on PostgreSQL, and api + one
+#                worker on PostgreSQL
 #
 #   make bench-postgres        # builds, installs wrk + nginx-light, runs this
 #   bench/postgres_run.sh      # after `make build` and `scripts/bootstrap.sh --bench`
@@ -35,6 +40,7 @@ die() { echo "bench-postgres: $*" >&2; exit 1; }
 run_setup() {  # setup -> runs bench/delivery_run.sh with its knobs
   local setup=$1
   local -a knobs
+  local -a common=(SCOPE=device WEBHOOKS=100 EVENTS="${COMMON_EVENTS:-30000}" BATCH=500 PRODUCERS=8)
   case $setup in
     sqlite) knobs=(PARTS=raw,throughput DATABASE=sqlite WORKERS=0) ;;
     pg-all) knobs=(PARTS=throughput DATABASE=postgres WORKERS=0) ;;
@@ -42,6 +48,10 @@ run_setup() {  # setup -> runs bench/delivery_run.sh with its knobs
     pg-2-workers) knobs=(PARTS=throughput DATABASE=postgres WORKERS=2) ;;
     pg-latency) knobs=(PARTS=latency DATABASE=postgres WORKERS=1) ;;
     pg-latency-all) knobs=(PARTS=latency DATABASE=postgres WORKERS=0) ;;
+    # The common case: every event matches one of 100 device-scoped webhooks, 8 producers.
+    common-sqlite) knobs=(PARTS=raw,throughput DATABASE=sqlite WORKERS=0 "${common[@]}") ;;
+    common-pg-all) knobs=(PARTS=raw,throughput DATABASE=postgres WORKERS=0 "${common[@]}") ;;
+    common-pg-1-worker) knobs=(PARTS=raw,throughput DATABASE=postgres WORKERS=1 "${common[@]}") ;;
     *) die "unknown setup $setup" ;;
   esac
   echo "bench-postgres: $setup: ${knobs[*]} bench/delivery_run.sh" >&2
