@@ -798,5 +798,38 @@ TEST_P(StoreContractTest, IngestionStopsAtTheDeliveryBoundAndResumes) {
   EXPECT_EQ(parts[0].events[0].deliveries, 0);
 }
 
+// Duplicates make no deliveries, so they take no room in a bounded commit; a producer id
+// repeated within one commit is a duplicate of whichever event holds it.
+TEST_P(StoreContractTest, DuplicatesTakeNoRoomInABoundedCommit) {
+  const TimePoint t0 = clock_.now();
+  create(webhook());
+  const auto first = ingest({event(85, Topic::kDeviceStatus, t0, "p-1")}, t0);
+  IngestRequest repeats;
+  repeats.events = {event(85, Topic::kDeviceStatus, t0, "p-1"),
+                    event(86, Topic::kDeviceStatus, t0, "p-2"),
+                    event(86, Topic::kDeviceStatus, t0, "p-1")};
+  IngestRequest more;
+  more.events = {event(87, Topic::kDeviceStatus, t0, "p-2"), event(87, Topic::kDeviceStatus, t0),
+                 event(85, Topic::kDeviceStatus, t0), event(86, Topic::kDeviceStatus, t0)};
+  // One delivery per stored event: the bound of 3 is reached by the third stored, the
+  // request's sixth event.
+  const auto parts = store_->ingest({&repeats, &more}, t0 + 1h, 3);
+  ASSERT_EQ(parts.size(), 2u);
+  ASSERT_EQ(parts[0].events.size(), 3u);
+  EXPECT_TRUE(parts[0].events[0].duplicate);
+  EXPECT_EQ(parts[0].events[0].id, first.events[0].id);
+  EXPECT_EQ(parts[0].events[0].deliveries, 0);
+  EXPECT_FALSE(parts[0].events[1].duplicate);
+  EXPECT_EQ(parts[0].events[1].deliveries, 1);
+  EXPECT_TRUE(parts[0].events[2].duplicate);
+  EXPECT_EQ(parts[0].events[2].id, first.events[0].id);
+  ASSERT_EQ(parts[1].events.size(), 3u);
+  EXPECT_TRUE(parts[1].events[0].duplicate);
+  EXPECT_EQ(parts[1].events[0].id, parts[0].events[1].id);
+  EXPECT_FALSE(parts[1].events[1].duplicate);
+  EXPECT_FALSE(parts[1].events[2].duplicate);
+  EXPECT_EQ(store_->queue_stats().pending, 1 + 3);
+}
+
 }  // namespace
 }  // namespace hookd::store
