@@ -541,6 +541,53 @@ TEST_P(StoreContractTest, AWebhookFailingForTooLongIsDisabled) {
   EXPECT_EQ(store_->list_deliveries({w, DeliveryStatus::kSkipped, 0, 50}).size(), 1u);
 }
 
+// A batch is recorded as its attempts one after another (here in delivery order): the first
+// failure past the limit disables the webhook and skips what it has pending, the attempts
+// after it included, unless they succeeded; the attempts before it keep their outcome.
+TEST_P(StoreContractTest, AWebhookDisabledWithinABatchSkipsTheAttemptsAfter) {
+  const auto w = create(webhook());
+  const TimePoint t0 = clock_.now();
+  std::vector<domain::Event> events;
+  for (int i = 0; i < 5; ++i) events.push_back(event(85, Topic::kDeviceStatus, t0));
+  ingest(events, t0);
+  const auto first = store_->claim_due("t", t0, t0 + 30s, 1, 16, {});
+  ASSERT_EQ(first.size(), 1u);
+  auto record = [&](const ClaimedDelivery& d, DeliveryStatus status, TimePoint at) {
+    AttemptRecord r;
+    r.delivery_id = d.id;
+    r.webhook_id = w;
+    r.attempt = d.attempts_made + 1;
+    r.result.at = at;
+    r.result.status_code = status == DeliveryStatus::kSucceeded ? 200 : 500;
+    r.new_status = status;
+    if (status == DeliveryStatus::kPending) r.next_attempt_at = at + 10h;
+    return r;
+  };
+  store_->record_attempts({record(first[0], DeliveryStatus::kPending, t0)}, t0, 2h);  // failing
+  const TimePoint later = t0 + 3h;
+  const auto rest = store_->claim_due("t", later, later + 30s, 10, 16, {});
+  ASSERT_EQ(rest.size(), 4u);
+  store_->record_attempts({record(rest[0], DeliveryStatus::kFailed, later),
+                           record(rest[1], DeliveryStatus::kPending, later),
+                           record(rest[2], DeliveryStatus::kFailed, later),
+                           record(rest[3], DeliveryStatus::kSucceeded, later)},
+                          later, 2h);
+  const auto hook = store_->find_webhook(w);
+  EXPECT_EQ(hook->status, domain::WebhookStatus::kDisabled);
+  EXPECT_EQ(hook->disabled_reason,
+            "Every delivery failed from 2027-01-15T08:00:00Z until " + format_rfc3339(later));
+  const auto status_of = [&](const ClaimedDelivery& d) {
+    return store_->find_delivery(w, d.id)->summary.status;
+  };
+  EXPECT_EQ(status_of(first[0]), DeliveryStatus::kSkipped);  // pending, not in the batch
+  EXPECT_EQ(status_of(rest[0]), DeliveryStatus::kFailed);    // disabled the webhook
+  EXPECT_EQ(status_of(rest[1]), DeliveryStatus::kSkipped);
+  EXPECT_EQ(status_of(rest[2]), DeliveryStatus::kSkipped);
+  EXPECT_EQ(status_of(rest[3]), DeliveryStatus::kSucceeded);
+  EXPECT_EQ(store_->queue_stats().pending, 0);
+  for (const auto& d : rest) EXPECT_EQ(store_->find_delivery(w, d.id)->attempts.size(), 1u);
+}
+
 TEST_P(StoreContractTest, ARotatedSecretSignsBesideTheNewOneUntilItExpires) {
   const auto w = create(webhook());
   const TimePoint t0 = clock_.now();

@@ -1,6 +1,7 @@
 // PostgresStore: ingestion, matching and the delivery queue.
 #include <algorithm>
 #include <chrono>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -97,27 +98,11 @@ constexpr const char* kQueueStats =
 constexpr const char* kNextDue =
     "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'"
     " AND (lease_until IS NULL OR lease_until < $1)";
-constexpr const char* kInsertAttempt =
-    "INSERT INTO attempts (delivery_id, attempt, at, duration_ms, status_code, error,"
-    " response_body) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-// A delivery skipped while its attempt was on the wire (its webhook was disabled) stays
-// skipped unless that attempt succeeded.
-constexpr const char* kUpdateDelivery =
-    "UPDATE deliveries SET"
-    " status = CASE WHEN status = 'skipped' AND $2::text <> 'succeeded' THEN 'skipped'"
-    "   ELSE $2::text END,"
-    " next_attempt_at = CASE WHEN status = 'skipped' AND $2::text <> 'succeeded' THEN NULL"
-    "   ELSE $4::bigint END,"
-    " attempt_count = $3, last_status_code = $5, last_error = $6, lease_owner = NULL,"
-    " lease_until = NULL, updated_at = $7 WHERE id = $1";
-constexpr const char* kDisableWebhook =
-    "UPDATE webhooks SET status = 'disabled', disabled_reason = $2, modified_at = $3"
-    " WHERE id = $1 AND status = 'enabled'";
-// A batch of attempts that all succeeded, in three statements instead of three per attempt.
-constexpr const char* kInsertSucceededAttempts =
+constexpr const char* kInsertAttempts =
     "INSERT INTO attempts (delivery_id, attempt, at, duration_ms, status_code, error,"
     " response_body) SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[],"
     " $5::int[], $6::text[], $7::text[])";
+// A batch of attempts that all succeeded: no webhook is disabled, none skipped.
 constexpr const char* kDeliveriesSucceeded =
     "UPDATE deliveries d SET status = 'succeeded', next_attempt_at = NULL,"
     " attempt_count = u.attempt, last_status_code = u.status_code, last_error = u.error,"
@@ -128,19 +113,41 @@ constexpr const char* kDeliveriesSucceeded =
 // Only webhooks that were failing are written (and locked), in one order.
 constexpr const char* kWebhooksSucceeded =
     "UPDATE webhooks SET failing_since = NULL WHERE id IN (SELECT id FROM webhooks"
-    " WHERE id = ANY($1::bigint[]) AND failing_since IS NOT NULL ORDER BY id FOR UPDATE)";
-constexpr const char* kWebhookSucceeded =
-    "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL";
-constexpr const char* kWebhookFailed =
-    "UPDATE webhooks SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL";
+    " WHERE id = ANY($1::bigint[]) AND failing_since IS NOT NULL ORDER BY id FOR NO KEY UPDATE)";
+// The webhooks of a batch whose state its attempts change, locked in one order: those with
+// a failed attempt ($2) and those failing until now.
+constexpr const char* kLockWebhooks =
+    "SELECT id, status = 'enabled', failing_since FROM webhooks"
+    " WHERE id = ANY($1::bigint[]) AND (id = ANY($2::bigint[]) OR failing_since IS NOT NULL)"
+    " ORDER BY id FOR NO KEY UPDATE";
+// A delivery skipped while its attempt was on the wire (its webhook was disabled, by hand or
+// by an earlier attempt of the batch: `skip`) stays skipped unless that attempt succeeded.
+constexpr const char* kUpdateDeliveries =
+    "UPDATE deliveries d SET"
+    " status = CASE WHEN (d.status = 'skipped' OR (u.skip AND d.status = 'pending'))"
+    "   AND u.status <> 'succeeded' THEN 'skipped' ELSE u.status END,"
+    " next_attempt_at = CASE WHEN (d.status = 'skipped' OR (u.skip AND d.status = 'pending'))"
+    "   AND u.status <> 'succeeded' THEN NULL ELSE u.next_attempt_at END,"
+    " attempt_count = u.attempt, last_status_code = u.status_code, last_error = u.error,"
+    " lease_owner = NULL, lease_until = NULL, updated_at = $8"
+    " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::int[], $6::text[],"
+    "   $7::bool[]) AS u(id, status, attempt, next_attempt_at, status_code, error, skip)"
+    " WHERE d.id = u.id";
+constexpr const char* kSetFailingSince =
+    "UPDATE webhooks w SET failing_since = u.since"
+    " FROM unnest($1::bigint[], $2::bigint[]) AS u(id, since) WHERE w.id = u.id";
+constexpr const char* kDisableWebhook =
+    "UPDATE webhooks SET status = 'disabled', disabled_reason = $2, modified_at = $3"
+    " WHERE id = $1 AND status = 'enabled'";
 constexpr const char* kDisableFailingWebhook =
     "UPDATE webhooks SET status = 'disabled', modified_at = $2, disabled_reason ="
-    " 'Every delivery failed from ' || to_char(to_timestamp(failing_since / 1000000)"
+    " 'Every delivery failed from ' || to_char(to_timestamp($4::bigint / 1000000)"
     " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ' until ' || $3::text"
-    " WHERE id = $1 AND status = 'enabled' AND failing_since <= $4";
-constexpr const char* kSkipPendingOfWebhook =
+    " WHERE id = $1 AND status = 'enabled'";
+constexpr const char* kSkipPendingOfWebhooks =
     "UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, lease_owner = NULL,"
-    " lease_until = NULL, updated_at = $2 WHERE webhook_id = $1 AND status = 'pending'";
+    " lease_until = NULL, updated_at = $2 WHERE webhook_id = ANY($1::bigint[])"
+    " AND status = 'pending'";
 
 std::optional<int64_t> to_optional(const std::optional<int>& v) {
   if (!v) return std::nullopt;
@@ -391,36 +398,170 @@ class IngestCommit {
   std::vector<std::string_view> to_look_up_;
 };
 
-// Records attempts that all succeeded: set-based, so a batch costs three round trips
-// whatever its size (the general path in record_attempts costs three per attempt).
-void record_successes(Connection& c, const std::vector<const AttemptRecord*>& records,
-                      int64_t now_us) {
-  std::vector<int64_t> deliveries, attempts, ats, durations, codes, webhooks;
+void insert_attempts(Connection& c, const std::vector<const AttemptRecord*>& records) {
+  std::vector<int64_t> deliveries, attempts, ats, durations;
+  std::vector<std::optional<int64_t>> codes;
   std::vector<std::optional<std::string>> errors, bodies;
   for (const AttemptRecord* r : records) {
     deliveries.push_back(r->delivery_id);
     attempts.push_back(r->attempt);
     ats.push_back(to_unix_micros(r->result.at));
     durations.push_back(r->result.duration_ms);
-    codes.push_back(r->result.status_code.value_or(0));
+    codes.push_back(to_optional(r->result.status_code));
     errors.push_back(r->result.error);
     bodies.emplace_back(r->result.response_body);
+  }
+  c.exec(kInsertAttempts, Params()
+                              .add(deliveries)
+                              .add(attempts)
+                              .add(ats)
+                              .add(durations)
+                              .add(codes)
+                              .add(errors)
+                              .add(bodies));
+}
+
+// Records attempts that all succeeded, in three statements whatever their number.
+void record_successes(Connection& c, const std::vector<const AttemptRecord*>& records,
+                      int64_t now_us) {
+  std::vector<int64_t> deliveries, attempts, codes, webhooks;
+  std::vector<std::optional<std::string>> errors;
+  for (const AttemptRecord* r : records) {
+    deliveries.push_back(r->delivery_id);
+    attempts.push_back(r->attempt);
+    codes.push_back(r->result.status_code.value_or(0));
+    errors.push_back(r->result.error);
     webhooks.push_back(r->webhook_id);
   }
   webhooks.erase(std::unique(webhooks.begin(), webhooks.end()), webhooks.end());  // sorted
   with_retries([&] {
     Transaction tx(c);
-    c.exec(kInsertSucceededAttempts, Params()
-                                         .add(deliveries)
-                                         .add(attempts)
-                                         .add(ats)
-                                         .add(durations)
-                                         .add(codes)
-                                         .add(errors)
-                                         .add(bodies));
+    c.exec(kWebhooksSucceeded, Params().add(webhooks));  // webhooks first: see record_attempts
+    insert_attempts(c, records);
     c.exec(kDeliveriesSucceeded,
            Params().add(deliveries).add(attempts).add(codes).add(errors).add(now_us));
-    c.exec(kWebhooksSucceeded, Params().add(webhooks));
+    tx.commit();
+  });
+}
+
+// What one webhook's attempts in a batch do to it, taken one after another in delivery order
+// as if each were recorded alone: a success ends its run of failures, a failure starts one,
+// and while it is enabled, a failure once the run began at or before `cutoff` disables it,
+// as does a 410 Gone.
+struct WebhookChange {
+  std::optional<int64_t> failing_since;  // after the batch
+  std::optional<size_t> disabled_by;     // the attempt that disabled it, within the webhook's
+  std::optional<int64_t> disabled_failing_since;  // when disabled for failing: since when
+};
+
+WebhookChange webhook_change(std::span<const AttemptRecord* const> records, bool enabled,
+                             std::optional<int64_t> failing_since, int64_t now_us,
+                             int64_t cutoff_us) {
+  WebhookChange change;
+  for (size_t k = 0; k < records.size(); ++k) {
+    const AttemptRecord& r = *records[k];
+    if (r.new_status == domain::DeliveryStatus::kSucceeded) {
+      failing_since.reset();
+    } else {
+      if (!failing_since) failing_since = now_us;
+      if (enabled && *failing_since <= cutoff_us) {
+        enabled = false;
+        change.disabled_by = k;
+        change.disabled_failing_since = failing_since;
+      }
+    }
+    if (r.disable_webhook && enabled) {
+      enabled = false;
+      change.disabled_by = k;
+    }
+  }
+  change.failing_since = failing_since;
+  return change;
+}
+
+// Records any batch: its webhooks' rows are locked and read first, what the attempts do to
+// each is worked out in memory, and the attempts, deliveries and webhooks are then written
+// set-based. A few statements whatever the batch's size, and one more per webhook disabled.
+void record_batch(Connection& c, const std::vector<const AttemptRecord*>& ordered, int64_t now_us,
+                  const std::string& now_text, int64_t cutoff_us) {
+  std::vector<int64_t> webhooks, with_failures;
+  for (const AttemptRecord* r : ordered) {
+    if (webhooks.empty() || webhooks.back() != r->webhook_id) webhooks.push_back(r->webhook_id);
+    if (r->new_status != domain::DeliveryStatus::kSucceeded || r->disable_webhook) {
+      if (with_failures.empty() || with_failures.back() != r->webhook_id) {
+        with_failures.push_back(r->webhook_id);
+      }
+    }
+  }
+  with_retries([&] {
+    Transaction tx(c);
+    struct WebhookState {
+      bool enabled;
+      std::optional<int64_t> failing_since;
+    };
+    std::unordered_map<int64_t, WebhookState> states;
+    {
+      Result r = c.exec(kLockWebhooks, Params().add(webhooks).add(with_failures));
+      for (int i = 0; i < r.rows(); ++i) {
+        states.emplace(r.get_int(i, 0), WebhookState{r.get_bool(i, 1), r.get_optional_int(i, 2)});
+      }
+    }
+    std::vector<bool> skip(ordered.size(), false);
+    std::vector<int64_t> since_ids, disabled;
+    std::vector<std::optional<int64_t>> since;
+    for (size_t first = 0; first < ordered.size();) {
+      const int64_t webhook = ordered[first]->webhook_id;
+      size_t end = first;
+      while (end < ordered.size() && ordered[end]->webhook_id == webhook) ++end;
+      const auto state = states.find(webhook);
+      // Not locked: gone, or only successes on a webhook that was not failing.
+      if (state != states.end()) {
+        const WebhookChange change =
+            webhook_change(std::span(ordered).subspan(first, end - first), state->second.enabled,
+                           state->second.failing_since, now_us, cutoff_us);
+        if (change.failing_since != state->second.failing_since) {
+          since_ids.push_back(webhook);
+          since.push_back(change.failing_since);
+        }
+        if (change.disabled_by) {
+          if (change.disabled_failing_since) {
+            c.exec(kDisableFailingWebhook, Params().add(webhook).add(now_us).add(now_text).add(
+                                               *change.disabled_failing_since));
+          } else {
+            const std::string reason = "The receiver answered 410 Gone at " + now_text;
+            c.exec(kDisableWebhook, Params().add(webhook).add(reason).add(now_us));
+          }
+          disabled.push_back(webhook);
+          for (size_t k = first + *change.disabled_by + 1; k < end; ++k) skip[k] = true;
+        }
+      }
+      first = end;
+    }
+    insert_attempts(c, ordered);
+    std::vector<int64_t> ids, attempts;
+    std::vector<std::optional<int64_t>> next, codes;
+    std::vector<std::optional<std::string>> statuses, errors;
+    for (const AttemptRecord* r : ordered) {
+      ids.push_back(r->delivery_id);
+      statuses.emplace_back(domain::delivery_status_name(r->new_status));
+      attempts.push_back(r->attempt);
+      next.push_back(r->next_attempt_at ? std::optional(to_unix_micros(*r->next_attempt_at))
+                                        : std::nullopt);
+      codes.push_back(to_optional(r->result.status_code));
+      errors.push_back(r->result.error);
+    }
+    c.exec(kUpdateDeliveries, Params()
+                                  .add(ids)
+                                  .add(statuses)
+                                  .add(attempts)
+                                  .add(next)
+                                  .add(codes)
+                                  .add(errors)
+                                  .add(skip)
+                                  .add(now_us));
+    // On disabling, what was still to be sent is kept as skipped, for a later recover.
+    if (!disabled.empty()) c.exec(kSkipPendingOfWebhooks, Params().add(disabled).add(now_us));
+    if (!since_ids.empty()) c.exec(kSetFailingSince, Params().add(since_ids).add(since));
     tx.commit();
   });
 }
@@ -599,50 +740,7 @@ void PostgresStore::record_attempts(const std::vector<AttemptRecord>& records, T
     record_successes(*c, ordered, now_us);
     return;
   }
-  with_retries([&] {
-    Transaction tx(*c);
-    for (const AttemptRecord* r : ordered) {
-      c->exec(kInsertAttempt, Params()
-                                  .add(r->delivery_id)
-                                  .add(int64_t{r->attempt})
-                                  .add(to_unix_micros(r->result.at))
-                                  .add(r->result.duration_ms)
-                                  .add(to_optional(r->result.status_code))
-                                  .add(r->result.error)
-                                  .add(r->result.response_body));
-      std::optional<int64_t> next;
-      if (r->next_attempt_at) next = to_unix_micros(*r->next_attempt_at);
-      c->exec(kUpdateDelivery, Params()
-                                   .add(r->delivery_id)
-                                   .add(domain::delivery_status_name(r->new_status))
-                                   .add(int64_t{r->attempt})
-                                   .add(next)
-                                   .add(to_optional(r->result.status_code))
-                                   .add(r->result.error)
-                                   .add(now_us));
-      bool disabled = false;
-      if (r->new_status == domain::DeliveryStatus::kSucceeded) {
-        c->exec(kWebhookSucceeded, Params().add(r->webhook_id));
-      } else {
-        c->exec(kWebhookFailed, Params().add(r->webhook_id).add(now_us));
-        disabled = c->exec(kDisableFailingWebhook, Params()
-                                                       .add(r->webhook_id)
-                                                       .add(now_us)
-                                                       .add(now_text)
-                                                       .add(to_unix_micros(now - disable_after)))
-                       .affected() > 0;
-      }
-      if (r->disable_webhook) {
-        const std::string reason = "The receiver answered 410 Gone at " + now_text;
-        disabled = c->exec(kDisableWebhook, Params().add(r->webhook_id).add(reason).add(now_us))
-                           .affected() > 0 ||
-                   disabled;
-      }
-      // On disabling, what was still to be sent is kept as skipped, for a later recover.
-      if (disabled) c->exec(kSkipPendingOfWebhook, Params().add(r->webhook_id).add(now_us));
-    }
-    tx.commit();
-  });
+  record_batch(*c, ordered, now_us, now_text, to_unix_micros(now - disable_after));
 }
 
 QueueStats PostgresStore::queue_stats() {
