@@ -173,8 +173,9 @@ class IngestCommit {
   std::vector<IngestOutcome> run() {
     // The walk takes every producer id not yet looked up as free; one found held turns its
     // event into a duplicate, which frees room in the commit for more events.
-    do walk();
-    while (look_up_producer_ids() > 0);
+    do {
+      walk();
+    } while (look_up_producer_ids() > 0);
     claim_producer_ids();
     write_events();
     write_deliveries();
