@@ -561,6 +561,53 @@ TEST_P(StoreContractTest, AWebhookFailingForTooLongIsDisabled) {
   EXPECT_EQ(store_->list_deliveries({w, DeliveryStatus::kSkipped, 0, 50}).size(), 1u);
 }
 
+// A batch is recorded as its attempts one after another (here in delivery order): the first
+// failure past the limit disables the webhook and skips what it has pending, the attempts
+// after it included, unless they succeeded; the attempts before it keep their outcome.
+TEST_P(StoreContractTest, AWebhookDisabledWithinABatchSkipsTheAttemptsAfter) {
+  const auto w = create(webhook());
+  const TimePoint t0 = clock_.now();
+  std::vector<domain::Event> events;
+  for (int i = 0; i < 5; ++i) events.push_back(event(85, Topic::kDeviceStatus, t0));
+  ingest(events, t0);
+  const auto first = store_->claim_due("t", t0, t0 + 30s, 1, 16, {});
+  ASSERT_EQ(first.size(), 1u);
+  auto record = [&](const ClaimedDelivery& d, DeliveryStatus status, TimePoint at) {
+    AttemptRecord r;
+    r.delivery_id = d.id;
+    r.webhook_id = w;
+    r.attempt = d.attempts_made + 1;
+    r.result.at = at;
+    r.result.status_code = status == DeliveryStatus::kSucceeded ? 200 : 500;
+    r.new_status = status;
+    if (status == DeliveryStatus::kPending) r.next_attempt_at = at + 10h;
+    return r;
+  };
+  store_->record_attempts({record(first[0], DeliveryStatus::kPending, t0)}, t0, 2h);  // failing
+  const TimePoint later = t0 + 3h;
+  const auto rest = store_->claim_due("t", later, later + 30s, 10, 16, {});
+  ASSERT_EQ(rest.size(), 4u);
+  store_->record_attempts({record(rest[0], DeliveryStatus::kFailed, later),
+                           record(rest[1], DeliveryStatus::kPending, later),
+                           record(rest[2], DeliveryStatus::kFailed, later),
+                           record(rest[3], DeliveryStatus::kSucceeded, later)},
+                          later, 2h);
+  const auto hook = store_->find_webhook(w);
+  EXPECT_EQ(hook->status, domain::WebhookStatus::kDisabled);
+  EXPECT_EQ(hook->disabled_reason,
+            "Every delivery failed from 2027-01-15T08:00:00Z until " + format_rfc3339(later));
+  const auto status_of = [&](const ClaimedDelivery& d) {
+    return store_->find_delivery(w, d.id)->summary.status;
+  };
+  EXPECT_EQ(status_of(first[0]), DeliveryStatus::kSkipped);  // pending, not in the batch
+  EXPECT_EQ(status_of(rest[0]), DeliveryStatus::kFailed);    // disabled the webhook
+  EXPECT_EQ(status_of(rest[1]), DeliveryStatus::kSkipped);
+  EXPECT_EQ(status_of(rest[2]), DeliveryStatus::kSkipped);
+  EXPECT_EQ(status_of(rest[3]), DeliveryStatus::kSucceeded);
+  EXPECT_EQ(store_->queue_stats().pending, 0);
+  for (const auto& d : rest) EXPECT_EQ(store_->find_delivery(w, d.id)->attempts.size(), 1u);
+}
+
 TEST_P(StoreContractTest, ARotatedSecretSignsBesideTheNewOneUntilItExpires) {
   const auto w = create(webhook());
   const TimePoint t0 = clock_.now();
@@ -816,6 +863,39 @@ TEST_P(StoreContractTest, IngestionStopsAtTheDeliveryBoundAndResumes) {
   ASSERT_TRUE(parts[0].ok);
   ASSERT_EQ(parts[0].events.size(), 1u);
   EXPECT_EQ(parts[0].events[0].deliveries, 0);
+}
+
+// Duplicates make no deliveries, so they take no room in a bounded commit; a producer id
+// repeated within one commit is a duplicate of whichever event holds it.
+TEST_P(StoreContractTest, DuplicatesTakeNoRoomInABoundedCommit) {
+  const TimePoint t0 = clock_.now();
+  create(webhook());
+  const auto first = ingest({event(85, Topic::kDeviceStatus, t0, "p-1")}, t0);
+  IngestRequest repeats;
+  repeats.events = {event(85, Topic::kDeviceStatus, t0, "p-1"),
+                    event(86, Topic::kDeviceStatus, t0, "p-2"),
+                    event(86, Topic::kDeviceStatus, t0, "p-1")};
+  IngestRequest more;
+  more.events = {event(87, Topic::kDeviceStatus, t0, "p-2"), event(87, Topic::kDeviceStatus, t0),
+                 event(85, Topic::kDeviceStatus, t0), event(86, Topic::kDeviceStatus, t0)};
+  // One delivery per stored event: the bound of 3 is reached by the third stored, the
+  // request's sixth event.
+  const auto parts = store_->ingest({&repeats, &more}, t0 + 1h, 3);
+  ASSERT_EQ(parts.size(), 2u);
+  ASSERT_EQ(parts[0].events.size(), 3u);
+  EXPECT_TRUE(parts[0].events[0].duplicate);
+  EXPECT_EQ(parts[0].events[0].id, first.events[0].id);
+  EXPECT_EQ(parts[0].events[0].deliveries, 0);
+  EXPECT_FALSE(parts[0].events[1].duplicate);
+  EXPECT_EQ(parts[0].events[1].deliveries, 1);
+  EXPECT_TRUE(parts[0].events[2].duplicate);
+  EXPECT_EQ(parts[0].events[2].id, first.events[0].id);
+  ASSERT_EQ(parts[1].events.size(), 3u);
+  EXPECT_TRUE(parts[1].events[0].duplicate);
+  EXPECT_EQ(parts[1].events[0].id, parts[0].events[1].id);
+  EXPECT_FALSE(parts[1].events[1].duplicate);
+  EXPECT_FALSE(parts[1].events[2].duplicate);
+  EXPECT_EQ(store_->queue_stats().pending, 1 + 3);
 }
 
 }  // namespace

@@ -76,6 +76,26 @@ Params& Params::add(const std::vector<int64_t>& values) {
   return *this;
 }
 
+Params& Params::add(const std::vector<bool>& values) {
+  std::string literal = "{";
+  for (bool v : values) {
+    if (literal.size() > 1) literal += ',';
+    literal += v ? 't' : 'f';
+  }
+  values_.emplace_back(literal + "}");
+  return *this;
+}
+
+Params& Params::add(const std::vector<std::optional<int64_t>>& values) {
+  std::string literal = "{";
+  for (const auto& v : values) {
+    if (literal.size() > 1) literal += ',';
+    literal += v ? std::to_string(*v) : "NULL";
+  }
+  values_.emplace_back(literal + "}");
+  return *this;
+}
+
 Params& Params::add(const std::vector<std::optional<std::string>>& values) {
   std::string literal = "{";
   for (const auto& v : values) {

@@ -51,6 +51,10 @@ class Params {
   Params& add(const std::optional<int64_t>& value);
   // A bigint[] parameter, e.g. for `= ANY($1::bigint[])` or unnest().
   Params& add(const std::vector<int64_t>& values);
+  // A boolean[] parameter.
+  Params& add(const std::vector<bool>& values);
+  // A bigint[] parameter with NULLs (nullopt).
+  Params& add(const std::vector<std::optional<int64_t>>& values);
   // A text[] parameter (nullopt: NULL), e.g. for unnest($1::text[]).
   Params& add(const std::vector<std::optional<std::string>>& values);
 

@@ -1,7 +1,10 @@
 // PostgresStore: ingestion, matching and the delivery queue.
 #include <algorithm>
 #include <chrono>
+#include <span>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/log.hpp"
 #include "store/postgres/connection.hpp"
@@ -14,26 +17,40 @@ namespace {
 
 constexpr auto kProducerIdWindow = std::chrono::hours(24);
 
-// Takes the producer id for this event unless an event stored in the window holds it: no row
-// returned means a duplicate. Two processes storing the same producer id at once queue on its
-// row here, and the second then sees the first's, so deduplication holds across processes.
-constexpr const char* kClaimProducerId =
-    "INSERT INTO producer_ids (producer_id, event_id, created_at) VALUES ($1, $2, $3)"
+// The producer ids of a commit that events stored in the window hold already.
+constexpr const char* kHeldProducerIds =
+    "SELECT producer_id, event_id FROM producer_ids"
+    " WHERE producer_id = ANY($1::text[]) AND created_at >= $2";
+// Takes each producer id ($1, for the event $2) unless an event stored in the window $4 holds
+// it; the ids taken come back. Two processes storing the same producer id at once queue on its
+// row here, and the second then sees the first's, so deduplication holds across processes; the
+// rows are taken in one order, so that two commits do not deadlock on them.
+constexpr const char* kClaimProducerIds =
+    "INSERT INTO producer_ids (producer_id, event_id, created_at)"
+    " SELECT p, e, $3 FROM unnest($1::text[], $2::text[]) AS t(p, e) ORDER BY p"
     " ON CONFLICT (producer_id) DO UPDATE SET event_id = excluded.event_id,"
     " created_at = excluded.created_at WHERE producer_ids.created_at < $4"
-    " RETURNING event_id";
-constexpr const char* kProducerIdEvent = "SELECT event_id FROM producer_ids WHERE producer_id = $1";
-constexpr const char* kInsertEvent =
+    " RETURNING producer_id";
+constexpr const char* kProducerIdEvents =
+    "SELECT producer_id, event_id FROM producer_ids WHERE producer_id = ANY($1::text[])";
+constexpr const char* kInsertEvents =
     "INSERT INTO events (id, producer_id, organization_id, device_id, topic, type, time, data,"
-    " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-// The deliveries of one event: one per webhook the matching index found, pending or skipped
-// as the webhook's row says now (another process may have just disabled or deleted it).
+    " created_at)"
+    " SELECT *, $9::bigint FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[],"
+    " $5::int[], $6::text[], $7::bigint[], $8::text[])";
+// One delivery per (event, webhook) pair the matching index found, in the order given, pending
+// or skipped as the webhook's row says now (another process may have just disabled or deleted
+// it: a webhook gone makes none).
 constexpr const char* kInsertDeliveries =
     "INSERT INTO deliveries (webhook_id, event_id, status, next_attempt_at, created_at,"
     " updated_at)"
-    " SELECT w.id, $1, CASE w.status WHEN 'enabled' THEN 'pending' ELSE 'skipped' END,"
+    " SELECT w.id, m.event_id, CASE w.status WHEN 'enabled' THEN 'pending' ELSE 'skipped' END,"
     " CASE w.status WHEN 'enabled' THEN $3::bigint ELSE NULL END, $3::bigint, $3::bigint"
-    " FROM webhooks w WHERE w.id = ANY($2::bigint[])";
+    " FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS m(event_id, webhook_id, n)"
+    " JOIN webhooks w ON w.id = m.webhook_id ORDER BY m.n";
+constexpr const char* kDeliveriesOfEvents =
+    "SELECT event_id, count(*) FROM deliveries WHERE event_id = ANY($1::text[])"
+    " GROUP BY event_id";
 
 // $5 and $6 are the webhooks the caller has attempts in flight for and how many. The claim
 // walks the webhooks that have pending deliveries, one index seek each (a skip scan of
@@ -81,27 +98,11 @@ constexpr const char* kQueueStats =
 constexpr const char* kNextDue =
     "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'"
     " AND (lease_until IS NULL OR lease_until < $1)";
-constexpr const char* kInsertAttempt =
-    "INSERT INTO attempts (delivery_id, attempt, at, duration_ms, status_code, error,"
-    " response_body) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-// A delivery skipped while its attempt was on the wire (its webhook was disabled) stays
-// skipped unless that attempt succeeded.
-constexpr const char* kUpdateDelivery =
-    "UPDATE deliveries SET"
-    " status = CASE WHEN status = 'skipped' AND $2::text <> 'succeeded' THEN 'skipped'"
-    "   ELSE $2::text END,"
-    " next_attempt_at = CASE WHEN status = 'skipped' AND $2::text <> 'succeeded' THEN NULL"
-    "   ELSE $4::bigint END,"
-    " attempt_count = $3, last_status_code = $5, last_error = $6, lease_owner = NULL,"
-    " lease_until = NULL, updated_at = $7 WHERE id = $1";
-constexpr const char* kDisableWebhook =
-    "UPDATE webhooks SET status = 'disabled', disabled_reason = $2, modified_at = $3"
-    " WHERE id = $1 AND status = 'enabled'";
-// A batch of attempts that all succeeded, in three statements instead of three per attempt.
-constexpr const char* kInsertSucceededAttempts =
+constexpr const char* kInsertAttempts =
     "INSERT INTO attempts (delivery_id, attempt, at, duration_ms, status_code, error,"
     " response_body) SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[],"
     " $5::int[], $6::text[], $7::text[])";
+// A batch of attempts that all succeeded: no webhook is disabled, none skipped.
 constexpr const char* kDeliveriesSucceeded =
     "UPDATE deliveries d SET status = 'succeeded', next_attempt_at = NULL,"
     " attempt_count = u.attempt, last_status_code = u.status_code, last_error = u.error,"
@@ -112,119 +113,456 @@ constexpr const char* kDeliveriesSucceeded =
 // Only webhooks that were failing are written (and locked), in one order.
 constexpr const char* kWebhooksSucceeded =
     "UPDATE webhooks SET failing_since = NULL WHERE id IN (SELECT id FROM webhooks"
-    " WHERE id = ANY($1::bigint[]) AND failing_since IS NOT NULL ORDER BY id FOR UPDATE)";
-constexpr const char* kWebhookSucceeded =
-    "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL";
-constexpr const char* kWebhookFailed =
-    "UPDATE webhooks SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL";
+    " WHERE id = ANY($1::bigint[]) AND failing_since IS NOT NULL ORDER BY id FOR NO KEY UPDATE)";
+// The webhooks of a batch whose state its attempts change, locked in one order: those with
+// a failed attempt ($2) and those failing until now.
+constexpr const char* kLockWebhooks =
+    "SELECT id, status = 'enabled', failing_since FROM webhooks"
+    " WHERE id = ANY($1::bigint[]) AND (id = ANY($2::bigint[]) OR failing_since IS NOT NULL)"
+    " ORDER BY id FOR NO KEY UPDATE";
+// A delivery skipped while its attempt was on the wire (its webhook was disabled, by hand or
+// by an earlier attempt of the batch: `skip`) stays skipped unless that attempt succeeded.
+constexpr const char* kUpdateDeliveries =
+    "UPDATE deliveries d SET"
+    " status = CASE WHEN (d.status = 'skipped' OR (u.skip AND d.status = 'pending'))"
+    "   AND u.status <> 'succeeded' THEN 'skipped' ELSE u.status END,"
+    " next_attempt_at = CASE WHEN (d.status = 'skipped' OR (u.skip AND d.status = 'pending'))"
+    "   AND u.status <> 'succeeded' THEN NULL ELSE u.next_attempt_at END,"
+    " attempt_count = u.attempt, last_status_code = u.status_code, last_error = u.error,"
+    " lease_owner = NULL, lease_until = NULL, updated_at = $8"
+    " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::int[], $6::text[],"
+    "   $7::bool[]) AS u(id, status, attempt, next_attempt_at, status_code, error, skip)"
+    " WHERE d.id = u.id";
+constexpr const char* kSetFailingSince =
+    "UPDATE webhooks w SET failing_since = u.since"
+    " FROM unnest($1::bigint[], $2::bigint[]) AS u(id, since) WHERE w.id = u.id";
+constexpr const char* kDisableWebhook =
+    "UPDATE webhooks SET status = 'disabled', disabled_reason = $2, modified_at = $3"
+    " WHERE id = $1 AND status = 'enabled'";
 constexpr const char* kDisableFailingWebhook =
     "UPDATE webhooks SET status = 'disabled', modified_at = $2, disabled_reason ="
-    " 'Every delivery failed from ' || to_char(to_timestamp(failing_since / 1000000)"
+    " 'Every delivery failed from ' || to_char(to_timestamp($4::bigint / 1000000)"
     " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ' until ' || $3::text"
-    " WHERE id = $1 AND status = 'enabled' AND failing_since <= $4";
-constexpr const char* kSkipPendingOfWebhook =
+    " WHERE id = $1 AND status = 'enabled'";
+constexpr const char* kSkipPendingOfWebhooks =
     "UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, lease_owner = NULL,"
-    " lease_until = NULL, updated_at = $2 WHERE webhook_id = $1 AND status = 'pending'";
+    " lease_until = NULL, updated_at = $2 WHERE webhook_id = ANY($1::bigint[])"
+    " AND status = 'pending'";
 
 std::optional<int64_t> to_optional(const std::optional<int>& v) {
   if (!v) return std::nullopt;
   return int64_t{*v};
 }
 
-// Stores one request's events from its resume_at on, until the commit holds `max_deliveries`
-// delivery rows (`written` counts them); the caller's transaction is still open.
-IngestOutcome ingest_one(Connection& c, const PostgresMatcher& matcher,
-                         const IngestRequest& request, int64_t now_us, int64_t window_start,
-                         size_t& written, size_t max_deliveries) {
-  IngestOutcome outcome;
-  if (written >= max_deliveries) return outcome;  // the commit is full: it waits for the next
-  // Every device first: a request with one unknown device stores nothing. A request resumed
-  // had its devices checked before its first part; one gone since matches nothing.
-  std::vector<std::optional<DeviceView>> devices;
-  devices.reserve(request.events.size());
-  for (size_t i = request.resume_at; i < request.events.size(); ++i) {
-    const domain::Event& e = request.events[i];
-    auto facts = matcher.device(e.device_id);
-    if (!facts && request.resume_at == 0) {
-      outcome.ok = false;
-      outcome.missing_device = e.device_id;
-      return outcome;
+// One ingest commit. The events to store and their deliveries are decided in memory, walking
+// the requests in order as Store::ingest describes, and then written set-based: a few
+// statements whatever the number of events.
+class IngestCommit {
+ public:
+  IngestCommit(Connection& c, const PostgresMatcher& matcher,
+               const std::vector<const IngestRequest*>& requests, int64_t now_us,
+               int64_t window_start, size_t max_deliveries)
+      : c_(c),
+        matcher_(matcher),
+        requests_(requests),
+        now_us_(now_us),
+        window_start_(window_start),
+        max_deliveries_(max_deliveries),
+        outcomes_(requests.size()) {}
+
+  std::vector<IngestOutcome> run() {
+    // The walk takes every producer id not yet looked up as free; one found held turns its
+    // event into a duplicate, which frees room in the commit for more events.
+    do {
+      walk();
+    } while (look_up_producer_ids() > 0);
+    claim_producer_ids();
+    write_events();
+    write_deliveries();
+    for (const Duplicate& d : duplicates_) {
+      IngestedEvent& answer = outcomes_[d.request].events[d.slot];
+      const auto taken = taken_.find(d.producer_id);
+      answer.id =
+          taken != taken_.end() ? stored_[taken->second].event->id : held_.at(d.producer_id);
     }
-    devices.push_back(facts);
+    return std::move(outcomes_);
   }
-  std::vector<WebhookMatch> matches;
-  std::vector<int64_t> webhook_ids;
-  for (size_t i = request.resume_at; i < request.events.size() && written < max_deliveries; ++i) {
-    const domain::Event& e = request.events[i];
-    const std::optional<DeviceView>& device = devices[i - request.resume_at];
+
+ private:
+  struct StoredEvent {
+    const domain::Event* event;
+    domain::OrganizationId organization_id;
+    size_t request, slot;             // its answer: outcomes_[request].events[slot]
+    size_t first_match, match_count;  // its webhooks in match_webhooks_
+    bool dropped = false;             // found a duplicate after all: not written
+  };
+  // An answer whose id is the event that holds the producer id, known at the end.
+  struct Duplicate {
+    size_t request, slot;
+    std::string_view producer_id;
+  };
+
+  // Goes on from where it stopped until the commit holds max_deliveries delivery rows or every
+  // request is walked.
+  void walk() {
+    while (next_request_ < requests_.size() && written_ < max_deliveries_) {
+      const IngestRequest& request = *requests_[next_request_];
+      IngestOutcome& outcome = outcomes_[next_request_];
+      if (!started_) {
+        // Every device first: a request with one unknown device stores nothing. A request
+        // resumed had its devices checked before its first part; one gone since matches nothing.
+        devices_.clear();
+        for (size_t i = request.resume_at; i < request.events.size(); ++i) {
+          auto facts = matcher_.device(request.events[i].device_id);
+          if (!facts && request.resume_at == 0) {
+            outcome.ok = false;
+            outcome.missing_device = request.events[i].device_id;
+            break;
+          }
+          devices_.push_back(facts);
+        }
+        if (!outcome.ok) {
+          ++next_request_;
+          continue;
+        }
+        started_ = true;
+        next_event_ = request.resume_at;
+      }
+      for (; next_event_ < request.events.size() && written_ < max_deliveries_; ++next_event_) {
+        walk_event(request.events[next_event_], devices_[next_event_ - request.resume_at]);
+      }
+      if (next_event_ < request.events.size()) return;  // the commit is full
+      ++next_request_;
+      started_ = false;
+    }
+  }
+
+  void walk_event(const domain::Event& e, const std::optional<DeviceView>& device) {
+    IngestOutcome& outcome = outcomes_[next_request_];
     if (!device) {
       outcome.events.push_back(IngestedEvent{e.id, 0, false});
-      continue;
+      return;
     }
     if (e.producer_id) {
-      Result claimed = c.exec(kClaimProducerId,
-                              Params().add(*e.producer_id).add(e.id).add(now_us).add(window_start));
-      if (claimed.rows() == 0) {
-        Result first = c.exec(kProducerIdEvent, Params().add(*e.producer_id));
-        outcome.events.push_back(IngestedEvent{first.get_text(0, 0), 0, true});
-        continue;
+      const std::string_view producer_id = *e.producer_id;
+      if (taken_.contains(producer_id) || held_.contains(producer_id)) {
+        duplicates_.push_back({next_request_, outcome.events.size(), producer_id});
+        outcome.events.push_back(IngestedEvent{{}, 0, true});
+        return;
+      }
+      taken_.emplace(producer_id, stored_.size());
+      if (looked_up_.insert(producer_id).second) to_look_up_.push_back(producer_id);
+    }
+    const size_t first_match = match_webhooks_.size();
+    matches_.clear();
+    matcher_.match(e.device_id, *device, e.topic, matches_);
+    for (const WebhookMatch& m : matches_) match_webhooks_.push_back(m.webhook_id);
+    stored_.push_back(StoredEvent{&e, device->organization_id, next_request_, outcome.events.size(),
+                                  first_match, matches_.size()});
+    written_ += matches_.size();
+    outcome.events.push_back(IngestedEvent{e.id, static_cast<int64_t>(matches_.size()), false});
+  }
+
+  // The walk's new producer ids held by events stored in the window: their events become
+  // duplicates. Returns how many.
+  size_t look_up_producer_ids() {
+    if (to_look_up_.empty()) return 0;
+    Result r = c_.exec(kHeldProducerIds, Params().add(texts(to_look_up_)).add(window_start_));
+    to_look_up_.clear();
+    for (int i = 0; i < r.rows(); ++i) {
+      mark_held(r.get_text(i, 0), r.get_text(i, 1));
+    }
+    return static_cast<size_t>(r.rows());
+  }
+
+  // A producer id that an event outside this commit holds: the event of this commit that
+  // took it is a duplicate of that one, and its deliveries are not written.
+  void mark_held(const std::string& producer_id, std::string event_id) {
+    const auto taken = taken_.find(producer_id);
+    if (taken == taken_.end()) return;
+    StoredEvent& s = stored_[taken->second];
+    const std::string_view key = *s.event->producer_id;  // lives as long as the requests
+    taken_.erase(taken);
+    s.dropped = true;
+    written_ -= s.match_count;
+    outcomes_[s.request].events[s.slot] = IngestedEvent{event_id, 0, true};
+    held_.emplace(key, std::move(event_id));
+  }
+
+  // Another process may have taken one of them since the look-up; its event is then a
+  // duplicate too (the commit holds fewer deliveries than it might: the rest wait for the next).
+  void claim_producer_ids() {
+    std::vector<std::optional<std::string>> ids, events;
+    for (const StoredEvent& s : stored_) {
+      if (s.dropped || !s.event->producer_id) continue;
+      ids.emplace_back(*s.event->producer_id);
+      events.emplace_back(s.event->id);
+    }
+    if (ids.empty()) return;
+    Result r =
+        c_.exec(kClaimProducerIds, Params().add(ids).add(events).add(now_us_).add(window_start_));
+    if (static_cast<size_t>(r.rows()) == ids.size()) return;
+    std::unordered_set<std::string> claimed;
+    for (int i = 0; i < r.rows(); ++i) claimed.insert(r.get_text(i, 0));
+    std::erase_if(ids, [&](const std::optional<std::string>& id) { return claimed.contains(*id); });
+    Result holders = c_.exec(kProducerIdEvents, Params().add(ids));
+    // Purged in between: the commit is run again from the start.
+    if (static_cast<size_t>(holders.rows()) != ids.size()) {
+      throw TransientError("postgres: a producer id changed during the ingest commit");
+    }
+    for (int i = 0; i < holders.rows(); ++i) {
+      mark_held(holders.get_text(i, 0), holders.get_text(i, 1));
+    }
+  }
+
+  void write_events() {
+    std::vector<std::optional<std::string>> ids, producer_ids, types, data;
+    std::vector<int64_t> organizations, devices, topics, times;
+    for (const StoredEvent& s : stored_) {
+      if (s.dropped) continue;
+      const domain::Event& e = *s.event;
+      ids.emplace_back(e.id);
+      producer_ids.push_back(e.producer_id);
+      organizations.push_back(s.organization_id);
+      devices.push_back(e.device_id);
+      topics.push_back(int64_t{static_cast<uint8_t>(e.topic)});
+      types.push_back(e.type);
+      times.push_back(to_unix_micros(e.time));
+      data.emplace_back(e.data_json);
+    }
+    if (ids.empty()) return;
+    c_.exec(kInsertEvents, Params()
+                               .add(ids)
+                               .add(producer_ids)
+                               .add(organizations)
+                               .add(devices)
+                               .add(topics)
+                               .add(types)
+                               .add(times)
+                               .add(data)
+                               .add(now_us_));
+  }
+
+  void write_deliveries() {
+    std::vector<std::optional<std::string>> events, counted;
+    std::vector<int64_t> webhooks;
+    for (const StoredEvent& s : stored_) {
+      if (s.dropped || s.match_count == 0) continue;
+      counted.emplace_back(s.event->id);
+      for (size_t i = s.first_match; i < s.first_match + s.match_count; ++i) {
+        events.emplace_back(s.event->id);
+        webhooks.push_back(match_webhooks_[i]);
       }
     }
-    c.exec(kInsertEvent, Params()
-                             .add(e.id)
-                             .add(e.producer_id)
-                             .add(device->organization_id)
-                             .add(e.device_id)
-                             .add(int64_t{static_cast<uint8_t>(e.topic)})
-                             .add(e.type)
-                             .add(to_unix_micros(e.time))
-                             .add(e.data_json)
-                             .add(now_us));
-    matches.clear();
-    matcher.match(e.device_id, *device, e.topic, matches);
-    int64_t deliveries = 0;
-    if (!matches.empty()) {
-      webhook_ids.clear();
-      for (const WebhookMatch& m : matches) webhook_ids.push_back(m.webhook_id);
-      deliveries =
-          c.exec(kInsertDeliveries, Params().add(e.id).add(webhook_ids).add(now_us)).affected();
+    if (webhooks.empty()) return;
+    const int64_t written =
+        c_.exec(kInsertDeliveries, Params().add(events).add(webhooks).add(now_us_)).affected();
+    if (written == static_cast<int64_t>(webhooks.size())) return;
+    // A webhook the index matched is gone: each event's own count is read back.
+    std::unordered_map<std::string, int64_t> per_event;
+    Result r = c_.exec(kDeliveriesOfEvents, Params().add(counted));
+    for (int i = 0; i < r.rows(); ++i) per_event.emplace(r.get_text(i, 0), r.get_int(i, 1));
+    for (const StoredEvent& s : stored_) {
+      if (s.dropped || s.match_count == 0) continue;
+      const auto it = per_event.find(s.event->id);
+      outcomes_[s.request].events[s.slot].deliveries = it == per_event.end() ? 0 : it->second;
     }
-    written += matches.size();
-    outcome.events.push_back(IngestedEvent{e.id, deliveries, false});
   }
-  return outcome;
-}
 
-// Records attempts that all succeeded: set-based, so a batch costs three round trips
-// whatever its size (the general path in record_attempts costs three per attempt).
-void record_successes(Connection& c, const std::vector<const AttemptRecord*>& records,
-                      int64_t now_us) {
-  std::vector<int64_t> deliveries, attempts, ats, durations, codes, webhooks;
+  static std::vector<std::optional<std::string>> texts(const std::vector<std::string_view>& in) {
+    return {in.begin(), in.end()};
+  }
+
+  Connection& c_;
+  const PostgresMatcher& matcher_;
+  const std::vector<const IngestRequest*>& requests_;
+  const int64_t now_us_;
+  const int64_t window_start_;
+  const size_t max_deliveries_;
+  std::vector<IngestOutcome> outcomes_;
+
+  // Where the walk stands.
+  size_t next_request_ = 0;
+  bool started_ = false;  // the devices of requests_[next_request_] are checked, in devices_
+  size_t next_event_ = 0;
+  std::vector<std::optional<DeviceView>> devices_;
+  size_t written_ = 0;  // delivery rows of this commit
+
+  std::vector<StoredEvent> stored_;
+  std::vector<domain::WebhookId> match_webhooks_;
+  std::vector<WebhookMatch> matches_;
+  std::vector<Duplicate> duplicates_;
+  // Producer ids, as views into the requests' events.
+  std::unordered_map<std::string_view, size_t> taken_;      // by stored_[i] of this commit
+  std::unordered_map<std::string_view, std::string> held_;  // by an earlier event: its id
+  std::unordered_set<std::string_view> looked_up_;
+  std::vector<std::string_view> to_look_up_;
+};
+
+void insert_attempts(Connection& c, const std::vector<const AttemptRecord*>& records) {
+  std::vector<int64_t> deliveries, attempts, ats, durations;
+  std::vector<std::optional<int64_t>> codes;
   std::vector<std::optional<std::string>> errors, bodies;
   for (const AttemptRecord* r : records) {
     deliveries.push_back(r->delivery_id);
     attempts.push_back(r->attempt);
     ats.push_back(to_unix_micros(r->result.at));
     durations.push_back(r->result.duration_ms);
-    codes.push_back(r->result.status_code.value_or(0));
+    codes.push_back(to_optional(r->result.status_code));
     errors.push_back(r->result.error);
     bodies.emplace_back(r->result.response_body);
+  }
+  c.exec(kInsertAttempts, Params()
+                              .add(deliveries)
+                              .add(attempts)
+                              .add(ats)
+                              .add(durations)
+                              .add(codes)
+                              .add(errors)
+                              .add(bodies));
+}
+
+// Records attempts that all succeeded, in three statements whatever their number.
+void record_successes(Connection& c, const std::vector<const AttemptRecord*>& records,
+                      int64_t now_us) {
+  std::vector<int64_t> deliveries, attempts, codes, webhooks;
+  std::vector<std::optional<std::string>> errors;
+  for (const AttemptRecord* r : records) {
+    deliveries.push_back(r->delivery_id);
+    attempts.push_back(r->attempt);
+    codes.push_back(r->result.status_code.value_or(0));
+    errors.push_back(r->result.error);
     webhooks.push_back(r->webhook_id);
   }
   webhooks.erase(std::unique(webhooks.begin(), webhooks.end()), webhooks.end());  // sorted
   with_retries([&] {
     Transaction tx(c);
-    c.exec(kInsertSucceededAttempts, Params()
-                                         .add(deliveries)
-                                         .add(attempts)
-                                         .add(ats)
-                                         .add(durations)
-                                         .add(codes)
-                                         .add(errors)
-                                         .add(bodies));
+    c.exec(kWebhooksSucceeded, Params().add(webhooks));  // webhooks first: see record_attempts
+    insert_attempts(c, records);
     c.exec(kDeliveriesSucceeded,
            Params().add(deliveries).add(attempts).add(codes).add(errors).add(now_us));
-    c.exec(kWebhooksSucceeded, Params().add(webhooks));
+    tx.commit();
+  });
+}
+
+// What one webhook's attempts in a batch do to it, taken one after another in delivery order
+// as if each were recorded alone: a success ends its run of failures, a failure starts one,
+// and while it is enabled, a failure once the run began at or before `cutoff` disables it,
+// as does a 410 Gone.
+struct WebhookChange {
+  std::optional<int64_t> failing_since;  // after the batch
+  std::optional<size_t> disabled_by;     // the attempt that disabled it, within the webhook's
+  std::optional<int64_t> disabled_failing_since;  // when disabled for failing: since when
+};
+
+WebhookChange webhook_change(std::span<const AttemptRecord* const> records, bool enabled,
+                             std::optional<int64_t> failing_since, int64_t now_us,
+                             int64_t cutoff_us) {
+  WebhookChange change;
+  for (size_t k = 0; k < records.size(); ++k) {
+    const AttemptRecord& r = *records[k];
+    if (r.new_status == domain::DeliveryStatus::kSucceeded) {
+      failing_since.reset();
+    } else {
+      if (!failing_since) failing_since = now_us;
+      if (enabled && *failing_since <= cutoff_us) {
+        enabled = false;
+        change.disabled_by = k;
+        change.disabled_failing_since = failing_since;
+      }
+    }
+    if (r.disable_webhook && enabled) {
+      enabled = false;
+      change.disabled_by = k;
+    }
+  }
+  change.failing_since = failing_since;
+  return change;
+}
+
+// Records any batch: its webhooks' rows are locked and read first, what the attempts do to
+// each is worked out in memory, and the attempts, deliveries and webhooks are then written
+// set-based. A few statements whatever the batch's size, and one more per webhook disabled.
+void record_batch(Connection& c, const std::vector<const AttemptRecord*>& ordered, int64_t now_us,
+                  const std::string& now_text, int64_t cutoff_us) {
+  std::vector<int64_t> webhooks, with_failures;
+  for (const AttemptRecord* r : ordered) {
+    if (webhooks.empty() || webhooks.back() != r->webhook_id) webhooks.push_back(r->webhook_id);
+    if (r->new_status != domain::DeliveryStatus::kSucceeded || r->disable_webhook) {
+      if (with_failures.empty() || with_failures.back() != r->webhook_id) {
+        with_failures.push_back(r->webhook_id);
+      }
+    }
+  }
+  with_retries([&] {
+    Transaction tx(c);
+    struct WebhookState {
+      bool enabled;
+      std::optional<int64_t> failing_since;
+    };
+    std::unordered_map<int64_t, WebhookState> states;
+    {
+      Result r = c.exec(kLockWebhooks, Params().add(webhooks).add(with_failures));
+      for (int i = 0; i < r.rows(); ++i) {
+        states.emplace(r.get_int(i, 0), WebhookState{r.get_bool(i, 1), r.get_optional_int(i, 2)});
+      }
+    }
+    std::vector<bool> skip(ordered.size(), false);
+    std::vector<int64_t> since_ids, disabled;
+    std::vector<std::optional<int64_t>> since;
+    for (size_t first = 0; first < ordered.size();) {
+      const int64_t webhook = ordered[first]->webhook_id;
+      size_t end = first;
+      while (end < ordered.size() && ordered[end]->webhook_id == webhook) ++end;
+      const auto state = states.find(webhook);
+      // Not locked: gone, or only successes on a webhook that was not failing.
+      if (state != states.end()) {
+        const WebhookChange change =
+            webhook_change(std::span(ordered).subspan(first, end - first), state->second.enabled,
+                           state->second.failing_since, now_us, cutoff_us);
+        if (change.failing_since != state->second.failing_since) {
+          since_ids.push_back(webhook);
+          since.push_back(change.failing_since);
+        }
+        if (change.disabled_by) {
+          if (change.disabled_failing_since) {
+            c.exec(kDisableFailingWebhook, Params().add(webhook).add(now_us).add(now_text).add(
+                                               *change.disabled_failing_since));
+          } else {
+            const std::string reason = "The receiver answered 410 Gone at " + now_text;
+            c.exec(kDisableWebhook, Params().add(webhook).add(reason).add(now_us));
+          }
+          disabled.push_back(webhook);
+          for (size_t k = first + *change.disabled_by + 1; k < end; ++k) skip[k] = true;
+        }
+      }
+      first = end;
+    }
+    insert_attempts(c, ordered);
+    std::vector<int64_t> ids, attempts;
+    std::vector<std::optional<int64_t>> next, codes;
+    std::vector<std::optional<std::string>> statuses, errors;
+    for (const AttemptRecord* r : ordered) {
+      ids.push_back(r->delivery_id);
+      statuses.emplace_back(domain::delivery_status_name(r->new_status));
+      attempts.push_back(r->attempt);
+      next.push_back(r->next_attempt_at ? std::optional(to_unix_micros(*r->next_attempt_at))
+                                        : std::nullopt);
+      codes.push_back(to_optional(r->result.status_code));
+      errors.push_back(r->result.error);
+    }
+    c.exec(kUpdateDeliveries, Params()
+                                  .add(ids)
+                                  .add(statuses)
+                                  .add(attempts)
+                                  .add(next)
+                                  .add(codes)
+                                  .add(errors)
+                                  .add(skip)
+                                  .add(now_us));
+    // On disabling, what was still to be sent is kept as skipped, for a later recover.
+    if (!disabled.empty()) c.exec(kSkipPendingOfWebhooks, Params().add(disabled).add(now_us));
+    if (!since_ids.empty()) c.exec(kSetFailingSince, Params().add(since_ids).add(since));
     tx.commit();
   });
 }
@@ -266,13 +604,8 @@ std::vector<IngestOutcome> PostgresStore::ingest(const std::vector<const IngestR
     Transaction tx(*c);
     std::lock_guard matching(matcher_mutex_);
     matcher_.refresh(*c);
-    std::vector<IngestOutcome> outcomes;
-    outcomes.reserve(requests.size());
-    size_t written = 0;
-    for (const IngestRequest* request : requests) {
-      outcomes.push_back(
-          ingest_one(*c, matcher_, *request, now_us, window_start, written, max_deliveries));
-    }
+    std::vector<IngestOutcome> outcomes =
+        IngestCommit(*c, matcher_, requests, now_us, window_start, max_deliveries).run();
     if (made_work_due(outcomes)) c->exec_script(kNotifyNewWork);
     tx.commit();
     return outcomes;
@@ -408,50 +741,7 @@ void PostgresStore::record_attempts(const std::vector<AttemptRecord>& records, T
     record_successes(*c, ordered, now_us);
     return;
   }
-  with_retries([&] {
-    Transaction tx(*c);
-    for (const AttemptRecord* r : ordered) {
-      c->exec(kInsertAttempt, Params()
-                                  .add(r->delivery_id)
-                                  .add(int64_t{r->attempt})
-                                  .add(to_unix_micros(r->result.at))
-                                  .add(r->result.duration_ms)
-                                  .add(to_optional(r->result.status_code))
-                                  .add(r->result.error)
-                                  .add(r->result.response_body));
-      std::optional<int64_t> next;
-      if (r->next_attempt_at) next = to_unix_micros(*r->next_attempt_at);
-      c->exec(kUpdateDelivery, Params()
-                                   .add(r->delivery_id)
-                                   .add(domain::delivery_status_name(r->new_status))
-                                   .add(int64_t{r->attempt})
-                                   .add(next)
-                                   .add(to_optional(r->result.status_code))
-                                   .add(r->result.error)
-                                   .add(now_us));
-      bool disabled = false;
-      if (r->new_status == domain::DeliveryStatus::kSucceeded) {
-        c->exec(kWebhookSucceeded, Params().add(r->webhook_id));
-      } else {
-        c->exec(kWebhookFailed, Params().add(r->webhook_id).add(now_us));
-        disabled = c->exec(kDisableFailingWebhook, Params()
-                                                       .add(r->webhook_id)
-                                                       .add(now_us)
-                                                       .add(now_text)
-                                                       .add(to_unix_micros(now - disable_after)))
-                       .affected() > 0;
-      }
-      if (r->disable_webhook) {
-        const std::string reason = "The receiver answered 410 Gone at " + now_text;
-        disabled = c->exec(kDisableWebhook, Params().add(r->webhook_id).add(reason).add(now_us))
-                           .affected() > 0 ||
-                   disabled;
-      }
-      // On disabling, what was still to be sent is kept as skipped, for a later recover.
-      if (disabled) c->exec(kSkipPendingOfWebhook, Params().add(r->webhook_id).add(now_us));
-    }
-    tx.commit();
-  });
+  record_batch(*c, ordered, now_us, now_text, to_unix_micros(now - disable_after));
 }
 
 QueueStats PostgresStore::queue_stats() {

@@ -11,8 +11,10 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <latch>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 
 #include "store/postgres/connection.hpp"
@@ -127,6 +129,49 @@ TEST_F(PostgresStoreTest, TwoProcessesClaimingAtOnceNeverShareADelivery) {
   for (const auto* ids : {&a, &b, &c}) all.insert(ids->begin(), ids->end());
   EXPECT_EQ(a.size() + b.size() + c.size(), static_cast<size_t>(kEvents));
   EXPECT_EQ(all.size(), static_cast<size_t>(kEvents));  // no delivery claimed twice
+}
+
+// Two processes given the same producer ids at once store each event once: the second to
+// claim an id answers with the first's event, and makes no delivery.
+TEST_F(PostgresStoreTest, TwoProcessesIngestingTheSameProducerIdsStoreEachOnce) {
+  create(webhook());  // organization-wide: one delivery per event stored
+  const TimePoint t0 = clock_.now();
+  constexpr int kRounds = 5;
+  constexpr int kEvents = 200;
+  for (int round = 0; round < kRounds; ++round) {
+    IngestRequest requests[2];
+    for (IngestRequest& request : requests) {
+      for (int i = 0; i < kEvents; ++i) {
+        // The two processes' events come in different orders.
+        const int n = &request == &requests[0] ? i : kEvents - 1 - i;
+        request.events.push_back(event(85 + n % 3, Topic::kDeviceStatus, t0,
+                                       "r" + std::to_string(round) + "-" + std::to_string(n)));
+      }
+    }
+    std::vector<IngestOutcome> outcomes[2];
+    std::latch opened(2);
+    auto process = [&](int p) {
+      auto own = open();
+      opened.arrive_and_wait();  // both commits at once
+      outcomes[p] = own->ingest({&requests[p]}, t0);
+    };
+    std::thread a(process, 0);
+    std::thread b(process, 1);
+    a.join();
+    b.join();
+    ASSERT_EQ(outcomes[0].at(0).events.size(), static_cast<size_t>(kEvents));
+    ASSERT_EQ(outcomes[1].at(0).events.size(), static_cast<size_t>(kEvents));
+    for (int i = 0; i < kEvents; ++i) {
+      const IngestedEvent& first = outcomes[0][0].events[i];
+      const IngestedEvent& second = outcomes[1][0].events[kEvents - 1 - i];  // the same id
+      ASSERT_NE(first.duplicate, second.duplicate) << "round " << round << ", event " << i;
+      EXPECT_EQ(first.id, second.id);
+      EXPECT_EQ(first.deliveries + second.deliveries, 1);
+    }
+  }
+  Connection c(url_, {});
+  EXPECT_EQ(c.exec("SELECT count(*) FROM events").get_int(0, 0), kRounds * kEvents);
+  EXPECT_EQ(store_->queue_stats().pending, kRounds * kEvents);
 }
 
 TEST_F(PostgresStoreTest, AConnectionTheServerDroppedIsReplaced) {
