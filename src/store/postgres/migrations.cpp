@@ -238,6 +238,11 @@ CREATE CONSTRAINT TRIGGER device_group_members_changed_for_matching
   AFTER INSERT OR DELETE OR UPDATE ON device_group_members DEFERRABLE INITIALLY DEFERRED
   FOR EACH ROW EXECUTE FUNCTION record_device_change();
 )sql"},
+    {8, "due deliveries in order", R"sql(
+-- A claim walks the due deliveries oldest first, by id within one time.
+DROP INDEX deliveries_due;
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at, id) WHERE status = 'pending';
+)sql"},
 };
 
 }  // namespace

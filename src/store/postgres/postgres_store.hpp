@@ -85,6 +85,9 @@ class PostgresStore final : public Store {
 
  private:
   static void write_lists(Connection& c, const domain::Webhook& webhook);
+  // The claimed rows of a claim statement as deliveries, their secrets opened (those whose
+  // secrets do not open are left leased and logged).
+  std::vector<ClaimedDelivery> opened_claims(Connection& c, const Result& r, TimePoint now);
 
   const std::string url_;
   const PoolOptions options_;

@@ -52,6 +52,40 @@ constexpr const char* kDeliveriesOfEvents =
     "SELECT event_id, count(*) FROM deliveries WHERE event_id = ANY($1::text[])"
     " GROUP BY event_id";
 
+// The claim of the common case: the head of the due queue, oldest first, locked (SKIP LOCKED
+// passes over rows another process is claiming right now, so two workers take different
+// heads), at most $8 rows; of those, per webhook no more than its free slots ($7 less what $5
+// and $6 say the caller holds), the oldest $4. Its cost grows with the deliveries it takes,
+// not with the webhooks. When the head holds no more than the rows of webhooks at their cap
+// (a hung receiver's backlog), it takes fewer than it could; kClaimDue then visits each
+// webhook instead.
+constexpr const char* kClaimHead =
+    "WITH head AS (SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d"
+    "   WHERE d.status = 'pending' AND d.next_attempt_at <= $3::bigint"
+    "   AND (d.lease_until IS NULL OR d.lease_until < $3::bigint)"
+    "   ORDER BY d.next_attempt_at, d.id LIMIT $8::bigint FOR UPDATE OF d SKIP LOCKED),"
+    " busy AS (SELECT * FROM unnest($5::bigint[], $6::bigint[]) AS b(webhook_id, n)),"
+    " ranked AS (SELECT h.id, h.next_attempt_at, $7::bigint - COALESCE(busy.n, 0) AS room,"
+    "   row_number() OVER (PARTITION BY h.webhook_id ORDER BY h.next_attempt_at, h.id) AS k"
+    "   FROM head h JOIN webhooks w ON w.id = h.webhook_id LEFT JOIN busy USING (webhook_id)"
+    "   WHERE w.status = 'enabled'),"
+    " chosen AS (SELECT id FROM ranked WHERE k <= room ORDER BY next_attempt_at, id"
+    "   LIMIT $4::bigint),"
+    " claimed AS (UPDATE deliveries d SET lease_owner = $1, lease_until = $2::bigint"
+    "   FROM chosen WHERE d.id = chosen.id"
+    "   RETURNING d.id, d.webhook_id, d.attempt_count, d.event_id, d.next_attempt_at,"
+    "   d.created_at)"
+    " SELECT c.id, c.webhook_id, c.attempt_count, e.id, e.producer_id, e.organization_id,"
+    " e.device_id, e.topic, e.type, e.time, e.data, w.url, w.secret_hmac, w.secret_http,"
+    " c.created_at, (SELECT count(*) FROM head)"
+    " FROM claimed c JOIN events e ON e.id = c.event_id JOIN webhooks w ON w.id = c.webhook_id"
+    " ORDER BY c.next_attempt_at, c.id";
+// Rows the head walks beyond the claim's limit before it gives way to kClaimDue.
+constexpr int64_t kHeadBudget = 256;
+constexpr const char* kDueCount =
+    "SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE status = 'pending'"
+    " AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1) LIMIT $2) due";
+
 // $5 and $6 are the webhooks the caller has attempts in flight for and how many. The claim
 // walks the webhooks that have pending deliveries, one index seek each (a skip scan of
 // deliveries_pending_by_webhook), and takes from each webhook below the cap $7 its oldest due
@@ -583,6 +617,23 @@ void hold_unopenable(const ClaimedDelivery& d, const SecretUnavailable& e) {
              {{"delivery_id", d.id}, {"webhook_id", d.webhook_id}, {"error", e.what()}});
 }
 
+// Whether at least `head` deliveries are due and not leased.
+bool head_filled(Connection& c, TimePoint now, int64_t head) {
+  Result r = c.exec(kDueCount, Params().add(to_unix_micros(now)).add(head));
+  return r.rows() > 0 && r.get_int(0, 0) >= head;
+}
+
+// The caller's attempts in flight for `webhook`, as the claim statements take them.
+int64_t& busy_of(std::vector<int64_t>& ids, std::vector<int64_t>& counts,
+                 domain::WebhookId webhook) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] == webhook) return counts[i];
+  }
+  ids.push_back(webhook);
+  counts.push_back(0);
+  return counts.back();
+}
+
 }  // namespace
 
 void PostgresStore::prepare_ingestion() {
@@ -622,15 +673,41 @@ std::vector<ClaimedDelivery> PostgresStore::claim_due(
     busy_counts.push_back(static_cast<int64_t>(n));
   }
   auto c = pool_.acquire();
-  // One statement, so one implicit transaction: the rows stay locked until the lease is set.
-  Result r = c->exec(kClaimDue, Params()
-                                    .add(owner)
-                                    .add(to_unix_micros(lease_until))
-                                    .add(to_unix_micros(now))
-                                    .add(static_cast<int64_t>(limit))
-                                    .add(busy_ids)
-                                    .add(busy_counts)
-                                    .add(static_cast<int64_t>(per_webhook_cap)));
+  // One statement each, so one implicit transaction: the rows stay locked until the lease is
+  // set. The head first; when it was full of rows it could not take, each webhook's oldest.
+  const int64_t head = static_cast<int64_t>(limit) + kHeadBudget;
+  Result r = c->exec(kClaimHead, Params()
+                                     .add(owner)
+                                     .add(to_unix_micros(lease_until))
+                                     .add(to_unix_micros(now))
+                                     .add(static_cast<int64_t>(limit))
+                                     .add(busy_ids)
+                                     .add(busy_counts)
+                                     .add(static_cast<int64_t>(per_webhook_cap))
+                                     .add(head));
+  const bool head_full = r.rows() > 0 ? r.get_int(0, 15) == head : head_filled(*c, now, head);
+  if (static_cast<size_t>(r.rows()) < limit && head_full) {
+    // What the head took is leased now: the walk over each webhook passes it by.
+    std::vector<ClaimedDelivery> first = opened_claims(*c, r, now);
+    for (const ClaimedDelivery& d : first) ++busy_of(busy_ids, busy_counts, d.webhook_id);
+    Result rest = c->exec(kClaimDue, Params()
+                                         .add(owner)
+                                         .add(to_unix_micros(lease_until))
+                                         .add(to_unix_micros(now))
+                                         .add(static_cast<int64_t>(limit - r.rows()))
+                                         .add(busy_ids)
+                                         .add(busy_counts)
+                                         .add(static_cast<int64_t>(per_webhook_cap)));
+    std::vector<ClaimedDelivery> more = opened_claims(*c, rest, now);
+    first.insert(first.end(), std::make_move_iterator(more.begin()),
+                 std::make_move_iterator(more.end()));
+    return first;
+  }
+  return opened_claims(*c, r, now);
+}
+
+std::vector<ClaimedDelivery> PostgresStore::opened_claims(Connection& c, const Result& r,
+                                                          TimePoint now) {
   std::vector<ClaimedDelivery> out;
   out.reserve(static_cast<size_t>(r.rows()));
   std::vector<int64_t> webhooks;
@@ -680,7 +757,7 @@ std::vector<ClaimedDelivery> PostgresStore::claim_due(
   // The older secrets still in grace, newest first, for all the claimed webhooks at once.
   std::sort(webhooks.begin(), webhooks.end());
   webhooks.erase(std::unique(webhooks.begin(), webhooks.end()), webhooks.end());
-  Result s = c->exec(kSecretsInGrace, Params().add(webhooks).add(to_unix_micros(now)));
+  Result s = c.exec(kSecretsInGrace, Params().add(webhooks).add(to_unix_micros(now)));
   if (s.rows() > 0) {
     std::unordered_map<int64_t, std::vector<std::string>> older;
     for (int i = 0; i < s.rows(); ++i) older[s.get_int(i, 0)].push_back(s.get_text(i, 1));
