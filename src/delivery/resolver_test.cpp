@@ -7,23 +7,15 @@
 #include <future>
 #include <mutex>
 
+#include "support/manual_clock.hpp"
 #include "support/stub_dns_server.hpp"
 
 namespace hookd::delivery {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::ManualClock;
 using testing::StubDnsServer;
-
-// Read by the resolver's thread while the test moves it on.
-class SteppedClock final : public Clock {
- public:
-  TimePoint now() const override { return from_unix_micros(micros_.load()); }
-  void advance(std::chrono::milliseconds d) { micros_ += d.count() * 1000; }
-
- private:
-  std::atomic<int64_t> micros_{1'800'000'000'000'000};
-};
 
 // Collects answers from whichever thread gives them.
 class Answers {
@@ -86,7 +78,7 @@ class ResolverTest : public ::testing::Test {
   }
 
   StubDnsServer dns_;
-  SteppedClock clock_;
+  ManualClock clock_;
   std::unique_ptr<AresResolver> resolver_;
 };
 
