@@ -1,12 +1,12 @@
 #include "delivery/dispatcher.hpp"
 
 #include "common/log.hpp"
+#include "delivery/request_builder.hpp"
 #include "delivery/retry_policy.hpp"
 #include "observability/metrics.hpp"
 #include "security/destination_guard.hpp"
 #include "security/ip_address.hpp"
 #include "security/secrets.hpp"
-#include "security/signature.hpp"
 #include "security/webhook_url.hpp"
 
 namespace hookd::delivery {
@@ -138,17 +138,9 @@ std::optional<OutgoingRequest> Dispatcher::prepare_request(const store::ClaimedD
 void Dispatcher::sign_and_send(store::ClaimedDelivery d, OutgoingRequest request) {
   const int64_t timestamp =
       std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
-  request.body = domain::delivery_body(d.event, d.webhook_id);
-  request.headers = {
-      "content-type: application/json",
-      "webhook-id: " + d.event.id,
-      "webhook-timestamp: " + std::to_string(timestamp),
-      "webhook-signature: " +
-          security::signature_header(d.hmac_secrets, d.event.id, timestamp, request.body),
-      "x-webhook-topic: " + std::string(domain::topic_name(d.event.topic)),
-      "x-webhook-attempt: " + std::to_string(d.attempts_made + 1),
-  };
-  if (d.secret_http) request.headers.push_back(options_.secret_header + ": " + *d.secret_http);
+  RequestContent content = build_request(d, timestamp, options_.secret_header);
+  request.body = std::move(content.body);
+  request.headers = std::move(content.headers);
   transport_.send(std::move(request),
                   [this, d = std::move(d)](domain::AttemptResult result) mutable {
                     complete(std::move(d), std::move(result));
