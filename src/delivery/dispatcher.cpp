@@ -116,11 +116,10 @@ std::optional<OutgoingRequest> Dispatcher::prepare_request(const store::ClaimedD
   refused.at = clock_.now();
   if (check.problem == security::UrlProblem::kInvalid ||
       check.problem == security::UrlProblem::kUnsupportedProtocol || !check.target) {
-    if (check.problem == security::UrlProblem::kForbiddenDestination) {
-      refused.error = "forbidden_destination: " + check.detail;
-    } else {
-      refused.error = "invalid_url: " + check.detail;
-    }
+    refused.fail(check.problem == security::UrlProblem::kForbiddenDestination
+                     ? domain::AttemptError::kForbiddenDestination
+                     : domain::AttemptError::kInvalidUrl,
+                 check.detail);
     return std::nullopt;
   }
   const security::WebhookTarget& target = *check.target;
@@ -190,14 +189,15 @@ void Dispatcher::send_resolved() {
       failed.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::steady_clock::now() - r.started)
                                .count();
-      failed.error = describe_failure(r.host, answer);
+      fail_lookup(failed, r.host, answer);
       complete(std::move(r.delivery), std::move(failed));
       continue;
     }
     if (!guard_.allows_all(answer.addresses)) {
       domain::AttemptResult refused;
       refused.at = clock_.now();
-      refused.error = "forbidden_destination: " + r.host + " resolves to a non-public address";
+      refused.fail(domain::AttemptError::kForbiddenDestination,
+                   r.host + " resolves to a non-public address");
       complete(std::move(r.delivery), std::move(refused));
       continue;
     }
