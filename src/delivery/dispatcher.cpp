@@ -36,59 +36,42 @@ Dispatcher::Dispatcher(store::DeliveryQueue& queue, Transport& transport, Resolv
 Dispatcher::~Dispatcher() { stop(); }
 
 void Dispatcher::start() {
-  thread_ = std::thread([this] { run(); });
+  loop_.start([this] { return turn(); });
 }
 
-void Dispatcher::wake() {
+void Dispatcher::wake() { loop_.wake(); }
+
+void Dispatcher::stop() { loop_.stop(); }
+
+std::optional<BackgroundLoop::TimePoint> Dispatcher::turn() {
+  std::vector<Completion> done;
   {
     std::lock_guard lock(mutex_);
-    woken_ = true;
+    done.swap(completions_);
+    if (loop_.stopping() && in_flight_ == 0 && done.empty()) return std::nullopt;
   }
-  wake_.notify_one();
-}
+  send_resolved();
+  if (!done.empty()) record(std::move(done));
 
-void Dispatcher::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
-}
-
-void Dispatcher::run() {
-  while (true) {
-    bool more = false;
-    auto deadline = std::chrono::steady_clock::now() + options_.poll_interval;
-    try {
-      more = claim_and_send();
-      // Sleep until the next retry is due, if that comes before the next look at the queue.
-      if (auto due = more ? std::nullopt : queue_.next_due()) {
-        const auto until_due =
-            std::chrono::duration_cast<std::chrono::milliseconds>(*due - clock_.now());
-        if (until_due < options_.poll_interval) {
-          deadline =
-              std::chrono::steady_clock::now() + std::max(until_due, std::chrono::milliseconds(1));
-        }
+  bool more = false;
+  auto next = std::chrono::steady_clock::now() + options_.poll_interval;
+  try {
+    more = claim_and_send();
+    // Sleep until the next retry is due, if that comes before the next look at the queue.
+    if (auto due = more ? std::nullopt : queue_.next_due()) {
+      const auto until_due =
+          std::chrono::duration_cast<std::chrono::milliseconds>(*due - clock_.now());
+      if (until_due < options_.poll_interval) {
+        next = std::chrono::steady_clock::now() + std::max(until_due, std::chrono::milliseconds(1));
       }
-    } catch (const std::exception& e) {
-      log::error("reading the delivery queue failed", {{"error", e.what()}});
     }
-    std::vector<Completion> done;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait_until(lock, deadline, [&] {
-        if (!completions_.empty() || !resolved_.empty()) return true;
-        return stopping_ ? in_flight_ == 0 : more || woken_;
-      });
-      woken_ = false;
-      done.swap(completions_);
-      if (stopping_ && in_flight_ == 0 && done.empty()) return;
-    }
-    send_resolved();
-    if (!done.empty()) record(std::move(done));
+  } catch (const std::exception& e) {
+    log::error("reading the delivery queue failed", {{"error", e.what()}});
   }
+  std::lock_guard lock(mutex_);
+  // Once stopped, the loop ends as soon as nothing is in flight.
+  const bool at_once = loop_.stopping() ? in_flight_ == 0 : more;
+  return at_once ? std::chrono::steady_clock::now() : next;
 }
 
 bool Dispatcher::claim_and_send() {
@@ -96,7 +79,7 @@ bool Dispatcher::claim_and_send() {
   size_t room = 0;
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ || in_flight_ >= options_.max_in_flight) return false;
+    if (loop_.stopping() || in_flight_ >= options_.max_in_flight) return false;
     room = std::min(options_.claim_batch, options_.max_in_flight - in_flight_);
     busy = in_flight_by_webhook_;
   }
@@ -172,7 +155,7 @@ void Dispatcher::on_resolved(Resolved resolved) {
   std::lock_guard lock(mutex_);
   resolved_.push_back(std::move(resolved));
   // Under the lock: once the attempt is recorded, stop() may return and this object go away.
-  wake_.notify_one();
+  loop_.wake();
 }
 
 void Dispatcher::send_resolved() {
@@ -208,11 +191,10 @@ void Dispatcher::send_resolved() {
 }
 
 void Dispatcher::complete(store::ClaimedDelivery delivery, domain::AttemptResult result) {
-  {
-    std::lock_guard lock(mutex_);
-    completions_.push_back(Completion{std::move(delivery), std::move(result)});
-  }
-  wake_.notify_one();
+  std::lock_guard lock(mutex_);
+  completions_.push_back(Completion{std::move(delivery), std::move(result)});
+  // Under the lock, as in on_resolved.
+  loop_.wake();
 }
 
 void Dispatcher::record(std::vector<Completion> completions) {
