@@ -114,22 +114,22 @@ X509_STORE* build_trust_store(const std::string& ca_file) {
   return store;
 }
 
-std::string error_class(CURLcode code) {
+domain::AttemptError error_class(CURLcode code) {
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
-      return "timeout";
+      return domain::AttemptError::kTimeout;
     case CURLE_COULDNT_RESOLVE_HOST:
-      return "dns";
+      return domain::AttemptError::kDns;
     case CURLE_COULDNT_CONNECT:
-      return "connect";
+      return domain::AttemptError::kConnect;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_ISSUER_ERROR:
-      return "tls";
+      return domain::AttemptError::kTls;
     default:
-      return "network";
+      return domain::AttemptError::kNetwork;
   }
 }
 
@@ -328,15 +328,11 @@ class CurlTransport::Impl {
       r.status_code = static_cast<int>(status);
       r.response_body = std::move(t->response);
       r.retry_after_seconds = t->retry_after;
-      if (status >= 300 && status < 400) {
-        r.error = "redirect: " + std::to_string(status) + " is not followed";
-      } else if (status < 200 || status >= 300) {
-        r.error = "http_status: " + std::to_string(status);
-      }
+      classify_answer(r);
     } else if (t->refused_destination) {
-      r.error = "forbidden_destination: the address is not public";
+      r.fail(domain::AttemptError::kForbiddenDestination, "the address is not public");
     } else {
-      r.error = error_class(code) + ": " + curl_easy_strerror(code);
+      r.fail(error_class(code), curl_easy_strerror(code));
     }
     t->callback(std::move(r));
   }

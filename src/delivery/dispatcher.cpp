@@ -1,12 +1,12 @@
 #include "delivery/dispatcher.hpp"
 
 #include "common/log.hpp"
+#include "delivery/request_builder.hpp"
 #include "delivery/retry_policy.hpp"
 #include "observability/metrics.hpp"
 #include "security/destination_guard.hpp"
 #include "security/ip_address.hpp"
 #include "security/secrets.hpp"
-#include "security/signature.hpp"
 #include "security/webhook_url.hpp"
 
 namespace hookd::delivery {
@@ -36,59 +36,42 @@ Dispatcher::Dispatcher(store::DeliveryQueue& queue, Transport& transport, Resolv
 Dispatcher::~Dispatcher() { stop(); }
 
 void Dispatcher::start() {
-  thread_ = std::thread([this] { run(); });
+  loop_.start([this] { return turn(); });
 }
 
-void Dispatcher::wake() {
+void Dispatcher::wake() { loop_.wake(); }
+
+void Dispatcher::stop() { loop_.stop(); }
+
+std::optional<BackgroundLoop::TimePoint> Dispatcher::turn() {
+  std::vector<Completion> done;
   {
     std::lock_guard lock(mutex_);
-    woken_ = true;
+    done.swap(completions_);
+    if (loop_.stopping() && in_flight_ == 0 && done.empty()) return std::nullopt;
   }
-  wake_.notify_one();
-}
+  send_resolved();
+  if (!done.empty()) record(std::move(done));
 
-void Dispatcher::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
-}
-
-void Dispatcher::run() {
-  while (true) {
-    bool more = false;
-    auto deadline = std::chrono::steady_clock::now() + options_.poll_interval;
-    try {
-      more = claim_and_send();
-      // Sleep until the next retry is due, if that comes before the next look at the queue.
-      if (auto due = more ? std::nullopt : queue_.next_due()) {
-        const auto until_due =
-            std::chrono::duration_cast<std::chrono::milliseconds>(*due - clock_.now());
-        if (until_due < options_.poll_interval) {
-          deadline =
-              std::chrono::steady_clock::now() + std::max(until_due, std::chrono::milliseconds(1));
-        }
+  bool more = false;
+  auto next = std::chrono::steady_clock::now() + options_.poll_interval;
+  try {
+    more = claim_and_send();
+    // Sleep until the next retry is due, if that comes before the next look at the queue.
+    if (auto due = more ? std::nullopt : queue_.next_due()) {
+      const auto until_due =
+          std::chrono::duration_cast<std::chrono::milliseconds>(*due - clock_.now());
+      if (until_due < options_.poll_interval) {
+        next = std::chrono::steady_clock::now() + std::max(until_due, std::chrono::milliseconds(1));
       }
-    } catch (const std::exception& e) {
-      log::error("reading the delivery queue failed", {{"error", e.what()}});
     }
-    std::vector<Completion> done;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait_until(lock, deadline, [&] {
-        if (!completions_.empty() || !resolved_.empty()) return true;
-        return stopping_ ? in_flight_ == 0 : more || woken_;
-      });
-      woken_ = false;
-      done.swap(completions_);
-      if (stopping_ && in_flight_ == 0 && done.empty()) return;
-    }
-    send_resolved();
-    if (!done.empty()) record(std::move(done));
+  } catch (const std::exception& e) {
+    log::error("reading the delivery queue failed", {{"error", e.what()}});
   }
+  std::lock_guard lock(mutex_);
+  // Once stopped, the loop ends as soon as nothing is in flight.
+  const bool at_once = loop_.stopping() ? in_flight_ == 0 : more;
+  return at_once ? std::chrono::steady_clock::now() : next;
 }
 
 bool Dispatcher::claim_and_send() {
@@ -96,7 +79,7 @@ bool Dispatcher::claim_and_send() {
   size_t room = 0;
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ || in_flight_ >= options_.max_in_flight) return false;
+    if (loop_.stopping() || in_flight_ >= options_.max_in_flight) return false;
     room = std::min(options_.claim_batch, options_.max_in_flight - in_flight_);
     busy = in_flight_by_webhook_;
   }
@@ -116,11 +99,10 @@ std::optional<OutgoingRequest> Dispatcher::prepare_request(const store::ClaimedD
   refused.at = clock_.now();
   if (check.problem == security::UrlProblem::kInvalid ||
       check.problem == security::UrlProblem::kUnsupportedProtocol || !check.target) {
-    if (check.problem == security::UrlProblem::kForbiddenDestination) {
-      refused.error = "forbidden_destination: " + check.detail;
-    } else {
-      refused.error = "invalid_url: " + check.detail;
-    }
+    refused.fail(check.problem == security::UrlProblem::kForbiddenDestination
+                     ? domain::AttemptError::kForbiddenDestination
+                     : domain::AttemptError::kInvalidUrl,
+                 check.detail);
     return std::nullopt;
   }
   const security::WebhookTarget& target = *check.target;
@@ -138,17 +120,9 @@ std::optional<OutgoingRequest> Dispatcher::prepare_request(const store::ClaimedD
 void Dispatcher::sign_and_send(store::ClaimedDelivery d, OutgoingRequest request) {
   const int64_t timestamp =
       std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
-  request.body = domain::delivery_body(d.event, d.webhook_id);
-  request.headers = {
-      "content-type: application/json",
-      "webhook-id: " + d.event.id,
-      "webhook-timestamp: " + std::to_string(timestamp),
-      "webhook-signature: " +
-          security::signature_header(d.hmac_secrets, d.event.id, timestamp, request.body),
-      "x-webhook-topic: " + std::string(domain::topic_name(d.event.topic)),
-      "x-webhook-attempt: " + std::to_string(d.attempts_made + 1),
-  };
-  if (d.secret_http) request.headers.push_back(options_.secret_header + ": " + *d.secret_http);
+  RequestContent content = build_request(d, timestamp, options_.secret_header);
+  request.body = std::move(content.body);
+  request.headers = std::move(content.headers);
   transport_.send(std::move(request),
                   [this, d = std::move(d)](domain::AttemptResult result) mutable {
                     complete(std::move(d), std::move(result));
@@ -181,7 +155,7 @@ void Dispatcher::on_resolved(Resolved resolved) {
   std::lock_guard lock(mutex_);
   resolved_.push_back(std::move(resolved));
   // Under the lock: once the attempt is recorded, stop() may return and this object go away.
-  wake_.notify_one();
+  loop_.wake();
 }
 
 void Dispatcher::send_resolved() {
@@ -198,14 +172,15 @@ void Dispatcher::send_resolved() {
       failed.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::steady_clock::now() - r.started)
                                .count();
-      failed.error = describe_failure(r.host, answer);
+      fail_lookup(failed, r.host, answer);
       complete(std::move(r.delivery), std::move(failed));
       continue;
     }
     if (!guard_.allows_all(answer.addresses)) {
       domain::AttemptResult refused;
       refused.at = clock_.now();
-      refused.error = "forbidden_destination: " + r.host + " resolves to a non-public address";
+      refused.fail(domain::AttemptError::kForbiddenDestination,
+                   r.host + " resolves to a non-public address");
       complete(std::move(r.delivery), std::move(refused));
       continue;
     }
@@ -216,11 +191,10 @@ void Dispatcher::send_resolved() {
 }
 
 void Dispatcher::complete(store::ClaimedDelivery delivery, domain::AttemptResult result) {
-  {
-    std::lock_guard lock(mutex_);
-    completions_.push_back(Completion{std::move(delivery), std::move(result)});
-  }
-  wake_.notify_one();
+  std::lock_guard lock(mutex_);
+  completions_.push_back(Completion{std::move(delivery), std::move(result)});
+  // Under the lock, as in on_resolved.
+  loop_.wake();
 }
 
 void Dispatcher::record(std::vector<Completion> completions) {

@@ -1,14 +1,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/background_loop.hpp"
 #include "common/clock.hpp"
 #include "delivery/resolver.hpp"
 #include "delivery/transport.hpp"
@@ -70,7 +70,9 @@ class Dispatcher {
     std::chrono::steady_clock::time_point started;
     Resolution resolution;
   };
-  void run();
+  // One turn of the loop: records what completed, sends what was resolved, claims what is due;
+  // returns when the next turn is due, or nullopt once stopped with nothing in flight.
+  std::optional<BackgroundLoop::TimePoint> turn();
   // True when it claimed all it asked for: more may be due at once.
   bool claim_and_send();
   void dispatch(store::ClaimedDelivery delivery);
@@ -95,14 +97,12 @@ class Dispatcher {
   const std::string owner_;
 
   std::mutex mutex_;
-  std::condition_variable wake_;
-  bool woken_ = false;
-  bool stopping_ = false;
   std::vector<Completion> completions_;
   std::vector<Resolved> resolved_;
   size_t in_flight_ = 0;
   std::map<domain::WebhookId, size_t> in_flight_by_webhook_;
-  std::thread thread_;
+  // Last: its thread uses everything above.
+  BackgroundLoop loop_;
 };
 
 }  // namespace hookd::delivery

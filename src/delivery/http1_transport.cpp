@@ -75,17 +75,21 @@ void arm(asio::steady_timer& timer, std::chrono::milliseconds after, std::shared
 // What went wrong, in the classes the delivery log uses (as libcurl's path does).
 enum class Stage { kConnect, kHandshake, kExchange };
 
-std::string describe(Stage stage, const boost::system::error_code& ec, bool timed_out) {
-  if (timed_out) return "timeout: the receiver did not answer in time";
+// An attempt that ended without an answer, by the stage it reached.
+void fail(domain::AttemptResult& result, Stage stage, const boost::system::error_code& ec,
+          bool timed_out) {
+  if (timed_out) {
+    return result.fail(domain::AttemptError::kTimeout, "the receiver did not answer in time");
+  }
   switch (stage) {
     case Stage::kConnect:
-      return "connect: " + ec.message();
+      return result.fail(domain::AttemptError::kConnect, ec.message());
     case Stage::kHandshake:
-      return "tls: " + ec.message();
+      return result.fail(domain::AttemptError::kTls, ec.message());
     case Stage::kExchange:
       break;
   }
-  return "network: " + ec.message();
+  result.fail(domain::AttemptError::kNetwork, ec.message());
 }
 
 }  // namespace
@@ -204,7 +208,7 @@ class Http1Transport::Impl {
       if (outcome.keep && connection) give_back(origin, std::move(connection));
     } catch (const std::exception& e) {
       outcome = Outcome{};
-      outcome.result.error = std::string("network: ") + e.what();
+      outcome.result.fail(domain::AttemptError::kNetwork, e.what());
     }
     outcome.result.at = at;
     outcome.result.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -261,7 +265,7 @@ class Http1Transport::Impl {
       const security::IpAddress& ip = *request.address;
       if (!guard_.allows(ip)) {
         watch->done = true;
-        out.result.error = "forbidden_destination: the address is not public";
+        out.result.fail(domain::AttemptError::kForbiddenDestination, "the address is not public");
         co_return out;
       }
       const tcp::endpoint endpoint(asio::ip::make_address(ip.to_string()), request.port);
@@ -313,14 +317,10 @@ class Http1Transport::Impl {
       if (auto it = response.find(http::field::retry_after); it != response.end()) {
         out.result.retry_after_seconds = retry_after_seconds(it->value());
       }
-      if (status >= 300 && status < 400) {
-        out.result.error = "redirect: " + std::to_string(status) + " is not followed";
-      } else if (status < 200 || status >= 300) {
-        out.result.error = "http_status: " + std::to_string(status);
-      }
+      classify_answer(out.result);
       out.keep = !ec && !cut_short && response.keep_alive();
     } else {
-      out.result.error = describe(stage, ec, watch->fired);
+      fail(out.result, stage, ec, watch->fired);
     }
     co_return out;
   }

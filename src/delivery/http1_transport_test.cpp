@@ -63,8 +63,10 @@ class Http1TransportTest : public ::testing::Test {
     return result.get();
   }
 
-  static bool starts_with(const std::optional<std::string>& error, std::string_view prefix) {
-    return error && error->starts_with(prefix);
+  // The attempt failed with `error`, and its logged text names that class.
+  static bool failed_as(const domain::AttemptResult& r, domain::AttemptError error) {
+    return r.error_class == error && r.error &&
+           r.error->starts_with(std::string(domain::attempt_error_name(error)) + ": ");
   }
 
   const security::DestinationGuard guard_ = loopback_allowed();
@@ -129,6 +131,7 @@ TEST_F(Http1TransportTest, ARedirectIsNotFollowed) {
   const auto r = send(*t, request(receiver_.port(), "/status/302/d"));
   EXPECT_EQ(r.status_code, 302);
   EXPECT_EQ(r.error, "redirect: 302 is not followed");
+  EXPECT_EQ(r.error_class, domain::AttemptError::kRedirect);
   // A followed redirect would have reached the receiver before the next request does.
   ASSERT_EQ(send(*t, request(receiver_.port(), "/ok/after")).status_code, 200);
   ASSERT_TRUE(receiver_.wait_for(2));
@@ -140,6 +143,7 @@ TEST_F(Http1TransportTest, AFailureStatusCarriesRetryAfter) {
   const auto r = send(*t, request(receiver_.port(), "/retry-after/7/5/e"));
   EXPECT_EQ(r.status_code, 429);
   EXPECT_EQ(r.error, "http_status: 429");
+  EXPECT_EQ(r.error_class, domain::AttemptError::kHttpStatus);
   EXPECT_EQ(r.retry_after_seconds, 7);
   EXPECT_EQ(r.response_body, "slow down");
 }
@@ -160,7 +164,7 @@ TEST_F(Http1TransportTest, AHungReceiverTimesOut) {
   auto t = transport(guard_);
   const auto r = send(*t, request(receiver_.port(), "/hang/f"));
   EXPECT_FALSE(r.status_code);
-  EXPECT_TRUE(starts_with(r.error, "timeout")) << r.error.value_or("");
+  EXPECT_TRUE(failed_as(r, domain::AttemptError::kTimeout)) << r.error.value_or("");
   EXPECT_GE(r.duration_ms, 1400);
   // The connection it hung on is not reused.
   EXPECT_EQ(send(*t, request(receiver_.port(), "/ok/f")).status_code, 200);
@@ -170,19 +174,20 @@ TEST_F(Http1TransportTest, AnUnknownCaAWrongHostAndAnExpiredCertificateFailAsTls
   TempDir other_dir;
   const TestCertificates other = testing::make_test_certificates(other_dir.path());
   auto unknown_ca = transport(guard_, other.ca_cert);
-  EXPECT_TRUE(starts_with(send(*unknown_ca, request(receiver_.port(), "/ok/g")).error, "tls"));
+  EXPECT_TRUE(
+      failed_as(send(*unknown_ca, request(receiver_.port(), "/ok/g")), domain::AttemptError::kTls));
 
   const TestCertificates wrong_host =
       testing::make_server_certificate(other_dir.path(), certs_, {"elsewhere.example"});
   WebhookReceiver wrong(wrong_host);
   auto t = transport(guard_);
-  EXPECT_TRUE(starts_with(send(*t, request(wrong.port(), "/ok/g")).error, "tls"));
+  EXPECT_TRUE(failed_as(send(*t, request(wrong.port(), "/ok/g")), domain::AttemptError::kTls));
 
   TempDir expired_dir;
   const TestCertificates expired =
       testing::make_server_certificate(expired_dir.path(), certs_, {"127.0.0.1"}, true);
   WebhookReceiver old(expired);
-  EXPECT_TRUE(starts_with(send(*t, request(old.port(), "/ok/g")).error, "tls"));
+  EXPECT_TRUE(failed_as(send(*t, request(old.port(), "/ok/g")), domain::AttemptError::kTls));
   EXPECT_TRUE(wrong.received().empty());
   EXPECT_TRUE(old.received().empty());
 }
@@ -191,15 +196,15 @@ TEST_F(Http1TransportTest, TheHostNameIsVerifiedAndSentAsServerName) {
   auto t = transport(guard_);
   // The certificate names localhost and 127.0.0.1; the connection goes to 127.0.0.1.
   EXPECT_EQ(send(*t, request(receiver_.port(), "/ok/h", "localhost")).status_code, 200);
-  EXPECT_TRUE(
-      starts_with(send(*t, request(receiver_.port(), "/ok/h", "other.localhost")).error, "tls"));
+  EXPECT_TRUE(failed_as(send(*t, request(receiver_.port(), "/ok/h", "other.localhost")),
+                        domain::AttemptError::kTls));
 }
 
 TEST_F(Http1TransportTest, TheGuardIsAskedBeforeConnecting) {
   const security::DestinationGuard refuses_loopback;
   auto t = transport(refuses_loopback);
   const auto r = send(*t, request(receiver_.port(), "/ok/i"));
-  EXPECT_TRUE(starts_with(r.error, "forbidden_destination")) << r.error.value_or("");
+  EXPECT_TRUE(failed_as(r, domain::AttemptError::kForbiddenDestination)) << r.error.value_or("");
   EXPECT_TRUE(receiver_.received().empty());
 }
 
@@ -207,7 +212,7 @@ TEST_F(Http1TransportTest, NothingListeningFailsToConnect) {
   auto t = transport(guard_);
   // Port 1 on loopback: nothing listens there.
   const auto r = send(*t, request(1, "/ok/j"));
-  EXPECT_TRUE(starts_with(r.error, "connect")) << r.error.value_or("");
+  EXPECT_TRUE(failed_as(r, domain::AttemptError::kConnect)) << r.error.value_or("");
 }
 
 }  // namespace

@@ -60,8 +60,9 @@ void initialise_library() {
 
 }  // namespace
 
-std::string describe_failure(std::string_view host, const Resolution& resolution) {
-  return "dns: " + std::string(host) + " " + resolution.detail;
+void fail_lookup(domain::AttemptResult& result, std::string_view host,
+                 const Resolution& resolution) {
+  result.fail(domain::AttemptError::kDns, std::string(host) + " " + resolution.detail);
 }
 
 std::optional<std::pair<security::IpAddress, uint16_t>> parse_name_server(std::string_view text) {

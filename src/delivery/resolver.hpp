@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "domain/delivery.hpp"
 #include "security/ip_address.hpp"
 
 namespace hookd::delivery {
@@ -30,9 +31,10 @@ struct Resolution {
   std::string detail;  // what went wrong, e.g. "did not resolve within 2s"
 };
 
-// The text an attempt's log carries for a failed lookup, with the error class in front:
+// An attempt that ended in a failed lookup: AttemptError::kDns, with a text such as
 // "dns: example.invalid did not resolve within 2s".
-std::string describe_failure(std::string_view host, const Resolution& resolution);
+void fail_lookup(domain::AttemptResult& result, std::string_view host,
+                 const Resolution& resolution);
 
 // Host names to addresses without blocking the caller.
 class Resolver {

@@ -7,23 +7,22 @@
 #include <future>
 #include <mutex>
 
+#include "support/manual_clock.hpp"
 #include "support/stub_dns_server.hpp"
 
 namespace hookd::delivery {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::ManualClock;
 using testing::StubDnsServer;
 
-// Read by the resolver's thread while the test moves it on.
-class SteppedClock final : public Clock {
- public:
-  TimePoint now() const override { return from_unix_micros(micros_.load()); }
-  void advance(std::chrono::milliseconds d) { micros_ += d.count() * 1000; }
-
- private:
-  std::atomic<int64_t> micros_{1'800'000'000'000'000};
-};
+// What an attempt's log carries when its lookup failed so.
+domain::AttemptResult failed_attempt(std::string_view host, const Resolution& r) {
+  domain::AttemptResult result;
+  fail_lookup(result, host, r);
+  return result;
+}
 
 // Collects answers from whichever thread gives them.
 class Answers {
@@ -86,7 +85,7 @@ class ResolverTest : public ::testing::Test {
   }
 
   StubDnsServer dns_;
-  SteppedClock clock_;
+  ManualClock clock_;
   std::unique_ptr<AresResolver> resolver_;
 };
 
@@ -167,7 +166,8 @@ TEST_F(ResolverTest, NameThatIsNeverAnsweredTimesOut) {
   const Resolution r = lookup("hang.test");
   const auto took = std::chrono::steady_clock::now() - started;
   EXPECT_EQ(r.error, ResolveError::kTimeout);
-  EXPECT_EQ(describe_failure("hang.test", r), "dns: hang.test did not resolve within 300ms");
+  EXPECT_EQ(failed_attempt("hang.test", r).error, "dns: hang.test did not resolve within 300ms");
+  EXPECT_EQ(failed_attempt("hang.test", r).error_class, domain::AttemptError::kDns);
   EXPECT_GE(took, 250ms);
   EXPECT_LT(took, 1500ms);
 }
@@ -177,8 +177,10 @@ TEST_F(ResolverTest, CachesFailuresBriefly) {
   resolver();
   const Resolution missing = lookup("missing.test");
   EXPECT_EQ(missing.error, ResolveError::kNotFound);
-  EXPECT_EQ(
-      describe_failure("missing.test", missing).rfind("dns: missing.test does not resolve", 0), 0u);
+  EXPECT_EQ(failed_attempt("missing.test", missing)
+                .error.value_or("")
+                .rfind("dns: missing.test does not resolve", 0),
+            0u);
   const Resolution broken = lookup("broken.test");
   EXPECT_EQ(broken.error, ResolveError::kServerFailure) << broken.detail;
   const size_t asked_missing = dns_.queries("missing.test");

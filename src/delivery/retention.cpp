@@ -19,20 +19,13 @@ RetentionPurger::RetentionPurger(store::Store& store, const Clock& clock,
       batch_(batch),
       // A tenth of the retention, between one second and one minute.
       interval_(std::clamp<std::chrono::milliseconds>(retention / 10, std::chrono::seconds(1),
-                                                      std::chrono::minutes(1))),
-      thread_([this] { run(); }) {}
+                                                      std::chrono::minutes(1))) {
+  loop_.start([this] { return turn(); }, std::chrono::steady_clock::now() + interval_);
+}
 
 RetentionPurger::~RetentionPurger() { stop(); }
 
-void RetentionPurger::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
-}
+void RetentionPurger::stop() { loop_.stop(); }
 
 store::PurgeResult RetentionPurger::purge_once() {
   store::PurgeResult total;
@@ -46,32 +39,27 @@ store::PurgeResult RetentionPurger::purge_once() {
         r.producer_ids < static_cast<int64_t>(batch_)) {
       return total;
     }
-    std::lock_guard lock(mutex_);
-    if (stopping_) return total;
+    if (loop_.stopping()) return total;
   }
 }
 
-void RetentionPurger::run() {
-  while (true) {
-    {
-      std::unique_lock lock(mutex_);
-      if (wake_.wait_for(lock, interval_, [&] { return stopping_; })) return;
+std::optional<BackgroundLoop::TimePoint> RetentionPurger::turn() {
+  if (loop_.stopping()) return std::nullopt;
+  try {
+    // Rotated-out secrets go once their grace is over, not only at the next rotation.
+    if (const int64_t n = store_.forget_expired_secrets(clock_.now()); n > 0) {
+      log::info("forgot secrets past their rotation grace", {{"secrets", n}});
     }
-    try {
-      // Rotated-out secrets go once their grace is over, not only at the next rotation.
-      if (const int64_t n = store_.forget_expired_secrets(clock_.now()); n > 0) {
-        log::info("forgot secrets past their rotation grace", {{"secrets", n}});
-      }
-      const store::PurgeResult r = purge_once();
-      if (r.total() > 0) {
-        log::info(
-            "purged past retention",
-            {{"deliveries", r.deliveries}, {"events", r.events}, {"producer_ids", r.producer_ids}});
-      }
-    } catch (const std::exception& e) {
-      log::error("purge failed", {{"error", e.what()}});
+    const store::PurgeResult r = purge_once();
+    if (r.total() > 0) {
+      log::info(
+          "purged past retention",
+          {{"deliveries", r.deliveries}, {"events", r.events}, {"producer_ids", r.producer_ids}});
     }
+  } catch (const std::exception& e) {
+    log::error("purge failed", {{"error", e.what()}});
   }
+  return std::chrono::steady_clock::now() + interval_;
 }
 
 }  // namespace hookd::delivery

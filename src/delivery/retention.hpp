@@ -1,10 +1,9 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <optional>
 
+#include "common/background_loop.hpp"
 #include "common/clock.hpp"
 #include "store/store.hpp"
 
@@ -27,17 +26,16 @@ class RetentionPurger {
   store::PurgeResult purge_once();
 
  private:
-  void run();
+  // A pass every interval, the first one interval after the start.
+  std::optional<BackgroundLoop::TimePoint> turn();
 
   store::Store& store_;
   const Clock& clock_;
   const std::chrono::milliseconds retention_;
   const size_t batch_;
   const std::chrono::milliseconds interval_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  // Last: its thread uses everything above.
+  BackgroundLoop loop_;
 };
 
 }  // namespace hookd::delivery

@@ -9,6 +9,15 @@ std::string origin_of(const OutgoingRequest& r) {
          (r.address ? r.address->to_string() : std::string());
 }
 
+void classify_answer(domain::AttemptResult& result) {
+  const int status = result.status_code.value_or(0);
+  if (status >= 300 && status < 400) {
+    result.fail(domain::AttemptError::kRedirect, std::to_string(status) + " is not followed");
+  } else if (status < 200 || status >= 300) {
+    result.fail(domain::AttemptError::kHttpStatus, std::to_string(status));
+  }
+}
+
 std::optional<int64_t> retry_after_seconds(std::string_view value) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   int64_t seconds = 0;

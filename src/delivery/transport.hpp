@@ -33,6 +33,11 @@ std::string origin_of(const OutgoingRequest& request);
 // the log keeps the first 4 KiB.
 inline constexpr size_t kMaxResponseBytesRead = 64 * 1024;
 
+// The error of an attempt the receiver answered with `result.status_code`: none for a 2xx,
+// kRedirect for a 3xx (never followed), kHttpStatus for any other. Both transports classify
+// their answers here.
+void classify_answer(domain::AttemptResult& result);
+
 // The seconds of a Retry-After value (leading blanks allowed); empty when it is not a number
 // (an HTTP date is not honoured).
 std::optional<int64_t> retry_after_seconds(std::string_view value);

@@ -24,4 +24,37 @@ std::optional<DeliveryStatus> parse_delivery_status(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view attempt_error_name(AttemptError error) {
+  switch (error) {
+    case AttemptError::kNone:
+      return "";
+    case AttemptError::kHttpStatus:
+      return "http_status";
+    case AttemptError::kRedirect:
+      return "redirect";
+    case AttemptError::kTimeout:
+      return "timeout";
+    case AttemptError::kDns:
+      return "dns";
+    case AttemptError::kConnect:
+      return "connect";
+    case AttemptError::kTls:
+      return "tls";
+    case AttemptError::kNetwork:
+      return "network";
+    case AttemptError::kForbiddenDestination:
+      return "forbidden_destination";
+    case AttemptError::kInvalidUrl:
+      return "invalid_url";
+  }
+  return "";
+}
+
+void AttemptResult::fail(AttemptError kind, std::string_view detail) {
+  error_class = kind;
+  std::string text(attempt_error_name(kind));
+  text.append(": ").append(detail);
+  error = std::move(text);
+}
+
 }  // namespace hookd::domain

@@ -14,107 +14,101 @@ Ingestor::Ingestor(store::Store& store, const Clock& clock, std::function<void()
       after_commit_(std::move(after_commit)),
       max_batch_(max_requests_per_commit),
       max_queue_(max_queued_requests),
-      max_deliveries_(std::max<size_t>(max_deliveries_per_commit, 1)),
-      thread_([this] { run(); }) {}
+      max_deliveries_(std::max<size_t>(max_deliveries_per_commit, 1)) {
+  loop_.start([this] { return turn(); });
+}
 
 Ingestor::~Ingestor() { stop(); }
 
 void Ingestor::submit(store::IngestRequest request, Done done) {
   {
     std::lock_guard lock(mutex_);
-    if (!stopping_ && queue_.size() < max_queue_) {
+    // Read under the lock that turn() decides under: a request taken here is committed.
+    if (!loop_.stopping() && queue_.size() < max_queue_) {
       queue_.push_back(Pending{std::move(request), std::move(done), {}});
-      wake_.notify_one();
+      loop_.wake();
       return;
     }
   }
   done(nullptr, "ingestion is shutting down or its queue is full");
 }
 
-void Ingestor::stop() {
+void Ingestor::stop() { loop_.stop(); }
+
+std::optional<BackgroundLoop::TimePoint> Ingestor::turn() {
+  std::vector<Pending> batch;
+  bool take_new = false;
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    stopping_ = true;
+    if (queue_.empty() && unfinished_.empty()) {
+      // Stopped with everything committed, or nothing to do until a request arrives.
+      if (loop_.stopping()) return std::nullopt;
+      return BackgroundLoop::TimePoint::max();
+    }
+    // When both wait, commits alternate between new requests and the rest of large ones:
+    // a new request waits for one bounded part at most, never for a whole large request,
+    // and a large one still moves on under a steady stream of new ones.
+    take_new = !queue_.empty() && (unfinished_.empty() || !last_took_new_);
+    while (take_new && !queue_.empty() && batch.size() < max_batch_) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
   }
-  wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
-}
-
-void Ingestor::run() {
-  std::vector<Pending> batch;
-  std::vector<Pending> unfinished;  // requests with parts still to commit; this thread's only
-  bool last_took_new = false;
-  while (true) {
-    bool take_new = false;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !unfinished.empty(); });
-      if (queue_.empty() && unfinished.empty()) return;  // stopping, everything committed
-      // When both wait, commits alternate between new requests and the rest of large ones:
-      // a new request waits for one bounded part at most, never for a whole large request,
-      // and a large one still moves on under a steady stream of new ones.
-      take_new = !queue_.empty() && (unfinished.empty() || !last_took_new);
-      while (take_new && !queue_.empty() && batch.size() < max_batch_) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    last_took_new = take_new;
-    if (!take_new) {
-      batch = std::move(unfinished);
-      unfinished.clear();
-    } else {
-      // Small requests first, so that a large one in the same commit cannot fill it before them.
-      std::stable_sort(batch.begin(), batch.end(), [](const Pending& a, const Pending& b) {
-        return a.request.events.size() < b.request.events.size();
-      });
-    }
-    std::vector<const store::IngestRequest*> requests;
-    requests.reserve(batch.size());
-    for (const Pending& p : batch) requests.push_back(&p.request);
-    try {
-      const auto outcomes = store_.ingest(requests, clock_.now(), max_deliveries_);
-      // The commit filled up before these: new ones go back to the head of the queue (not
-      // behind the large request that filled it), started ones before those that moved on.
-      std::vector<Pending> not_started, stalled, moved_on;
-      for (size_t i = 0; i < batch.size(); ++i) {
-        Pending& p = batch[i];
-        const store::IngestOutcome& part = outcomes[i];
-        if (!part.ok) {
-          p.done(&part, nullptr);
-          continue;
-        }
-        p.outcome.events.insert(p.outcome.events.end(), part.events.begin(), part.events.end());
-        p.request.resume_at += part.events.size();
-        if (p.request.resume_at >= p.request.events.size()) {
-          p.done(&p.outcome, nullptr);
-        } else if (!part.events.empty()) {
-          moved_on.push_back(std::move(p));
-        } else if (p.request.resume_at == 0) {
-          not_started.push_back(std::move(p));
-        } else {
-          stalled.push_back(std::move(p));
-        }
-      }
-      for (Pending& p : stalled) unfinished.push_back(std::move(p));
-      for (Pending& p : moved_on) unfinished.push_back(std::move(p));
-      if (!not_started.empty()) {
-        last_took_new = false;  // they had no turn: the next commit is theirs
-        std::lock_guard lock(mutex_);
-        for (auto it = not_started.rbegin(); it != not_started.rend(); ++it) {
-          queue_.push_front(std::move(*it));
-        }
-      }
-      if (after_commit_) after_commit_();
-    } catch (const std::exception& e) {
-      // A request some of whose parts were committed is refused too: its producer sends it
-      // again, and the events it gave an id are then answered as duplicates, not stored twice.
-      log::error("ingestion commit failed", {{"error", e.what()}, {"requests", batch.size()}});
-      for (Pending& p : batch) p.done(nullptr, "the database did not accept the events");
-    }
-    batch.clear();
+  last_took_new_ = take_new;
+  if (!take_new) {
+    batch = std::move(unfinished_);
+    unfinished_.clear();
+  } else {
+    // Small requests first, so that a large one in the same commit cannot fill it before them.
+    std::stable_sort(batch.begin(), batch.end(), [](const Pending& a, const Pending& b) {
+      return a.request.events.size() < b.request.events.size();
+    });
   }
+  std::vector<const store::IngestRequest*> requests;
+  requests.reserve(batch.size());
+  for (const Pending& p : batch) requests.push_back(&p.request);
+  try {
+    const auto outcomes = store_.ingest(requests, clock_.now(), max_deliveries_);
+    // The commit filled up before these: new ones go back to the head of the queue (not
+    // behind the large request that filled it), started ones before those that moved on.
+    std::vector<Pending> not_started, stalled, moved_on;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Pending& p = batch[i];
+      const store::IngestOutcome& part = outcomes[i];
+      if (!part.ok) {
+        p.done(&part, nullptr);
+        continue;
+      }
+      p.outcome.events.insert(p.outcome.events.end(), part.events.begin(), part.events.end());
+      p.request.resume_at += part.events.size();
+      if (p.request.resume_at >= p.request.events.size()) {
+        p.done(&p.outcome, nullptr);
+      } else if (!part.events.empty()) {
+        moved_on.push_back(std::move(p));
+      } else if (p.request.resume_at == 0) {
+        not_started.push_back(std::move(p));
+      } else {
+        stalled.push_back(std::move(p));
+      }
+    }
+    for (Pending& p : stalled) unfinished_.push_back(std::move(p));
+    for (Pending& p : moved_on) unfinished_.push_back(std::move(p));
+    if (!not_started.empty()) {
+      last_took_new_ = false;  // they had no turn: the next commit is theirs
+      std::lock_guard lock(mutex_);
+      for (auto it = not_started.rbegin(); it != not_started.rend(); ++it) {
+        queue_.push_front(std::move(*it));
+      }
+    }
+    if (after_commit_) after_commit_();
+  } catch (const std::exception& e) {
+    // A request some of whose parts were committed is refused too: its producer sends it
+    // again, and the events it gave an id are then answered as duplicates, not stored twice.
+    log::error("ingestion commit failed", {{"error", e.what()}, {"requests", batch.size()}});
+    for (Pending& p : batch) p.done(nullptr, "the database did not accept the events");
+  }
+  // More may be waiting: the next turn looks at once.
+  return std::chrono::steady_clock::now();
 }
 
 }  // namespace hookd::ingest

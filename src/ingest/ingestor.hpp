@@ -1,11 +1,12 @@
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
-#include <thread>
+#include <optional>
+#include <vector>
 
+#include "common/background_loop.hpp"
 #include "store/store.hpp"
 
 namespace hookd::ingest {
@@ -42,7 +43,9 @@ class Ingestor {
     Done done;
     store::IngestOutcome outcome;  // what the request's earlier parts stored
   };
-  void run();
+  // One commit, of new requests or of the rest of large ones; nullopt once stopped with
+  // nothing left to commit.
+  std::optional<BackgroundLoop::TimePoint> turn();
 
   store::Store& store_;
   const Clock& clock_;
@@ -51,10 +54,13 @@ class Ingestor {
   const size_t max_queue_;
   const size_t max_deliveries_;
   std::mutex mutex_;
-  std::condition_variable wake_;
   std::deque<Pending> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
+  // The loop's thread alone touches these: requests with parts still to commit, and whether
+  // the last commit was of new requests.
+  std::vector<Pending> unfinished_;
+  bool last_took_new_ = false;
+  // Last: its thread uses everything above.
+  BackgroundLoop loop_;
 };
 
 }  // namespace hookd::ingest

@@ -12,6 +12,7 @@
 #include "common/clock.hpp"
 #include "security/secret_box.hpp"
 #include "store/store.hpp"
+#include "support/manual_clock.hpp"
 
 namespace hookd::store::test_support {
 
@@ -41,14 +42,7 @@ std::unique_ptr<S> with_test_key_ring(std::unique_ptr<S> store) {
   return store;
 }
 
-class ManualClock final : public Clock {
- public:
-  TimePoint now() const override { return now_; }
-  void set(TimePoint t) { now_ = t; }
-
- private:
-  TimePoint now_ = from_unix_micros(1'800'000'000'000'000);
-};
+using hookd::testing::ManualClock;
 
 // Mixed into a store test fixture, which names the store under test.
 class StoreScenario {

@@ -1,6 +1,8 @@
 // GET /metrics: Prometheus text whose counters match what happened.
+#include <chrono>
 #include <map>
 #include <regex>
+#include <thread>
 
 #include "delivery_fixture.hpp"
 
@@ -42,11 +44,21 @@ TEST_F(DeliveryTest, MetricsCountWhatHappened) {
   ASSERT_EQ(post_events(R"({"deviceId":85,"topic":"DeviceStatusEvents","id":"m-1"})").status, 202);
   ASSERT_TRUE(wait_for_rows("SELECT count(*) FROM deliveries WHERE status = 'succeeded'", {"4|"}));
 
-  auto r = client_->get("/metrics");
-  ASSERT_EQ(r.status, 200) << r;
+  // The gauge of attempts in flight falls once their records are committed, a moment after the
+  // rows above show them: the scrape is repeated until it has.
+  HttpResponse r;
+  std::map<std::string, double> m;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    r = client_->get("/metrics");
+    ASSERT_EQ(r.status, 200) << r;
+    m = parse_prometheus(r.body);
+    if (m["hookd_deliveries_in_flight"] == 0) break;
+    // An HTTP scrape has nothing to wait on; a short pause keeps it from spinning.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } while (std::chrono::steady_clock::now() < until);
   EXPECT_EQ(r.header("Content-Type").value_or("").rfind("text/plain", 0), 0u);
   EXPECT_EQ(r.header("X-Frame-Options"), "SAMEORIGIN");  // the seed's headers, here too
-  auto m = parse_prometheus(r.body);
   EXPECT_EQ(m["hookd_events_ingested_total"], 4);
   // The receiver failed the first request to its path once: five attempts, four successes.
   EXPECT_EQ(m["hookd_delivery_attempts_total{class=\"2xx\"}"], 4);
