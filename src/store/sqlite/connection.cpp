@@ -103,30 +103,6 @@ Connection::Connection(const std::string& path, bool sync_commits) : sync_commit
   exec("PRAGMA secure_delete=ON");
 }
 
-Connection::Connection(const std::string& path, bool sync_commits, NoCheckpoints)
-    : Connection(path, sync_commits) {
-  sqlite3_wal_autocheckpoint(db_, 0);
-}
-
-void Connection::on_wal_commit(std::function<void(int pages)> written) {
-  wal_written_ = std::move(written);
-  // Replaces SQLite's own hook, the one that checkpoints inside the commit.
-  sqlite3_wal_hook(
-      db_,
-      [](void* self, sqlite3*, const char*, int pages) {
-        static_cast<Connection*>(self)->wal_written_(pages);
-        return SQLITE_OK;
-      },
-      this);
-}
-
-void Connection::checkpoint_passive() {
-  const int rc =
-      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  // Busy: another checkpoint is running, which does the same work.
-  if (rc != SQLITE_OK && rc != SQLITE_BUSY) fail(db_, "sqlite checkpoint");
-}
-
 Connection::~Connection() {
   for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
   sqlite3_close(db_);

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -56,17 +55,6 @@ class Connection {
 
   // `sync_commits` false leaves every commit to NORMAL, the durability of checkpoints.
   Connection(const std::string& path, bool sync_commits);
-  // A connection that never checkpoints by itself (the WalCheckpointer's, or one whose
-  // commits are reported through on_wal_commit).
-  struct NoCheckpoints {};
-  static constexpr NoCheckpoints kNoCheckpoints{};
-  Connection(const std::string& path, bool sync_commits, NoCheckpoints);
-
-  // Calls `written` after each commit with the pages the WAL holds, instead of checkpointing
-  // inside the commit once it holds 1,000 (SQLite's default).
-  void on_wal_commit(std::function<void(int pages)> written);
-  // Copies what it can of the WAL into the database without waiting for any lock.
-  void checkpoint_passive();
 
   // `sql` must outlive the connection (use string literals): it keys the cache by address.
   Statement prepare(const char* sql);
@@ -81,7 +69,6 @@ class Connection {
   bool sync_commits_ = true;
   Durability durability_ = Durability::kMayBeLost;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
-  std::function<void(int)> wal_written_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() is reached. IMMEDIATE takes the

@@ -9,7 +9,6 @@
 #include "common/clock.hpp"
 #include "store/sqlite/lease_table.hpp"
 #include "store/sqlite/sqlite_matcher.hpp"
-#include "store/sqlite/wal_checkpointer.hpp"
 #include "store/store.hpp"
 
 namespace hookd::store::sqlite {
@@ -113,11 +112,8 @@ class SqliteStore final : public Store {
   const Clock& clock_;
   size_t pool_size_;
   StoreOptions options_;
-  std::mutex write_mutex_;
-  // Before the pool: it outlives the connections that report to it.
-  std::unique_ptr<WalCheckpointer>
-      checkpointer_;       // one writer at a time, queued here rather than in SQLite
-  SqliteMatcher matcher_;  // used under write_mutex_, in the ingest's transaction
+  std::mutex write_mutex_;  // one writer at a time, queued here rather than in SQLite
+  SqliteMatcher matcher_;   // used under write_mutex_, in the ingest's transaction
   LeaseTable leases_;
   std::mutex claim_mutex_;  // a claim, or a commit that ends leases (see claim_due)
   std::mutex mutex_;        // guards the pool

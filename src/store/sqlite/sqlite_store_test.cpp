@@ -67,10 +67,9 @@ TEST_F(SqliteStoreTest, ReleasingAllLeasesFreesEveryLease) {
   EXPECT_EQ(taken[0].id, claimed.id);
 }
 
-// No commit copies the WAL back into the database (a thread of the store's does, without the
-// writer's lock); the WAL is still reused from its start, so it stays near the 1,000 pages at
-// which a checkpoint is asked for, however much is written.
-TEST_F(SqliteStoreTest, TheWalStaysBoundedThoughNoCommitCheckpoints) {
+// The WAL is copied back into the database once it holds 1,000 pages and then reused from its
+// start, so it stays near that size however much is written.
+TEST_F(SqliteStoreTest, TheWalStaysBoundedHoweverMuchIsWritten) {
   const std::string data = "{\"blob\":\"" + std::string(4000, 'x') + "\"}";
   const auto wal = std::filesystem::path(dir_.file("store.db-wal"));
   uintmax_t largest = 0;
