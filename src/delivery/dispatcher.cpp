@@ -36,22 +36,24 @@ Dispatcher::Dispatcher(store::DeliveryQueue& queue, Transport& transport, Resolv
 Dispatcher::~Dispatcher() { stop(); }
 
 void Dispatcher::start() {
+  recorder_.start([this] { return record_turn(); }, BackgroundLoop::TimePoint::max());
   loop_.start([this] { return turn(); });
 }
 
 void Dispatcher::wake() { loop_.wake(); }
 
-void Dispatcher::stop() { loop_.stop(); }
+void Dispatcher::stop() {
+  // Attempts in flight end first; then what they left to record is recorded.
+  loop_.stop();
+  recorder_.stop();
+}
 
 std::optional<BackgroundLoop::TimePoint> Dispatcher::turn() {
-  std::vector<Completion> done;
   {
     std::lock_guard lock(mutex_);
-    done.swap(completions_);
-    if (loop_.stopping() && in_flight_ == 0 && done.empty()) return std::nullopt;
+    if (loop_.stopping() && in_flight_ == 0) return std::nullopt;
   }
   send_resolved();
-  if (!done.empty()) record(std::move(done));
 
   bool more = false;
   auto next = std::chrono::steady_clock::now() + options_.poll_interval;
@@ -79,7 +81,11 @@ bool Dispatcher::claim_and_send() {
   size_t room = 0;
   {
     std::lock_guard lock(mutex_);
-    if (loop_.stopping() || in_flight_ >= options_.max_in_flight) return false;
+    // Attempts answered and not yet recorded are bounded as those in flight are.
+    if (loop_.stopping() || in_flight_ >= options_.max_in_flight ||
+        unrecorded_ >= options_.max_in_flight) {
+      return false;
+    }
     room = std::min(options_.claim_batch, options_.max_in_flight - in_flight_);
     busy = in_flight_by_webhook_;
   }
@@ -132,7 +138,7 @@ void Dispatcher::sign_and_send(store::ClaimedDelivery d, OutgoingRequest request
 void Dispatcher::dispatch(store::ClaimedDelivery d) {
   domain::AttemptResult refused;
   auto request = prepare_request(d, refused);
-  // Counted from here until recorded, so that the caps include attempts still being resolved.
+  // Counted from here until answered, so that the caps include attempts still being resolved.
   {
     std::lock_guard lock(mutex_);
     ++in_flight_;
@@ -190,11 +196,38 @@ void Dispatcher::send_resolved() {
   }
 }
 
+// The attempt's slot is free at once: the receiver no longer holds it, and its delivery stays
+// leased until the attempt is recorded (or the lease ends), so no claim takes it again meanwhile.
 void Dispatcher::complete(store::ClaimedDelivery delivery, domain::AttemptResult result) {
   std::lock_guard lock(mutex_);
-  completions_.push_back(Completion{std::move(delivery), std::move(result)});
+  --in_flight_;
+  if (--in_flight_by_webhook_[delivery.webhook_id] == 0) {
+    in_flight_by_webhook_.erase(delivery.webhook_id);
+  }
+  if (metrics_) metrics_->set_in_flight(static_cast<int64_t>(in_flight_));
+  to_record_.push_back(Completion{std::move(delivery), std::move(result)});
+  ++unrecorded_;
   // Under the lock, as in on_resolved.
+  recorder_.wake();
   loop_.wake();
+}
+
+std::optional<BackgroundLoop::TimePoint> Dispatcher::record_turn() {
+  std::vector<Completion> batch;
+  {
+    std::lock_guard lock(mutex_);
+    batch.swap(to_record_);
+  }
+  if (batch.empty()) {
+    // Stopped only once the dispatcher's loop has ended: nothing more can complete.
+    return recorder_.stopping() ? std::nullopt : std::optional(BackgroundLoop::TimePoint::max());
+  }
+  const size_t recorded = batch.size();
+  record(std::move(batch));
+  std::lock_guard lock(mutex_);
+  unrecorded_ -= recorded;
+  loop_.wake();  // room to claim again
+  return std::chrono::steady_clock::now();
 }
 
 void Dispatcher::record(std::vector<Completion> completions) {
@@ -240,22 +273,13 @@ void Dispatcher::record(std::vector<Completion> completions) {
     r.result = std::move(c.result);
     records.push_back(std::move(r));
   }
-  // The attempts are logged before their slots are given back, so a failed write does not let
-  // the same deliveries be sent again before their leases run out.
+  // A failed write leaves the deliveries leased: they are sent again when the leases run out.
   try {
     queue_.record_attempts(records, now, options_.disable_after);
   } catch (const std::exception& e) {
     log::error("recording attempts failed; their leases will expire and they will be retried",
                {{"error", e.what()}, {"attempts", records.size()}});
   }
-  std::lock_guard lock(mutex_);
-  for (const Completion& c : completions) {
-    --in_flight_;
-    if (--in_flight_by_webhook_[c.delivery.webhook_id] == 0) {
-      in_flight_by_webhook_.erase(c.delivery.webhook_id);
-    }
-  }
-  if (metrics_) metrics_->set_in_flight(static_cast<int64_t>(in_flight_));
 }
 
 }  // namespace hookd::delivery

@@ -38,8 +38,11 @@ struct DispatcherOptions {
 };
 
 // The delivery loop: claims due deliveries with a lease, signs and sends them, and records
-// each attempt with the retry decision. One thread; name resolution happens on the resolver's,
-// the sending on the sender's, so that an attempt waiting for either holds up no other.
+// each attempt with the retry decision. Two threads: one claims and sends, the other records
+// in batches, so that a record waiting for the database's writer (behind an ingestion
+// commit, or a PostgreSQL fsync) holds up no claim. Name resolution happens on the
+// resolver's threads, the sending on the transport's, so that an attempt waiting for either
+// holds up no other.
 class Dispatcher {
  public:
   Dispatcher(store::DeliveryQueue& queue, Transport& transport, Resolver& resolver,
@@ -70,9 +73,11 @@ class Dispatcher {
     std::chrono::steady_clock::time_point started;
     Resolution resolution;
   };
-  // One turn of the loop: records what completed, sends what was resolved, claims what is due;
-  // returns when the next turn is due, or nullopt once stopped with nothing in flight.
+  // One turn of the loop: sends what was resolved, claims what is due; returns when the next
+  // turn is due, or nullopt once stopped with nothing in flight.
   std::optional<BackgroundLoop::TimePoint> turn();
+  // One turn of the recorder: records every attempt answered since the last.
+  std::optional<BackgroundLoop::TimePoint> record_turn();
   // True when it claimed all it asked for: more may be due at once.
   bool claim_and_send();
   void dispatch(store::ClaimedDelivery delivery);
@@ -97,11 +102,13 @@ class Dispatcher {
   const std::string owner_;
 
   std::mutex mutex_;
-  std::vector<Completion> completions_;
+  std::vector<Completion> to_record_;
+  size_t unrecorded_ = 0;  // answered, not yet recorded (to_record_ and the batch being written)
   std::vector<Resolved> resolved_;
-  size_t in_flight_ = 0;
+  size_t in_flight_ = 0;  // claimed and not yet answered
   std::map<domain::WebhookId, size_t> in_flight_by_webhook_;
-  // Last: its thread uses everything above.
+  // Last: their threads use everything above.
+  BackgroundLoop recorder_;
   BackgroundLoop loop_;
 };
 
