@@ -81,7 +81,8 @@ bool Dispatcher::claim_and_send() {
   size_t room = 0;
   {
     std::lock_guard lock(mutex_);
-    // Attempts answered and not yet recorded are bounded as those in flight are.
+    // No claim while max_in_flight answered attempts wait to be recorded: in flight and
+    // waiting together stay within twice max_in_flight, however long a record takes.
     if (loop_.stopping() || in_flight_ >= options_.max_in_flight ||
         unrecorded_ >= options_.max_in_flight) {
       return false;

@@ -151,9 +151,11 @@ class FakeQueue final : public store::DeliveryQueue {
 
   void record_attempts(const std::vector<store::AttemptRecord>& records, TimePoint,
                        std::chrono::milliseconds) override {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     ++record_calls_;
     changed_.notify_all();
+    // A write waiting for the database's writer, until the test lets it through.
+    wait(changed_, lock, [&] { return !hold_records_; });
     if (fail_records_) throw std::runtime_error("database is locked");
     for (const store::AttemptRecord& r : records) {
       Row& row = rows_.at(static_cast<size_t>(r.delivery_id - 1));
@@ -170,6 +172,11 @@ class FakeQueue final : public store::DeliveryQueue {
   void fail_records(bool fail) {
     std::lock_guard lock(mutex_);
     fail_records_ = fail;
+  }
+  void hold_records(bool hold) {
+    std::lock_guard lock(mutex_);
+    hold_records_ = hold;
+    changed_.notify_all();
   }
 
   // Waits until `ready(*this)` holds, with the queue's state under its lock.
@@ -209,6 +216,7 @@ class FakeQueue final : public store::DeliveryQueue {
   std::condition_variable changed_;
   std::vector<Row> rows_;
   bool fail_records_ = false;
+  bool hold_records_ = false;
 };
 
 // Answers each request as the test says: at once from its own thread, or held until the test
@@ -268,9 +276,9 @@ class FakeTransport final : public Transport {
     std::unique_lock lock(mutex_);
     return wait(changed_, lock, [&] { return held_.size() >= n; });
   }
-  bool wait_for_sent(size_t n) {
+  bool wait_for_sent(size_t n, std::chrono::milliseconds within = kDeadline) {
     std::unique_lock lock(mutex_);
-    return wait(changed_, lock, [&] { return sent_.size() >= n; });
+    return changed_.wait_for(lock, within, [&] { return sent_.size() >= n; });
   }
   std::vector<OutgoingRequest> sent() {
     std::lock_guard lock(mutex_);
@@ -654,6 +662,34 @@ TEST_F(DispatcherTest, AFailedRecordDoesNotSendTheSameDeliveriesAgainBeforeTheir
   EXPECT_EQ(transport_.sent().size(), 4u);
   EXPECT_EQ(queue_.status(first), DeliveryStatus::kSucceeded);
   EXPECT_EQ(queue_.status(second), DeliveryStatus::kSucceeded);
+}
+
+// A record waiting for the database holds up no claim; but what was answered and not yet
+// recorded is bounded: no more than max_in_flight in flight and max_in_flight waiting to be
+// recorded, whatever is due.
+TEST_F(DispatcherTest, ARecordWaitingForTheDatabaseHoldsUpNoClaimWithinItsBound) {
+  auto o = options();
+  o.max_in_flight = 2;
+  for (int i = 0; i < 20; ++i) queue_.add(static_cast<domain::WebhookId>(i + 1), clock_.now());
+  queue_.hold_records(true);
+  start(o);
+  ASSERT_TRUE(transport_.wait_for_held(2));
+
+  // One answer: its record waits for the database, and the freed slot is claimed meanwhile.
+  transport_.release(1, answered(200));
+  ASSERT_TRUE(queue_.wait_until([](const FakeQueue& q) { return q.record_calls_ >= 1; }));
+  ASSERT_TRUE(transport_.wait_for_sent(3)) << "a claim waited for the record";
+
+  // Every answer in: two wait to be recorded, two are in flight, and nothing more goes out
+  // however long the record takes.
+  transport_.answer([](const OutgoingRequest&) { return answered(200); });
+  transport_.release_all(answered(200));
+  EXPECT_FALSE(transport_.wait_for_sent(5, 300ms))
+      << transport_.sent().size() << " sent with the records held";
+
+  queue_.hold_records(false);
+  ASSERT_TRUE(queue_.wait_for_records(20));
+  EXPECT_EQ(transport_.sent().size(), 20u);
 }
 
 }  // namespace

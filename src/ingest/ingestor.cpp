@@ -6,10 +6,10 @@
 
 namespace hookd::ingest {
 
-Ingestor::Ingestor(store::Store& store, const Clock& clock, std::function<void()> after_commit,
-                   size_t max_requests_per_commit, size_t max_queued_requests,
-                   size_t max_deliveries_per_commit)
-    : store_(store),
+Ingestor::Ingestor(store::EventIngest& ingest, const Clock& clock,
+                   std::function<void()> after_commit, size_t max_requests_per_commit,
+                   size_t max_queued_requests, size_t max_deliveries_per_commit)
+    : ingest_(ingest),
       clock_(clock),
       after_commit_(std::move(after_commit)),
       max_batch_(max_requests_per_commit),
@@ -68,7 +68,7 @@ std::optional<BackgroundLoop::TimePoint> Ingestor::turn() {
   requests.reserve(batch.size());
   for (const Pending& p : batch) requests.push_back(&p.request);
   try {
-    const auto outcomes = store_.ingest(requests, clock_.now(), max_deliveries_);
+    const auto outcomes = ingest_.ingest(requests, clock_.now(), max_deliveries_);
     // The commit filled up before these: new ones go back to the head of the queue (not
     // behind the large request that filled it), started ones before those that moved on.
     std::vector<Pending> not_started, stalled, moved_on;

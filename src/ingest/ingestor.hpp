@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/background_loop.hpp"
-#include "store/store.hpp"
+#include "store/event_ingest.hpp"
 
 namespace hookd::ingest {
 
@@ -23,7 +23,7 @@ class Ingestor {
 
   // `after_commit` runs on the ingestor's thread after each commit that stored events (the
   // delivery engine's wake-up).
-  Ingestor(store::Store& store, const Clock& clock, std::function<void()> after_commit,
+  Ingestor(store::EventIngest& ingest, const Clock& clock, std::function<void()> after_commit,
            size_t max_requests_per_commit = 256, size_t max_queued_requests = 10'000,
            size_t max_deliveries_per_commit = store::kMaxDeliveriesPerCommit);
   ~Ingestor();
@@ -47,7 +47,7 @@ class Ingestor {
   // nothing left to commit.
   std::optional<BackgroundLoop::TimePoint> turn();
 
-  store::Store& store_;
+  store::EventIngest& ingest_;
   const Clock& clock_;
   std::function<void()> after_commit_;
   const size_t max_batch_;
