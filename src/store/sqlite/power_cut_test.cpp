@@ -171,14 +171,20 @@ TEST_F(PowerCutTest, EveryAnsweredEventSurvivesAPowerCut) {
 }
 
 // The test above would see a commit that is not synced: with syncing left to checkpoints,
-// answered events are lost at the cut.
+// answered events are lost at the cut. One cut can land just after a checkpoint synced the
+// WAL and lose nothing, so the control cuts at several moments and needs a loss at one.
 TEST_F(PowerCutTest, WithoutSyncedCommitsAnsweredEventsAreLost) {
-  const auto answered = ingest_until_cut(false, 4);
-  ASSERT_FALSE(answered.empty());
-  store_ = test_support::with_test_key_ring(std::make_unique<SqliteStore>(path_, clock_));
-  store_->migrate();
   size_t lost = 0;
-  for (const auto& [id, deliveries] : answered) lost += stored_events(id) == 1 ? 0 : 1;
+  for (uint32_t seed : {4u, 7u, 8u, 9u, 10u, 11u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const auto answered = ingest_until_cut(false, seed);
+    ASSERT_FALSE(answered.empty());
+    store_ = test_support::with_test_key_ring(std::make_unique<SqliteStore>(path_, clock_));
+    store_->migrate();
+    for (const auto& [id, deliveries] : answered) lost += stored_events(id) == 1 ? 0 : 1;
+    store_.reset();
+    if (lost > 0) break;
+  }
   EXPECT_GT(lost, 0u);
 }
 
