@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("--signature", v.signature, "the webhook-signature header")->required();
   verify_cmd->add_option("--tolerance", v.tolerance_seconds,
                          "seconds the timestamp may differ from now (0: do not check)");
+  int64_t verify_now = 0;
+  CLI::Option* verify_now_opt = verify_cmd->add_option(
+      "--now", verify_now, "judge the timestamp at this unix time instead of the clock's");
 
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version");
 
@@ -68,7 +71,10 @@ int main(int argc, char** argv) {
     if (*migrate_cmd) return cli::migrate(flags);
     if (*token_create) return cli::create_token(flags, token_role, token_org);
     if (*reencrypt_cmd) return cli::reencrypt_secrets(flags);
-    if (*verify_cmd) return cli::verify(v);
+    if (*verify_cmd) {
+      if (verify_now_opt->count() > 0) v.now_unix = verify_now;
+      return cli::verify(v);
+    }
     if (*version_cmd) {
       std::cout << "hookd " << HOOKD_VERSION << '\n';
       return 0;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 // The sub-commands of the hookd binary; main.cpp parses the command line and calls one.
@@ -33,6 +34,7 @@ int reencrypt_secrets(const CommonFlags& flags);
 struct VerifyFlags {
   std::string secret, id, timestamp, signature;
   int64_t tolerance_seconds = 300;  // 0: the timestamp is not checked
+  std::optional<int64_t> now_unix;  // the time the timestamp is judged at; unset: the clock
 };
 
 // `hookd verify`: the body on standard input; exit 0 when the signature is valid.
