@@ -35,7 +35,7 @@ inline std::string_view as_text(const uint8_t* data, size_t size) {
 inline void check_client_error(const api::ApiError& e) {
   FUZZ_CHECK(e.status == 400);
   FUZZ_CHECK(!e.code.empty());
-  FUZZ_CHECK(!e.message.empty());
+  FUZZ_CHECK(!e.message.render(api::Language::kEn).empty());
 }
 
 // Every lookup succeeds; writes are remembered so that a target can check what reached the

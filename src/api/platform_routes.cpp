@@ -5,6 +5,7 @@
 #include "api/errors.hpp"
 #include "api/event_input.hpp"
 #include "api/json_body.hpp"
+#include "api/message_catalog.hpp"
 #include "api/route_helpers.hpp"
 #include "common/log.hpp"
 #include "ingest/ingestor.hpp"
@@ -80,13 +81,17 @@ http::Response delete_device_group(ApiContext& ctx, int64_t id) {
 http::Response create_token(ApiContext& ctx, const http::Request& req) {
   const auto body = json_body::parse_object(req.body);
   const auto role = domain::parse_role(json_body::required_string(body, "role", 16));
-  if (!role) throw errors::invalid_body("role must be \"admin\", \"read\" or \"platform\"");
+  if (!role) {
+    throw errors::invalid_body(Message(message_key("body.one_of"))
+                                   .with("field", "role")
+                                   .with("choices", R"("admin", "read", "platform")"));
+  }
   const auto org = json_body::optional_id(body, "organizationId");
   if (*role != domain::Role::kPlatform) {
-    if (!org) throw errors::invalid_body("organizationId is required for admin and read tokens");
+    if (!org) throw errors::invalid_body(Message(message_key("token.organization_required")));
     if (!ctx.store.organization_exists(*org)) throw errors::organization_not_found(*org);
   } else if (org) {
-    throw errors::invalid_body("platform tokens hold every organization; omit organizationId");
+    throw errors::invalid_body(Message(message_key("token.platform_organization")));
   }
   const std::string token = security::generate_token();
   const domain::TokenId id = ctx.store.create_token(*role, org, security::hash_token(token));
@@ -99,18 +104,19 @@ http::Response revoke_token(ApiContext& ctx, int64_t id) {
   return no_content();
 }
 
-void ingest_events(ApiContext& ctx, const http::Request& req, http::Responder respond) {
+void ingest_events(ApiContext& ctx, const http::Request& req, Language language,
+                   http::Responder respond) {
   if (!ctx.ingestor) throw errors::service_unavailable();
   store::IngestRequest request = parse_events(req.body, ctx.clock.now());
-  ctx.ingestor->submit(std::move(request), [respond, metrics = ctx.metrics](
+  ctx.ingestor->submit(std::move(request), [respond, language, metrics = ctx.metrics](
                                                const store::IngestOutcome* outcome,
                                                const char* error) {
     if (!outcome) {
       log::warn("events not accepted", {{"error", error}});
-      return respond(to_response(errors::service_unavailable()));
+      return respond(to_response(errors::service_unavailable(), language));
     }
     if (!outcome->ok)
-      return respond(to_response(errors::device_not_found(outcome->missing_device)));
+      return respond(to_response(errors::device_not_found(outcome->missing_device), language));
     boost::json::array events;
     uint64_t stored = 0;
     for (const auto& e : outcome->events) {
@@ -137,7 +143,7 @@ void register_routes(RouteTable& table, const ApiContext& ctx) {
              Runs::kInline,
              {},
              [](const RouteCall& c, http::Responder respond) {
-               ingest_events(c.ctx, c.request, std::move(respond));
+               ingest_events(c.ctx, c.request, c.language, std::move(respond));
              }});
   table.add({"POST", "/v2/platform/tokens", platform, body, Runs::kPool,
              [](const RouteCall& c) { return create_token(c.ctx, c.request); }});

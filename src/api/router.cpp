@@ -8,6 +8,8 @@
 #include "api/delivery_routes.hpp"
 #include "api/errors.hpp"
 #include "api/event_input.hpp"
+#include "api/language.hpp"
+#include "api/message_catalog.hpp"
 #include "api/platform_routes.hpp"
 #include "api/readiness_probe.hpp"
 #include "api/system_routes.hpp"
@@ -22,10 +24,14 @@
 namespace hookd::api {
 namespace {
 
+// The query parameter every route takes: the language of error messages.
+constexpr std::string_view kLanguageParameter = "language";
+
 struct Target {
   std::vector<std::string> segments;
   Query query;
   std::optional<std::string> repeated;  // a query parameter named twice
+  bool language_repeated = false;
 };
 
 std::optional<Target> parse_target(std::string_view text) {
@@ -37,9 +43,22 @@ std::optional<Target> parse_target(std::string_view text) {
   if (!t.segments.empty() && t.segments.back().empty()) t.segments.pop_back();
   for (auto param : parsed->params()) {
     // A gateway that reads the first of two values must not see another request than ours.
-    if (!t.query.emplace(param.key, param.value).second && !t.repeated) t.repeated = param.key;
+    if (t.query.emplace(param.key, param.value).second) continue;
+    if (!t.repeated) t.repeated = param.key;
+    if (param.key == kLanguageParameter) t.language_repeated = true;
   }
   return t;
+}
+
+// ?language= when given once, else Accept-Language (api/language.hpp).
+Language language_of(const std::optional<Target>& target, const http::RequestHead& head) {
+  std::optional<std::string_view> parameter;
+  if (target && !target->language_repeated) {
+    if (auto it = target->query.find(kLanguageParameter); it != target->query.end()) {
+      parameter = it->second;
+    }
+  }
+  return choose_language(parameter, head.accept_language);
 }
 
 http::Response with_retry_after(http::Response r, std::chrono::seconds after) {
@@ -57,6 +76,7 @@ struct Router::Call {
   std::optional<domain::Principal> caller;
   std::vector<std::string> params;
   Query query;
+  Language language;
   RequestLog log;
 };
 
@@ -111,8 +131,9 @@ http::Admission Router::admit(const http::RequestHead& head) {
     return http::Admission{std::move(r), 0, nullptr};
   };
   if (head.method == "OPTIONS") return answer(http::Response{204, "", ""});
+  auto target = parse_target(head.target);
+  const Language language = language_of(target, head);
   try {
-    auto target = parse_target(head.target);
     if (!target) throw errors::route_not_found();
     auto match = table_.find(head.method, target->segments);
     if (!match.route) {
@@ -130,7 +151,8 @@ http::Admission Router::admit(const http::RequestHead& head) {
             security::client_address(head.client_address, head.forwarded_for, trusted_proxies_);
         const auto now = security::AuthThrottle::Clock::now();
         if (auto wait = throttle_.throttled(address, now)) {
-          return answer(with_retry_after(to_response(errors::too_many_requests()), *wait));
+          return answer(
+              with_retry_after(to_response(errors::too_many_requests(), language), *wait));
         }
         throttle_.record_failure(address, now);
         throw;
@@ -142,35 +164,38 @@ http::Admission Router::admit(const http::RequestHead& head) {
                             (head.content_length && *head.content_length > route.body_limit))) {
       throw errors::payload_too_large(route.body_limit);
     }
-    if (target->repeated) throw errors::invalid_query(*target->repeated + " is repeated");
+    if (target->repeated) {
+      throw errors::invalid_query(
+          Message(message_key("query.repeated")).with("name", *target->repeated));
+    }
 
     if (route.runs == Runs::kOnHead) {
       const http::Request none;
       return answer(route.handler(RouteCall{ctx_, tokens_, none, caller ? &*caller : nullptr,
-                                            match.params, target->query}));
+                                            match.params, target->query, language}));
     }
     auto call = std::make_shared<Call>(Call{&route, std::move(caller), std::move(match.params),
-                                            std::move(target->query), std::move(entry)});
+                                            std::move(target->query), language, std::move(entry)});
     return http::Admission{std::nullopt, route.body_limit, handler_for(std::move(call))};
   } catch (...) {
-    return answer(failure_response(entry.number));
+    return answer(failure_response(entry.number, language));
   }
 }
 
 // Inside a catch: the answer to what was thrown. Every path that runs route code ends here.
-http::Response Router::failure_response(uint64_t number) const {
+http::Response Router::failure_response(uint64_t number, Language language) const {
   try {
     throw;
   } catch (const ApiError& e) {
-    return to_response(e);
+    return to_response(e, language);
   } catch (const store::StoreError& e) {
     log::error("database error",
                {{"request_id", std::string_view(request_id(number))}, {"error", e.what()}});
-    return to_response(errors::service_unavailable());
+    return to_response(errors::service_unavailable(), language);
   } catch (const std::exception& e) {
     log::error("unhandled error in request handler",
                {{"request_id", std::string_view(request_id(number))}, {"error", e.what()}});
-    return to_response(errors::internal_error());
+    return to_response(errors::internal_error(), language);
   }
 }
 
@@ -187,16 +212,16 @@ http::Handler Router::handler_for(std::shared_ptr<Call> call) {
     const Route& route = *call->route;
     // The server reads no more than admitted; this holds for any server.
     if (request.body.size() > route.body_limit) {
-      return done(to_response(errors::payload_too_large(route.body_limit)));
+      return done(to_response(errors::payload_too_large(route.body_limit), call->language));
     }
     if (route.runs == Runs::kInline) {
       try {
         route.async_handler(
             RouteCall{ctx_, tokens_, request, call->caller ? &*call->caller : nullptr, call->params,
-                      call->query},
+                      call->query, call->language},
             done);
       } catch (...) {
-        done(failure_response(call->log.number));
+        done(failure_response(call->log.number, call->language));
       }
       return;
     }
@@ -204,7 +229,7 @@ http::Handler Router::handler_for(std::shared_ptr<Call> call) {
     const bool queued =
         pool_->try_post([this, call, shared_request, done] { done(run(*call, *shared_request)); });
     if (!queued) {
-      done(with_retry_after(to_response(errors::server_busy()), kBusyRetryAfter));
+      done(with_retry_after(to_response(errors::server_busy(), call->language), kBusyRetryAfter));
     }
   };
 }
@@ -212,10 +237,11 @@ http::Handler Router::handler_for(std::shared_ptr<Call> call) {
 // On a pool thread: every failure becomes an answer here, none escapes.
 http::Response Router::run(const Call& call, const http::Request& request) {
   try {
-    return call.route->handler(RouteCall{
-        ctx_, tokens_, request, call.caller ? &*call.caller : nullptr, call.params, call.query});
+    return call.route->handler(RouteCall{ctx_, tokens_, request,
+                                         call.caller ? &*call.caller : nullptr, call.params,
+                                         call.query, call.language});
   } catch (...) {
-    return failure_response(call.log.number);
+    return failure_response(call.log.number, call.language);
   }
 }
 

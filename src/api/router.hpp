@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/context.hpp"
+#include "api/language.hpp"
 #include "api/route_table.hpp"
 #include "http/message.hpp"
 #include "security/auth_throttle.hpp"
@@ -50,7 +51,7 @@ class Router {
   struct Call;
   http::Handler handler_for(std::shared_ptr<Call> call);
   http::Response run(const Call& call, const http::Request& request);
-  http::Response failure_response(uint64_t number) const;
+  http::Response failure_response(uint64_t number, Language language) const;
   std::string request_id(uint64_t number) const;
   void finish(const RequestLog& log, const http::Response& response);
 

@@ -13,10 +13,10 @@ http::Response health(const RouteCall&) { return http::Response{200, R"({"status
 
 // The store's answer, bounded by the probe's timeout; neither an I/O thread nor the handler
 // pool waits for it.
-void readiness(ReadinessProbe& probe, http::Responder respond) {
-  probe.check([respond = std::move(respond)](bool ready) {
+void readiness(ReadinessProbe& probe, Language language, http::Responder respond) {
+  probe.check([respond = std::move(respond), language](bool ready) {
     respond(ready ? http::Response{200, R"({"status":"ready"})"}
-                  : to_response(errors::service_unavailable()));
+                  : to_response(errors::service_unavailable(), language));
   });
 }
 
@@ -44,8 +44,8 @@ void register_routes(RouteTable& table, ReadinessProbe& probe) {
                     0,
                     Runs::kInline,
                     {},
-                    [&probe](const RouteCall&, http::Responder respond) {
-                      readiness(probe, std::move(respond));
+                    [&probe](const RouteCall& c, http::Responder respond) {
+                      readiness(probe, c.language, std::move(respond));
                     }});
   }
   table.add(Route{"GET", "/metrics", Roles::public_route(), 0, Runs::kPool, metrics, {}});

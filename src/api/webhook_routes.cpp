@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/errors.hpp"
+#include "api/message_catalog.hpp"
 #include "api/query.hpp"
 #include "api/route_helpers.hpp"
 #include "api/webhook_input.hpp"
@@ -87,7 +88,8 @@ http::Response update(ApiContext& ctx, const domain::Principal& caller, const ht
   const WebhookInput in = parse_webhook_input(req.body, WebhookInputMode::kUpdate, ctx.guard);
   if (!caller.can_write(w.organization_id)) throw errors::insufficient_rights();
   if (in.organization_id && *in.organization_id != w.organization_id) {
-    throw errors::invalid_body("organizationId cannot be changed");
+    throw errors::invalid_body(
+        Message(message_key("body.unchangeable")).with("field", "organizationId"));
   }
   check_scope_exists(ctx, w.organization_id, in.device_ids, in.device_group_ids);
 

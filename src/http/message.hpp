@@ -43,8 +43,9 @@ struct RequestHead {
   bool has_authorization = false;
   std::string client_address;
   std::string forwarded_for;
+  std::string accept_language;  // Accept-Language as sent (fields joined by ", "); empty: absent
   std::optional<uint64_t> content_length;  // declared length, when the body is not chunked
-  bool chunked = false;                     // Transfer-Encoding: chunked
+  bool chunked = false;                    // Transfer-Encoding: chunked
   bool has_body() const { return chunked || (content_length && *content_length > 0); }
 };
 

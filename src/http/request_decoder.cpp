@@ -103,6 +103,10 @@ class RequestDecoder::Impl {
         case bhttp::field::transfer_encoding:
           facts.transfer_encoding.push_back(field.value());
           break;
+        case bhttp::field::accept_language:
+          if (!head_.accept_language.empty()) head_.accept_language += ", ";
+          head_.accept_language += field.value();
+          break;
         case bhttp::field::authorization:
           // Two would leave the caller ambiguous; refused like a second Host.
           if (head_.has_authorization) return fail(ServerError::kBadRequest);
