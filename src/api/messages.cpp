@@ -4,12 +4,12 @@
 
 namespace hookd::api {
 
-Message&& Message::with(std::string_view name, std::string_view value) && {
+Message Message::with(std::string_view name, std::string_view value) && {
   arguments_.push_back(Argument{name, std::string(value), nullptr});
   return std::move(*this);
 }
 
-Message&& Message::with(std::string_view name, Message part) && {
+Message Message::with(std::string_view name, Message part) && {
   arguments_.push_back(Argument{name, {}, std::make_shared<const Message>(std::move(part))});
   return std::move(*this);
 }

@@ -24,8 +24,8 @@ class Message {
   explicit Message(MessageKey key) : key_(key) {}
 
   // `name` must outlive the message: a literal of the code that builds it.
-  Message&& with(std::string_view name, std::string_view value) &&;
-  Message&& with(std::string_view name, Message part) &&;
+  Message with(std::string_view name, std::string_view value) &&;
+  Message with(std::string_view name, Message part) &&;
 
   MessageKey key() const { return key_; }
   std::string render(Language language) const;

@@ -4,6 +4,7 @@
 
 #include "api_fixture.hpp"
 #include "expect_error.hpp"
+#include "support/raw_connection.hpp"
 
 namespace hookd::testing {
 namespace {
@@ -176,6 +177,20 @@ TEST_F(LanguageTest, WithoutALanguageTheSeedsUnsupportedProtocolBodyIsTheSeeds) 
       R"("code":"WebhookUnsupportedProtocol",)"
       R"("errorMessage":"Nicht unterstütztes Protokoll: Wir unterstützen derzeit nur https.",)"
       R"("errorCode":"WebhookUnsupportedProtocol"})");
+}
+
+// The HTTP server's own refusals come before the router reads the request: English, whatever
+// the request asked for.
+TEST_F(LanguageTest, WhatTheServerRefusesBeforeRoutingStaysEnglish) {
+  RawConnection connection(server_->port());
+  connection.send(
+      "POST /v2/webhooks?language=de HTTP/1.1\r\nHost: x\r\nAccept-Language: de\r\n"
+      "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
+  const std::string raw = connection.read_until_close();
+  ASSERT_EQ(raw.rfind("HTTP/1.1 501", 0), 0u) << raw;
+  const auto body = boost::json::parse(raw.substr(raw.find("\r\n\r\n") + 4)).as_object();
+  EXPECT_EQ(body.at("code").as_string(), "NotImplemented");
+  EXPECT_EQ(body.at("message").as_string(), "Not implemented");
 }
 
 }  // namespace
