@@ -300,7 +300,9 @@ PutOutcome PostgresStore::put_device(const domain::Device& device) {
   }
   Result previous = c->exec(kLockDeviceOrganization, Params().add(device.id));
   const bool existed = previous.rows() > 0;
-  if (existed && previous.get_int(0, 0) != device.organization_id) {
+  const std::optional<domain::OrganizationId> previous_org =
+      existed ? std::optional(previous.get_int(0, 0)) : std::nullopt;
+  if (domain::leaves_organization(previous_org, device.organization_id)) {
     c->exec(kDetachDeviceFromGroups, Params().add(device.id));
     c->exec(kDetachDeviceFromWebhooks, Params().add(device.id));
   }

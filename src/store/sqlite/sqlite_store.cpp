@@ -289,7 +289,7 @@ PutOutcome SqliteStore::put_device(const domain::Device& device) {
     return {PutOutcome::Kind::kOrganizationNotFound, device.organization_id};
   }
   const auto previous_org = single_int(*c, kDeviceOrganization, device.id);
-  if (previous_org && *previous_org != device.organization_id) {
+  if (domain::leaves_organization(previous_org, device.organization_id)) {
     c->prepare(kDetachDeviceFromGroups).bind(1, device.id).run();
     c->prepare(kDetachDeviceFromWebhooks).bind(1, device.id).run();
   }
