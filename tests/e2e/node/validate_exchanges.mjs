@@ -65,10 +65,13 @@ function validatorAt(pointer) {
   if (!validators.has(pointer)) validators.set(pointer, ajv.compile({ $ref: 'hookd#' + pointer }));
   return validators.get(pointer);
 }
+// Ajv's errors in words, array indexes folded ("/3/id" -> "/*/id") so that one drift in many
+// answers is reported once.
 const schemaErrors = (errors) =>
-  (errors ?? []).slice(0, 4).map((e) => `${e.instancePath || '(root)'} ${e.message}` +
+  [...new Set((errors ?? []).map((e) =>
+    `${(e.instancePath || '(root)').replace(/\/\d+(?=\/|$)/g, '/*')} ${e.message}` +
     (e.params?.additionalProperty ? ` (${e.params.additionalProperty})` : '') +
-    (e.params?.allowedValues ? ` (${JSON.stringify(e.params.allowedValues)})` : '')).join('; ');
+    (e.params?.allowedValues ? ` (${JSON.stringify(e.params.allowedValues)})` : '')))].slice(0, 6).join('; ');
 
 // --- Which responses an exchange may get ---------------------------------------------------
 
@@ -173,13 +176,13 @@ function checkBody(content, contentPointer, contentType, body, problems) {
     try {
       value = JSON.parse(body);
     } catch (e) {
-      problems.push(`body is not JSON (${e.message}): ${body.slice(0, 200)}`);
+      problems.push(`body is not JSON (${e.message})`);
       return;
     }
   }
   if (!content[media].schema) return;
   const validate = validatorAt(`${contentPointer}/${pointerPart(media)}/schema`);
-  if (!validate(value)) problems.push(`body ${schemaErrors(validate.errors)}: ${body.slice(0, 300)}`);
+  if (!validate(value)) problems.push(`body ${schemaErrors(validate.errors)}`);
   if (value && typeof value === 'object' && 'errorCode' in value &&
       (value.message !== value.errorMessage || value.code !== value.errorCode)) {
     problems.push('error body: message must equal errorMessage and code errorCode');
@@ -201,7 +204,7 @@ function checkExchange(x) {
       if (x.body.length === 0) problems.push('body is empty, the document gives it content');
       else checkBody(response.content, `${pointer}/content`, lookup('content-type')[0], x.body, problems);
     } else if (x.body.length > 0) {
-      problems.push(`body where the document gives none: ${x.body.slice(0, 200)}`);
+      problems.push('body where the document gives none');
     }
   }
   return { name, problems };
@@ -258,12 +261,12 @@ function record(name, status, problems, example) {
 const exchanges = readLines('exchanges-');
 for (const x of exchanges) {
   const { name, problems } = checkExchange(x);
-  record(name, x.status, problems, `${x.method} ${x.path}`);
+  record(name, x.status, problems, `${x.method} ${x.path} ${x.body.slice(0, 240)}`);
 }
 const deliveries = readLines('deliveries-');
 for (const d of deliveries) {
   const { name, problems } = checkDelivery(d);
-  record(name, 'delivery', problems, `POST ${d.path}`);
+  record(name, 'delivery', problems, `POST ${d.path} ${d.body.slice(0, 240)}`);
 }
 
 const documented = [];
@@ -276,7 +279,7 @@ console.log(`operations seen: ${documented.length - unexercised.length} of ${doc
   (unexercised.length ? ` (not seen: ${unexercised.join(', ')})` : ''));
 if (failures.size > 0) {
   for (const [key, { count, example }] of [...failures].slice(0, 200)) {
-    console.log(`MISMATCH ${key}  [${count}x, e.g. ${example}]`);
+    console.log(`MISMATCH ${key}\n  ${count}x, e.g. ${example}`);
   }
   console.log(`${failures.size} kinds of mismatch`);
   process.exit(1);
