@@ -1,7 +1,12 @@
 // The OpenAPI document as hookd serves it, and a client generated from it driving the server.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "support/hookd_process.hpp"
 #include "support/http_client.hpp"
@@ -36,6 +41,35 @@ TEST(Openapi, TheDocumentIsServedAsJsonAndYamlWithoutAToken) {
       client.request("GET", "/openapi.json", std::nullopt, {{"Authorization", "Bearer x"}}).status,
       200);
   EXPECT_EQ(client.post("/openapi.json", std::string("{}")).status, 405);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The check of every answer against the document (openapi.AnswersAndDeliveriesMatchTheDocument)
+// sees only what the HTTP client logs: the test fails if it logs nothing, or a token.
+TEST(Openapi, EveryAnswerIsLoggedForTheCheckAgainstTheDocument) {
+  const char* dir = std::getenv("HOOKD_TEST_EXCHANGE_DIR");
+  ASSERT_TRUE(dir != nullptr && *dir != '\0')
+      << "HOOKD_TEST_EXCHANGE_DIR is not set: run the end-to-end tests through ctest";
+  const std::string log = std::string(dir) + "/exchanges-" + std::to_string(::getpid()) + ".jsonl";
+  HookdServer server;
+  HttpClient client(server.base_url());
+  const std::string token = server.create_token("platform");
+  const size_t before = read_file(log).size();
+  ASSERT_EQ(client.get("/v2/webhooks/424242", token).status, 404);
+  const std::string added = read_file(log).substr(before);
+  ASSERT_EQ(std::count(added.begin(), added.end(), '\n'), 1) << added;
+  const boost::json::value line = boost::json::parse(added);
+  EXPECT_EQ(line.at("method"), "GET");
+  EXPECT_EQ(line.at("path"), "/v2/webhooks/424242");
+  EXPECT_EQ(line.at("status"), 404);
+  EXPECT_NE(line.at("body").as_string().find("WebhookNotFound"), std::string::npos);
+  EXPECT_EQ(added.find(token), std::string::npos) << "a token was logged";
 }
 
 // openapi-typescript generates the client from GET /openapi.json of this server; tsc checks an
