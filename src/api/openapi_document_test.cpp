@@ -43,16 +43,25 @@ Operations documented_operations() {
   return out;
 }
 
-Operations server_routes() {
+// What the router knows of each route, read from a router over a throwaway store.
+struct RouteFacts {
+  std::string method;
+  std::string pattern;
+  bool needs_token;
+  bool takes_body;
+};
+
+std::vector<RouteFacts> server_routes() {
   testing::TempDir dir;
   auto store = store::open_store("sqlite://" + dir.file("hookd.db"));
   store->migrate();
   SystemClock clock;
   security::DestinationGuard guard;
   Router router(ApiContext{*store, clock, guard});
-  Operations out;
-  for (const Route& route : router.routes().routes())
-    out.insert(route.method + " " + route.pattern);
+  std::vector<RouteFacts> out;
+  for (const Route& route : router.routes().routes()) {
+    out.push_back({route.method, route.pattern, route.roles.needs_token(), route.body_limit > 0});
+  }
   router.stop();
   return out;
 }
@@ -66,13 +75,35 @@ std::string missing(const Operations& from, const Operations& in) {
 }
 
 TEST(OpenapiDocument, ListsEveryRouteOfTheServerAndNoOther) {
-  const Operations routes = server_routes();
+  Operations routes;
+  for (const RouteFacts& route : server_routes()) routes.insert(route.method + " " + route.pattern);
   const Operations documented = documented_operations();
   ASSERT_FALSE(routes.empty());
   EXPECT_EQ(missing(routes, documented), "")
       << "routes of the server that openapi/hookd.yaml does not document";
   EXPECT_EQ(missing(documented, routes), "")
       << "operations of openapi/hookd.yaml that the server does not have";
+}
+
+// What the router judges from the route table alone must read the same in the document: a
+// route without a token has `security: []`, one with a token lists token roles; a route that
+// takes no body (body_limit 0) has no requestBody, and the others have one.
+TEST(OpenapiDocument, SaysWhichRoutesNeedATokenAndWhichTakeABody) {
+  const auto& paths = document().at("paths").as_object();
+  for (const RouteFacts& route : server_routes()) {
+    SCOPED_TRACE(route.method + " " + route.pattern);
+    std::string method = route.method;
+    for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const auto* item = paths.if_contains(route.pattern);
+    ASSERT_NE(item, nullptr);
+    const auto* operation = item->as_object().if_contains(method);
+    ASSERT_NE(operation, nullptr);
+    const auto& op = operation->as_object();
+    // Without its own `security`, an operation has the document's: a token of any role.
+    const bool public_in_document = op.contains("security") && op.at("security").as_array().empty();
+    EXPECT_EQ(public_in_document, !route.needs_token);
+    EXPECT_EQ(op.contains("requestBody"), route.takes_body);
+  }
 }
 
 TEST(OpenapiDocument, DocumentsThePreflightOnEveryPath) {
