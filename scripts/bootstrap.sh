@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git curl openssl python3
+  build-essential cmake ninja-build ccache pkg-config git curl openssl python3 python3-yaml
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev
   libspdlog-dev libcli11-dev libtomlplusplus-dev
