@@ -79,8 +79,7 @@ Check check_config(State& state, const CommonFlags& flags) {
     }
   }
   state.config = c;
-  return Check{
-      "config", Verdict::kOk, config_source(state) + ": parsed, every value valid", {}};
+  return Check{"config", Verdict::kOk, config_source(state) + ": parsed, every value valid", {}};
 }
 
 Check check_database(State& state) {

@@ -17,7 +17,8 @@ CONFIGURATION
 
   listen                  HOOKD_LISTEN            127.0.0.1:8080 (HOST:PORT, [IPv6]:PORT)
   database                HOOKD_DATABASE          sqlite://hookd.db, or postgresql://...
-  tls_cert, tls_key       HOOKD_TLS_CERT, _KEY    PEM files: serve HTTPS directly
+  tls_cert                HOOKD_TLS_CERT          none (PEM certificate chain: serve HTTPS)
+  tls_key                 HOOKD_TLS_KEY           none (its PEM key; both or neither)
   role                    HOOKD_ROLE              all (api or worker: split processes)
   threads                 HOOKD_THREADS           0 (one HTTP thread per core)
   log_level               HOOKD_LOG_LEVEL         info (debug, info, warn, error)
