@@ -48,6 +48,14 @@ std::string sqlite_url(const TempDir& dir, const std::string& name) {
   return "sqlite://" + dir.file(name);
 }
 
+// The exit code, and each of `words` in what doctor printed.
+void expect_output(const CommandResult& r, int exit_code,
+                   std::initializer_list<std::string> words) {
+  EXPECT_EQ(r.exit_code, exit_code) << r.out << r.err;
+  for (const std::string& word : words)
+    EXPECT_NE(r.out.find(word), std::string::npos) << word << "\n" << r.out;
+}
+
 void migrate(const std::string& url) {
   const CommandResult r = run_hookd({"migrate", "--database", url});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -58,21 +66,17 @@ TEST(DoctorTest, PassesOnAMigratedDatabaseOfEitherBackend) {
   migrate(db.url());
   TempDir dir;
   const CommandResult r = doctor(dir, "listen = \"127.0.0.1:8080\"\n", {"--database", db.url()});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("ok   config"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("is reachable and migrated"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("ok   secrets"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("ok   trust store"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("ok   dns"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("every check passed"), std::string::npos) << r.out;
+  expect_output(r, 0,
+                {"ok   config", "is reachable and migrated", "ok   secrets", "ok   trust store",
+                 "ok   dns", "every check passed"});
 }
 
 TEST(DoctorTest, ADatabaseNotCreatedYetPassesAndIsNotCreated) {
   TempDir dir;
   const CommandResult r = doctor(dir, "database = \"" + sqlite_url(dir, "new.db") + "\"\n");
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("will be created and migrated at first start"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("will be generated beside the database"), std::string::npos) << r.out;
+  expect_output(
+      r, 0,
+      {"will be created and migrated at first start", "will be generated beside the database"});
   EXPECT_FALSE(exists(dir.file("new.db")));
   EXPECT_FALSE(exists(dir.file("new.db.key")));
 }
@@ -80,19 +84,14 @@ TEST(DoctorTest, ADatabaseNotCreatedYetPassesAndIsNotCreated) {
 TEST(DoctorTest, ASyntaxErrorFailsTheConfigAndSkipsTheRest) {
   TempDir dir;
   const CommandResult r = doctor(dir, "listen = \"127.0.0.1:8080\"\n[delivery\ntimeout = \"5s\"\n");
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("FAIL config"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("line 2"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("fix: correct " + dir.file("hookd.toml")), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("skip database"), std::string::npos) << r.out;
+  expect_output(
+      r, 1, {"FAIL config", "line 2", "fix: correct " + dir.file("hookd.toml"), "skip database"});
 }
 
 TEST(DoctorTest, AnInvalidValueFailsTheConfig) {
   TempDir dir;
   const CommandResult r = doctor(dir, "[delivery]\nallow_targets = [\"10.0.0.0/33\"]\n");
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("FAIL config"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("10.0.0.0/33"), std::string::npos) << r.out;
+  expect_output(r, 1, {"FAIL config", "10.0.0.0/33"});
 }
 
 TEST(DoctorTest, AnUnreachablePostgresqlServerFailsTheDatabaseWithoutShowingItsPassword) {
@@ -100,11 +99,9 @@ TEST(DoctorTest, AnUnreachablePostgresqlServerFailsTheDatabaseWithoutShowingItsP
   // Port 1 on loopback: nothing listens, the connection is refused at once.
   const CommandResult r =
       doctor(dir, "database = \"postgresql://hookd:Sup3rSecretPw@127.0.0.1:1/hookd\"\n");
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("FAIL database"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("cannot open postgresql://hookd:***@127.0.0.1:1/hookd"), std::string::npos)
-      << r.out;
-  EXPECT_NE(r.out.find("that the server runs"), std::string::npos) << r.out;
+  expect_output(r, 1,
+                {"FAIL database", "cannot open postgresql://hookd:***@127.0.0.1:1/hookd",
+                 "that the server runs"});
   EXPECT_EQ(r.out.find("Sup3rSecretPw"), std::string::npos) << r.out;
   EXPECT_EQ(r.err.find("Sup3rSecretPw"), std::string::npos) << r.err;
 }
@@ -119,9 +116,7 @@ TEST(DoctorTest, AnUnmigratedSqliteFileFailsTheDatabaseAndStaysUnmigrated) {
   sqlite3_close(db);
 
   const CommandResult r = doctor(dir, "database = \"sqlite://" + path + "\"\n");
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("FAIL database"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("migration(s) are not applied"), std::string::npos) << r.out;
+  expect_output(r, 1, {"FAIL database", "migration(s) are not applied"});
   EXPECT_NE(r.out.find("run `hookd migrate --config " + dir.file("hookd.toml") + "`"),
             std::string::npos)
       << r.out;
@@ -146,10 +141,7 @@ TEST(DoctorTest, AMissingKeyFileFailsTheSecrets) {
   const std::string missing = dir.file("absent.key");
   const CommandResult r =
       doctor(dir, "database = \"" + url + "\"\n[secrets]\nkey_files = [\"" + missing + "\"]\n");
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("FAIL secrets"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(missing), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("openssl rand -base64 32 > " + missing), std::string::npos) << r.out;
+  expect_output(r, 1, {"FAIL secrets", missing, "openssl rand -base64 32 > " + missing});
   EXPECT_FALSE(exists(missing));
 }
 
@@ -159,34 +151,24 @@ TEST(DoctorTest, ABadCaFileFailsTheTrustStore) {
   write_file(not_pem, "this is no certificate\n");
   const std::string base = "database = \"" + sqlite_url(dir, "hookd.db") + "\"\n[delivery]\n";
   CommandResult r = doctor(dir, base + "ca_file = \"" + not_pem + "\"\n");
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("FAIL trust store"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(not_pem + " holds no certificate OpenSSL can load"), std::string::npos)
-      << r.out;
+  expect_output(r, 1, {"FAIL trust store", not_pem + " holds no certificate OpenSSL can load"});
 
   r = doctor(dir, base + "ca_file = \"" + dir.file("absent.pem") + "\"\n");
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("absent.pem cannot be read: No such file or directory"), std::string::npos)
-      << r.out;
+  expect_output(r, 1, {"absent.pem cannot be read: No such file or directory"});
 }
 
 TEST(DoctorTest, AUrlToAPrivateAddressIsRefusedByTheGuard) {
   TempDir dir;
   const CommandResult r = doctor(dir, "database = \"" + sqlite_url(dir, "hookd.db") + "\"\n",
                                  {"--url", "https://10.20.30.40/hook"});
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("FAIL url"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("refused by the destination guard"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("delivery.allow_targets"), std::string::npos) << r.out;
+  expect_output(r, 1, {"FAIL url", "refused by the destination guard", "delivery.allow_targets"});
 }
 
 TEST(DoctorTest, ANameThatDoesNotResolveFailsTheDns) {
   TempDir dir;
   const CommandResult r = doctor(dir, "database = \"" + sqlite_url(dir, "hookd.db") + "\"\n",
                                  {"--resolve", "no-such-host.invalid"});
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("FAIL dns"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("no-such-host.invalid"), std::string::npos) << r.out;
+  expect_output(r, 1, {"FAIL dns", "no-such-host.invalid does not resolve"});
 }
 
 // A receiver let through allow_targets passes with its CA in ca_file, and fails the handshake
@@ -210,9 +192,7 @@ TEST(DoctorTest, AUrlPassesTheGuardAndAVerifiedTlsHandshake) {
       << r.out;
 
   r = doctor(dir, base, {"--url", url});
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("FAIL url"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("the TLS handshake with 127.0.0.1"), std::string::npos) << r.out;
+  expect_output(r, 1, {"FAIL url", "the TLS handshake with 127.0.0.1"});
 }
 
 // Secrets sealed under a key no file holds: hookd serve would refuse to start.
@@ -227,16 +207,12 @@ TEST_F(DoctorSecretsTest, SecretsSealedUnderAMissingKeyFailTheSecrets) {
   const std::vector<std::string> args{"--database", server_->database_url()};
 
   CommandResult r = doctor(dir, "", args, {{"HOOKD_SECRETS_KEY_FILES", other_key}});
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("FAIL secrets"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("the database holds secrets sealed with the key id"), std::string::npos)
-      << r.out;
-  EXPECT_NE(r.out.find(security::load_secret_key_file(other_key).id), std::string::npos) << r.out;
+  expect_output(r, 1,
+                {"FAIL secrets", "the database holds secrets sealed with the key id",
+                 security::load_secret_key_file(other_key).id});
 
   r = doctor(dir, "", args);  // the key the server used
-  EXPECT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_NE(r.out.find("secret(s) in the database is sealed with one of them"), std::string::npos)
-      << r.out;
+  expect_output(r, 0, {"secret(s) in the database is sealed with one of them"});
 }
 
 // The packaged configuration: it passes as shipped, every key its comments show is valid when
