@@ -16,7 +16,6 @@ int main(int argc, char** argv) {
   cli::block_stop_signals();
   CLI::App app{"hookd: webhooks for device fleets"};
   app.require_subcommand(1);
-  app.footer(cli::help_footer());
   cli::CommonFlags flags;
   auto add_common = [&flags](CLI::App* cmd) {
     cmd->add_option("--config", flags.config_file, "TOML configuration file");
@@ -68,6 +67,8 @@ int main(int argc, char** argv) {
 
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version");
 
+  // Set last, so that the subcommands' own help does not repeat it.
+  app.footer(cli::help_footer());
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
