@@ -55,6 +55,11 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("--tolerance", v.tolerance_seconds,
                          "seconds the timestamp may differ from now (0: do not check)");
 
+  CLI::App* demo_cmd = app.add_subcommand(
+      "demo", "Watch a delivery arrive: a throwaway hookd and an HTTPS receiver of its own");
+  cli::DemoFlags demo_flags;
+  demo_cmd->add_flag("--keep", demo_flags.keep, "keep both running, to try curl against them");
+
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version");
 
   try {
@@ -69,6 +74,7 @@ int main(int argc, char** argv) {
     if (*token_create) return cli::create_token(flags, token_role, token_org);
     if (*reencrypt_cmd) return cli::reencrypt_secrets(flags);
     if (*verify_cmd) return cli::verify(v);
+    if (*demo_cmd) return cli::demo(demo_flags);
     if (*version_cmd) {
       std::cout << "hookd " << HOOKD_VERSION << '\n';
       return 0;

@@ -38,4 +38,12 @@ struct VerifyFlags {
 // `hookd verify`: the body on standard input; exit 0 when the signature is valid.
 int verify(const VerifyFlags& flags);
 
+struct DemoFlags {
+  bool keep = false;  // keep hookd and the receiver running until SIGINT or SIGTERM
+};
+
+// `hookd demo`: a throwaway hookd and an HTTPS receiver of its own; an organization, devices, a
+// webhook and an event through the public API, and the delivery as the receiver got it.
+int demo(const DemoFlags& flags);
+
 }  // namespace hookd::cli
