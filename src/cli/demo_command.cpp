@@ -244,7 +244,7 @@ class Demo {
         wait_for_delivery(receiver, stop_, sent + kDeliveryDeadline);
     if (!delivery) {
       throw DemoFailure("no delivery arrived within " + std::to_string(kDeliveryDeadline.count()) +
-                        " s of the event");
+                        " s of the event" + delivery_log_summary(api, admin, webhook.id));
     }
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent);
     heading(out_, 7, "The receiver got this, " + std::to_string(took.count()) + " ms later");
@@ -325,6 +325,18 @@ class Demo {
         api.call("POST", "/v2/webhooks", admin, boost::json::serialize(body)), 200, "webhook");
     return Webhook{integer_field(answer, "id", "webhook"),
                    string_field(answer, "secretHmac", "webhook")};
+  }
+
+  // What the delivery log says of the webhook's deliveries, for a failure message.
+  static std::string delivery_log_summary(DemoApiClient& api, const Credential& admin,
+                                          int64_t webhook_id) {
+    try {
+      const ApiAnswer answer = api.call(
+          "GET", "/v2/webhooks/" + std::to_string(webhook_id) + "/deliveries", admin, {}, false);
+      return "; the delivery log says: " + std::to_string(answer.status) + " " + answer.body;
+    } catch (const std::exception& e) {
+      return std::string("; the delivery log cannot be read: ") + e.what();
+    }
   }
 
   static std::string first_event_id(const boost::json::object& answer) {
