@@ -2,7 +2,6 @@
 // directory) and an HTTPS receiver of the demo's own, trusted through a CA made for this run;
 // then, through the public API alone, the calls an integration makes, each shown as curl.
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <toml++/toml.h>
 
 #include <atomic>
@@ -64,13 +63,9 @@ class DemoDirectory {
   std::string path_;
 };
 
-void write_file(const std::string& path, const std::string& text, mode_t mode = 0644) {
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write " + path);
-  }
-  if (::chmod(path.c_str(), mode) != 0) throw std::runtime_error("cannot chmod " + path);
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!(out << text).flush()) throw std::runtime_error("cannot write " + path);
 }
 
 std::string log_tail(const std::string& path) {
@@ -271,11 +266,10 @@ class Demo {
         security::make_certificate_authority("hookd demo CA", security::valid_from_now(1));
     const security::PemCertificate certificate = security::issue_server_certificate(
         ca, {"127.0.0.1", "localhost"}, security::valid_from_now(1));
-    write_file(ca_file, ca.certificate);
+    security::write_certificate_files(ca, {}, ca_file, dir_.file("ca-key.pem"));
     const std::string chain = dir_.file("receiver.pem");
     const std::string key = dir_.file("receiver-key.pem");
-    write_file(chain, certificate.certificate + ca.certificate);
-    write_file(key, certificate.private_key, 0600);
+    security::write_certificate_files(certificate, ca.certificate, chain, key);
     out_ << "A certificate authority made for this run (" << ca_file
          << ") signed the receiver's certificate for 127.0.0.1 and localhost.\n";
     return DemoReceiver(chain, key);

@@ -9,8 +9,10 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <fstream>
 #include <memory>
 
 namespace hookd::security {
@@ -119,6 +121,16 @@ std::string pem_of(const Key& key) {
   return std::string(data, static_cast<size_t>(size));
 }
 
+void write_file(const std::string& path, std::string_view text, mode_t mode) {
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw CertificateError("certificate: cannot write " + path);
+  }
+  // After writing, so that a file that existed with wider permissions is narrowed too.
+  if (::chmod(path.c_str(), mode) != 0) throw CertificateError("certificate: cannot chmod " + path);
+}
+
 Bio reader_of(const std::string& pem) {
   Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) fail("out of memory");
@@ -178,6 +190,12 @@ PemCertificate issue_server_certificate(const PemCertificate& ca,
   add_extension(cert.get(), ca_cert.get(), NID_authority_key_identifier, "keyid:always");
   if (X509_sign(cert.get(), ca_key.get(), EVP_sha256()) <= 0) fail("cannot sign the certificate");
   return PemCertificate{pem_of(cert), pem_of(key)};
+}
+
+void write_certificate_files(const PemCertificate& certificate, std::string_view issuer_chain,
+                             const std::string& chain_file, const std::string& key_file) {
+  write_file(chain_file, certificate.certificate + std::string(issuer_chain), 0644);
+  write_file(key_file, certificate.private_key, 0600);
 }
 
 }  // namespace hookd::security

@@ -39,4 +39,10 @@ PemCertificate issue_server_certificate(const PemCertificate& ca,
                                         const std::vector<std::string>& names,
                                         const Validity& validity);
 
+// Writes `certificate` followed by `issuer_chain` (PEM; empty for a CA's own) to `chain_file`,
+// and its key to `key_file`, readable by its owner only. Files are replaced. Throws
+// CertificateError.
+void write_certificate_files(const PemCertificate& certificate, std::string_view issuer_chain,
+                             const std::string& chain_file, const std::string& key_file);
+
 }  // namespace hookd::security

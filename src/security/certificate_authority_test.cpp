@@ -5,8 +5,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
+#include <sys/stat.h>
 
+#include <fstream>
+#include <iterator>
 #include <memory>
+
+#include "support/temp_dir.hpp"
 
 namespace hookd::security {
 namespace {
@@ -72,6 +77,29 @@ TEST(CertificateAuthority, RefusesWhatIsNoName) {
   EXPECT_THROW(issue_server_certificate(ca, {""}, valid_from_now(1)), CertificateError);
   EXPECT_THROW(issue_server_certificate(PemCertificate{"junk", ca.private_key}, {"localhost"},
                                         valid_from_now(1)),
+               CertificateError);
+}
+
+TEST(CertificateAuthority, WritesTheChainAndAKeyOnlyItsOwnerReads) {
+  const testing::TempDir dir;
+  const PemCertificate ca = make_certificate_authority("ca", valid_from_now(1));
+  const PemCertificate server = issue_server_certificate(ca, {"localhost"}, valid_from_now(1));
+  const std::string chain = dir.file("chain.pem");
+  const std::string key = dir.file("key.pem");
+  std::ofstream(key) << "an older, wider file";
+  ::chmod(key.c_str(), 0644);
+  write_certificate_files(server, ca.certificate, chain, key);
+
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_EQ(read(chain), server.certificate + ca.certificate);
+  EXPECT_EQ(read(key), server.private_key);
+  struct stat st {};
+  ASSERT_EQ(::stat(key.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_THROW(write_certificate_files(server, {}, dir.file("no/such/dir.pem"), key),
                CertificateError);
 }
 

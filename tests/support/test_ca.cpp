@@ -1,7 +1,5 @@
 #include "support/test_ca.hpp"
 
-#include <sys/stat.h>
-
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -10,15 +8,6 @@
 
 namespace hookd::testing {
 namespace {
-
-void write_file(const std::string& path, const std::string& text, mode_t mode = 0644) {
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write " + path);
-  }
-  if (::chmod(path.c_str(), mode) != 0) throw std::runtime_error("cannot chmod " + path);
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -37,10 +26,8 @@ TestCertificates make_test_certificates(const std::string& dir,
       security::make_certificate_authority("hookd test CA", security::valid_from_now(days + 1));
   const security::PemCertificate server =
       security::issue_server_certificate(ca, names, security::valid_from_now(days));
-  write_file(c.ca_cert, ca.certificate);
-  write_file(c.ca_key, ca.private_key, 0600);
-  write_file(c.server_cert, server.certificate + ca.certificate);
-  write_file(c.server_key, server.private_key, 0600);
+  security::write_certificate_files(ca, {}, c.ca_cert, c.ca_key);
+  security::write_certificate_files(server, ca.certificate, c.server_cert, c.server_key);
   return c;
 }
 
@@ -56,8 +43,7 @@ TestCertificates make_server_certificate(const std::string& dir, const TestCerti
     validity.not_after = validity.not_before + std::chrono::days{1};
   }
   const security::PemCertificate server = security::issue_server_certificate(ca, names, validity);
-  write_file(c.server_cert, server.certificate + ca.certificate);
-  write_file(c.server_key, server.private_key, 0600);
+  security::write_certificate_files(server, ca.certificate, c.server_cert, c.server_key);
   return c;
 }
 
