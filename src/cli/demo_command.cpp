@@ -241,6 +241,10 @@ class Demo {
       throw DemoFailure("no delivery arrived within " + std::to_string(kDeliveryDeadline.count()) +
                         " s of the event" + delivery_log_summary(api, admin, webhook.id));
     }
+    if (delivery->header("webhook-id") != event_id) {
+      throw DemoFailure("the receiver got another event than " + event_id + ": " +
+                        delivery->request_line + " webhook-id " + delivery->header("webhook-id"));
+    }
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent);
     heading(out_, 7, "The receiver got this, " + std::to_string(took.count()) + " ms later");
     print_request(out_, *delivery);
