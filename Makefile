@@ -40,8 +40,18 @@ build-fuzz/build.ninja: | bootstrap
 build-fuzz: bootstrap build-fuzz/build.ninja
 	cmake --build --preset fuzz -j $(JOBS)
 
-run: build
+# The server binary alone: `make run` and `make demo` compile nothing of the tests or benchmarks.
+.PHONY: build-server demo
+build-server: bootstrap build/build.ninja
+	cmake --build --preset release --target hookd -j $(JOBS)
+
+run: build-server
 	./build/hookd serve --listen $(LISTEN) --database $(DATABASE)
+
+# A throwaway hookd and an HTTPS receiver of its own: a delivery arrives, its signature verified.
+# DEMO_FLAGS=--keep keeps both running to try curl against them.
+demo: build-server
+	./build/hookd demo $(DEMO_FLAGS)
 
 # The PostgreSQL store tests need a server: each run gets a throwaway one.
 test-release: build node-deps

@@ -68,6 +68,11 @@ int main(int argc, char** argv) {
   doctor_cmd->add_option("--resolve", doctor_flags.resolve,
                          "a name that must resolve (default: the resolver answers for localhost)");
 
+  CLI::App* demo_cmd = app.add_subcommand(
+      "demo", "Watch a delivery arrive: a throwaway hookd and an HTTPS receiver of its own");
+  cli::DemoFlags demo_flags;
+  demo_cmd->add_flag("--keep", demo_flags.keep, "keep both running, to try curl against them");
+
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version");
 
   // Set last, so that the subcommands' own help does not repeat it.
@@ -88,6 +93,7 @@ int main(int argc, char** argv) {
       return cli::verify(v);
     }
     if (*doctor_cmd) return cli::doctor(flags, doctor_flags);
+    if (*demo_cmd) return cli::demo(demo_flags);
     if (*version_cmd) {
       std::cout << "hookd " << HOOKD_VERSION << '\n';
       return 0;

@@ -48,4 +48,12 @@ struct DoctorFlags {
 // `hookd doctor`: exit 0 when every check passes, 1 otherwise; changes nothing.
 int doctor(const CommonFlags& flags, const DoctorFlags& doctor_flags);
 
+struct DemoFlags {
+  bool keep = false;  // keep hookd and the receiver running until SIGINT or SIGTERM
+};
+
+// `hookd demo`: a throwaway hookd and an HTTPS receiver of its own; an organization, devices, a
+// webhook and an event through the public API, and the delivery as the receiver got it.
+int demo(const DemoFlags& flags);
+
 }  // namespace hookd::cli

@@ -55,6 +55,7 @@ ENVIRONMENT
   HOOKD_*         the configuration keys above.
   NOTIFY_SOCKET   set by systemd: hookd serve reports READY=1 and STOPPING=1 (sd_notify).
   SSL_CERT_FILE   the bundle of trusted roots for deliveries, in place of the system's.
+  TMPDIR          where hookd demo makes its throwaway directory (default /tmp).
 
 FILES
   /etc/hookd/hookd.toml            the packaged configuration (hookd.service reads it)
@@ -63,16 +64,18 @@ FILES
   /lib/systemd/system/hookd.service  the systemd unit
 
 EXIT STATUS
-  0   success; for verify, a valid signature; for doctor, every check passed
+  0   success; for verify, a valid signature; for doctor, every check passed; for demo,
+      a delivery arrived and its signature verified
   1   failure: the reason is logged (serve, migrate, token, secrets) or printed (verify,
-      doctor)
+      doctor, demo)
   100 and above  the command line did not parse (the reason is printed)
 
 EXAMPLES
   hookd doctor --config /etc/hookd/hookd.toml
   hookd migrate --database sqlite:///var/lib/hookd/hookd.db
   hookd token create --role platform --config /etc/hookd/hookd.toml
-  hookd serve --listen 127.0.0.1:8080 --database sqlite://hookd.db)";
+  hookd serve --listen 127.0.0.1:8080 --database sqlite://hookd.db
+  hookd demo)";
 }
 
 }  // namespace hookd::cli
