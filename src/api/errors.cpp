@@ -73,6 +73,18 @@ ApiError webhook_limit_exceeded(int64_t limit) {
               "Webhook limit exceeded: an organization holds at most " + std::to_string(limit) +
                   " webhooks");
 }
+ApiError invalid_idempotency_key() {
+  return make(400, "InvalidIdempotencyKey",
+              "Invalid Idempotency-Key: 1 to 255 visible ASCII characters, sent once");
+}
+ApiError idempotency_key_in_use() {
+  return make(409, "IdempotencyKeyInUse",
+              "Idempotency key in use: a request with this key is still running, retry later");
+}
+ApiError idempotency_key_reused() {
+  return make(422, "IdempotencyKeyReused",
+              "Idempotency key reused: it was used for another request (method, path or body)");
+}
 ApiError too_many_requests() {
   return make(429, "TooManyRequests",
               "Too many requests: too many failed authentications from this address");
