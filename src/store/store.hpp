@@ -127,6 +127,12 @@ class Store : public TokenStore,
   // An idempotency key's stored answer body, sealed for its row (idempotency_answer_binding).
   std::string seal_idempotent_answer(std::string_view key_hash, std::string_view body) const;
   std::string open_idempotent_answer(std::string_view key_hash, std::string_view sealed) const;
+  // What a claim that did not take its key found in the key's row: kMismatch, kRunning (no
+  // status yet), or kReplay with the answer opened.
+  IdempotencyClaim found_idempotency_claim(const IdempotencyRequest& request,
+                                           std::string_view stored_fingerprint,
+                                           std::optional<int64_t> status,
+                                           std::string_view sealed_body) const;
 
  private:
   std::shared_ptr<const security::KeyRing> key_ring_;

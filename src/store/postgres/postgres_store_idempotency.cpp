@@ -54,18 +54,8 @@ IdempotencyClaim PostgresStore::claim_idempotency_key(const IdempotencyRequest& 
       if (round == kClaimRounds) throw StoreError("idempotency key keeps vanishing");
       continue;
     }
-    IdempotencyClaim claim;
-    const std::optional<int64_t> status = r.get_optional_int(0, 1);
-    if (r.get_text(0, 0) != request.fingerprint) {
-      claim.kind = IdempotencyClaim::Kind::kMismatch;
-    } else if (!status) {
-      claim.kind = IdempotencyClaim::Kind::kRunning;
-    } else {
-      claim.kind = IdempotencyClaim::Kind::kReplay;
-      claim.answer = StoredAnswer{static_cast<int>(*status),
-                                  open_idempotent_answer(request.key_hash, r.get_text(0, 2))};
-    }
-    return claim;
+    return found_idempotency_claim(request, r.get_text(0, 0), r.get_optional_int(0, 1),
+                                   r.get_text(0, 2));
   }
 }
 

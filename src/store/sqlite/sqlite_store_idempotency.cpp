@@ -52,16 +52,8 @@ IdempotencyClaim SqliteStore::claim_idempotency_key(const IdempotencyRequest& re
     Statement s = c->prepare(kFindKey);
     s.bind(1, std::string_view(request.key_hash));
     if (!s.step()) throw StoreError("idempotency key vanished inside its transaction");
-    const std::optional<int64_t> status = s.column_optional_int(1);
-    if (s.column_text(0) != request.fingerprint) {
-      claim.kind = IdempotencyClaim::Kind::kMismatch;
-    } else if (!status) {
-      claim.kind = IdempotencyClaim::Kind::kRunning;
-    } else {
-      claim.kind = IdempotencyClaim::Kind::kReplay;
-      claim.answer = StoredAnswer{static_cast<int>(*status),
-                                  open_idempotent_answer(request.key_hash, s.column_text(2))};
-    }
+    claim = found_idempotency_claim(request, s.column_text(0), s.column_optional_int(1),
+                                    s.column_text(2));
   }
   tx.commit();
   return claim;
