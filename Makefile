@@ -89,6 +89,18 @@ bench-postgres: build
 	@scripts/bootstrap.sh --bench
 	bench/postgres_run.sh
 
+# The Debian package (packaging/): build/package/hookd_<version>_<arch>.deb, from the release
+# build of the server alone.
+.PHONY: package package-check
+package: bootstrap build/build.ninja
+	cmake --build --preset release --target hookd -j $(JOBS)
+	cd build && cpack -G DEB
+
+# Installs the package, runs hookd doctor and systemd-analyze verify on it, starts the service
+# where systemd runs, then purges it (scripts/package_check.sh; needs root or sudo).
+package-check: package
+	scripts/package_check.sh build/package/hookd_$$(sed -n 's/^project(hookd VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)_$$(dpkg --print-architecture).deb
+
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
 

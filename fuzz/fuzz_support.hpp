@@ -50,6 +50,7 @@ class AcceptingStore final : public store::Store {
   std::optional<TimePoint> last_recover_since;
 
   void migrate() override {}
+  std::vector<int> pending_migrations() override { return {}; }
   bool ping() override { return true; }
   domain::TokenId create_token(domain::Role, std::optional<domain::OrganizationId>,
                                std::string_view) override {

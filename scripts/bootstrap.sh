@@ -3,13 +3,14 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git curl openssl python3
+  build-essential cmake ninja-build ccache pkg-config git curl openssl python3 python3-yaml
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev
   libspdlog-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   libc-ares-dev clang-14 libfuzzer-14-dev libclang-rt-14-dev
   postgresql
+  libsystemd-dev dpkg-dev systemd
 )
 if [[ "${1:-}" == "--bench" ]]; then packages+=(wrk nginx-light); fi
 

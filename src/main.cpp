@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/help_text.hpp"
 #include "cli/stop_signals.hpp"
 #include "common/log.hpp"
 
@@ -55,8 +56,19 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("--tolerance", v.tolerance_seconds,
                          "seconds the timestamp may differ from now (0: do not check)");
 
+  CLI::App* doctor_cmd = app.add_subcommand(
+      "doctor", "Check a configuration end to end; say what is wrong and how to mend it");
+  add_common(doctor_cmd);
+  cli::DoctorFlags doctor_flags;
+  doctor_cmd->add_option("--url", doctor_flags.url,
+                         "also check that this receiver passes the guard and the TLS handshake");
+  doctor_cmd->add_option("--resolve", doctor_flags.resolve,
+                         "a name that must resolve (default: the resolver answers for localhost)");
+
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version");
 
+  // Set last, so that the subcommands' own help does not repeat it.
+  app.footer(cli::help_footer());
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -69,6 +81,7 @@ int main(int argc, char** argv) {
     if (*token_create) return cli::create_token(flags, token_role, token_org);
     if (*reencrypt_cmd) return cli::reencrypt_secrets(flags);
     if (*verify_cmd) return cli::verify(v);
+    if (*doctor_cmd) return cli::doctor(flags, doctor_flags);
     if (*version_cmd) {
       std::cout << "hookd " << HOOKD_VERSION << '\n';
       return 0;

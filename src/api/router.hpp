@@ -38,6 +38,9 @@ class Router {
   // the handler that answers the whole request.
   http::Admission admit(const http::RequestHead& head);
 
+  // Every route it admits, for the test that holds them against the OpenAPI document.
+  const RouteTable& routes() const { return table_; }
+
   // Finishes queued handlers and the readiness probe; call after the server has stopped.
   void stop();
 

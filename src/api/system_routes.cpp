@@ -1,6 +1,7 @@
 #include "api/system_routes.hpp"
 
 #include "api/errors.hpp"
+#include "api/openapi_document.hpp"
 #include "api/readiness_probe.hpp"
 #include "observability/metrics.hpp"
 #include "store/store.hpp"
@@ -33,6 +34,14 @@ http::Response metrics(const RouteCall& call) {
                         "text/plain; version=0.0.4; charset=utf-8"};
 }
 
+// The API's own description, embedded at build time, answered from memory.
+http::Response openapi_json(const RouteCall&) {
+  return http::Response{200, std::string(openapi_document::json()), "application/json"};
+}
+http::Response openapi_yaml(const RouteCall&) {
+  return http::Response{200, std::string(openapi_document::yaml()), "application/yaml"};
+}
+
 }  // namespace
 
 void register_routes(RouteTable& table, ReadinessProbe& probe) {
@@ -49,6 +58,10 @@ void register_routes(RouteTable& table, ReadinessProbe& probe) {
                     }});
   }
   table.add(Route{"GET", "/metrics", Roles::public_route(), 0, Runs::kPool, metrics, {}});
+  table.add(
+      Route{"GET", "/openapi.json", Roles::public_route(), 0, Runs::kOnHead, openapi_json, {}});
+  table.add(
+      Route{"GET", "/openapi.yaml", Roles::public_route(), 0, Runs::kOnHead, openapi_yaml, {}});
 }
 
 }  // namespace hookd::api::system_routes

@@ -38,4 +38,12 @@ struct VerifyFlags {
 // `hookd verify`: the body on standard input; exit 0 when the signature is valid.
 int verify(const VerifyFlags& flags);
 
+struct DoctorFlags {
+  std::string url;      // checked through the guard and a TLS handshake when set
+  std::string resolve;  // a name that must resolve; empty: the resolver must answer for localhost
+};
+
+// `hookd doctor`: exit 0 when every check passes, 1 otherwise; changes nothing.
+int doctor(const CommonFlags& flags, const DoctorFlags& doctor_flags);
+
 }  // namespace hookd::cli

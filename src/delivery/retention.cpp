@@ -3,13 +3,9 @@
 #include <algorithm>
 
 #include "common/log.hpp"
+#include "domain/event.hpp"
 
 namespace hookd::delivery {
-namespace {
-
-constexpr auto kProducerIdWindow = std::chrono::hours(24);
-
-}  // namespace
 
 RetentionPurger::RetentionPurger(store::Store& store, const Clock& clock,
                                  std::chrono::milliseconds retention, size_t batch)
@@ -31,7 +27,8 @@ store::PurgeResult RetentionPurger::purge_once() {
   store::PurgeResult total;
   while (true) {
     const TimePoint now = clock_.now();
-    const store::PurgeResult r = store_.purge(now - retention_, now - kProducerIdWindow, batch_);
+    const store::PurgeResult r =
+        store_.purge(now - retention_, now - domain::kProducerIdWindow, batch_);
     total.deliveries += r.deliveries;
     total.events += r.events;
     total.producer_ids += r.producer_ids;

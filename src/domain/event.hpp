@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -21,6 +22,9 @@ struct Event {
   TimePoint time;
   std::string data_json = "{}";  // a JSON object, the text the producer sent
 };
+
+// A producer's event id is not stored twice within this window.
+inline constexpr std::chrono::hours kProducerIdWindow{24};
 
 // "evt_", 8 characters of [0-9A-Za-z] that sort as the creation time (milliseconds) does,
 // and 16 characters of [A-Za-z0-9] from the CSPRNG.

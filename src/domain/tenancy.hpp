@@ -39,6 +39,12 @@ struct Device {
   std::string name;
 };
 
+// A device put into another organization than the one it was in: it leaves that organization's
+// groups and webhooks, which must never match it again.
+inline bool leaves_organization(std::optional<OrganizationId> before, OrganizationId after) {
+  return before && *before != after;
+}
+
 struct DeviceGroup {
   DeviceGroupId id = 0;
   OrganizationId organization_id = 0;

@@ -89,6 +89,9 @@ class Store : public TokenStore,
 
   // Applies every migration not yet applied; safe to call on every start.
   virtual void migrate() = 0;
+  // Versions of the migrations not yet applied, in order (all of them on an empty database);
+  // applies none and creates nothing (`hookd doctor`).
+  virtual std::vector<int> pending_migrations() = 0;
   // True when the database answers a trivial query.
   virtual bool ping() = 0;
 

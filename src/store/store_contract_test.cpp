@@ -1063,5 +1063,23 @@ TEST_P(StoreContractTest, DuplicatesTakeNoRoomInABoundedCommit) {
   EXPECT_EQ(store_->queue_stats().pending, 1 + 3);
 }
 
+TEST_P(StoreContractTest, PendingMigrationsAreAllOfThemOnAFreshDatabaseAndNoneOnceMigrated) {
+  EXPECT_TRUE(store_->pending_migrations().empty());
+  std::unique_ptr<hookd::testing::PostgresTestDatabase> fresh_database;
+  std::unique_ptr<Store> fresh;
+  if (GetParam() == Backend::kPostgres) {
+    fresh_database = std::make_unique<hookd::testing::PostgresTestDatabase>();
+    fresh = std::make_unique<postgres::PostgresStore>(fresh_database->url(), clock_);
+  } else {
+    fresh = std::make_unique<sqlite::SqliteStore>(dir_.file("fresh.db"), clock_);
+  }
+  const std::vector<int> pending = fresh->pending_migrations();
+  ASSERT_FALSE(pending.empty());
+  EXPECT_EQ(pending.front(), 1);
+  EXPECT_EQ(fresh->pending_migrations(), pending);  // asking applies nothing
+  fresh->migrate();
+  EXPECT_TRUE(fresh->pending_migrations().empty());
+}
+
 }  // namespace
 }  // namespace hookd::store

@@ -21,6 +21,8 @@ constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 constexpr const char* kAppliedVersions = "SELECT version FROM schema_migrations";
+constexpr const char* kMigrationsTableExists =
+    "SELECT to_regclass('schema_migrations') IS NOT NULL";
 constexpr const char* kRecordMigration =
     "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
 
@@ -240,6 +242,22 @@ void PostgresStore::migrate() {
   tx.commit();
 }
 
+std::vector<int> PostgresStore::pending_migrations() {
+  auto c = pool_.acquire();
+  std::vector<int64_t> applied;
+  if (c->exec(kMigrationsTableExists).get_text(0, 0) == "t") {
+    Result r = c->exec(kAppliedVersions);
+    for (int i = 0; i < r.rows(); ++i) applied.push_back(r.get_int(i, 0));
+  }
+  std::vector<int> pending;
+  for (const Migration& m : migrations()) {
+    if (std::find(applied.begin(), applied.end(), m.version) == applied.end()) {
+      pending.push_back(m.version);
+    }
+  }
+  return pending;
+}
+
 bool PostgresStore::ping() {
   try {
     auto c = pool_.acquire();
@@ -300,7 +318,9 @@ PutOutcome PostgresStore::put_device(const domain::Device& device) {
   }
   Result previous = c->exec(kLockDeviceOrganization, Params().add(device.id));
   const bool existed = previous.rows() > 0;
-  if (existed && previous.get_int(0, 0) != device.organization_id) {
+  const std::optional<domain::OrganizationId> previous_org =
+      existed ? std::optional(previous.get_int(0, 0)) : std::nullopt;
+  if (domain::leaves_organization(previous_org, device.organization_id)) {
     c->exec(kDetachDeviceFromGroups, Params().add(device.id));
     c->exec(kDetachDeviceFromWebhooks, Params().add(device.id));
   }

@@ -26,6 +26,7 @@ class PostgresStore final : public Store {
   ~PostgresStore() override;
 
   void migrate() override;
+  std::vector<int> pending_migrations() override;
   bool ping() override;
 
   domain::TokenId create_token(domain::Role role,

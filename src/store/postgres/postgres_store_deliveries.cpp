@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "common/log.hpp"
+#include "domain/webhook_health.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/postgres_matcher.hpp"
 #include "store/postgres/postgres_store.hpp"
@@ -14,8 +15,6 @@
 
 namespace hookd::store::postgres {
 namespace {
-
-constexpr auto kProducerIdWindow = std::chrono::hours(24);
 
 // The producer ids of a commit that events stored in the window hold already.
 constexpr const char* kHeldProducerIds =
@@ -172,11 +171,6 @@ constexpr const char* kSetFailingSince =
     " FROM unnest($1::bigint[], $2::bigint[]) AS u(id, since) WHERE w.id = u.id";
 constexpr const char* kDisableWebhook =
     "UPDATE webhooks SET status = 'disabled', disabled_reason = $2, modified_at = $3"
-    " WHERE id = $1 AND status = 'enabled'";
-constexpr const char* kDisableFailingWebhook =
-    "UPDATE webhooks SET status = 'disabled', modified_at = $2, disabled_reason ="
-    " 'Every delivery failed from ' || to_char(to_timestamp($4::bigint / 1000000)"
-    " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ' until ' || $3::text"
     " WHERE id = $1 AND status = 'enabled'";
 constexpr const char* kSkipPendingOfWebhooks =
     "UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, lease_owner = NULL,"
@@ -479,46 +473,12 @@ void record_successes(Connection& c, const std::vector<const AttemptRecord*>& re
   });
 }
 
-// What one webhook's attempts in a batch do to it, taken one after another in delivery order
-// as if each were recorded alone: a success ends its run of failures, a failure starts one,
-// and while it is enabled, a failure once the run began at or before `cutoff` disables it,
-// as does a 410 Gone.
-struct WebhookChange {
-  std::optional<int64_t> failing_since;  // after the batch
-  std::optional<size_t> disabled_by;     // the attempt that disabled it, within the webhook's
-  std::optional<int64_t> disabled_failing_since;  // when disabled for failing: since when
-};
-
-WebhookChange webhook_change(std::span<const AttemptRecord* const> records, bool enabled,
-                             std::optional<int64_t> failing_since, int64_t now_us,
-                             int64_t cutoff_us) {
-  WebhookChange change;
-  for (size_t k = 0; k < records.size(); ++k) {
-    const AttemptRecord& r = *records[k];
-    if (r.new_status == domain::DeliveryStatus::kSucceeded) {
-      failing_since.reset();
-    } else {
-      if (!failing_since) failing_since = now_us;
-      if (enabled && *failing_since <= cutoff_us) {
-        enabled = false;
-        change.disabled_by = k;
-        change.disabled_failing_since = failing_since;
-      }
-    }
-    if (r.disable_webhook && enabled) {
-      enabled = false;
-      change.disabled_by = k;
-    }
-  }
-  change.failing_since = failing_since;
-  return change;
-}
-
 // Records any batch: its webhooks' rows are locked and read first, what the attempts do to
 // each is worked out in memory, and the attempts, deliveries and webhooks are then written
 // set-based. A few statements whatever the batch's size, and one more per webhook disabled.
-void record_batch(Connection& c, const std::vector<const AttemptRecord*>& ordered, int64_t now_us,
-                  const std::string& now_text, int64_t cutoff_us) {
+void record_batch(Connection& c, const std::vector<const AttemptRecord*>& ordered, TimePoint now,
+                  std::chrono::milliseconds disable_after) {
+  const int64_t now_us = to_unix_micros(now);
   std::vector<int64_t> webhooks, with_failures;
   for (const AttemptRecord* r : ordered) {
     if (webhooks.empty() || webhooks.back() != r->webhook_id) webhooks.push_back(r->webhook_id);
@@ -551,21 +511,25 @@ void record_batch(Connection& c, const std::vector<const AttemptRecord*>& ordere
       const auto state = states.find(webhook);
       // Not locked: gone, or only successes on a webhook that was not failing.
       if (state != states.end()) {
-        const WebhookChange change =
-            webhook_change(std::span(ordered).subspan(first, end - first), state->second.enabled,
-                           state->second.failing_since, now_us, cutoff_us);
-        if (change.failing_since != state->second.failing_since) {
+        std::vector<domain::AttemptVerdict> verdicts;
+        for (size_t k = first; k < end; ++k) {
+          verdicts.push_back({ordered[k]->new_status == domain::DeliveryStatus::kSucceeded,
+                              ordered[k]->disable_webhook});
+        }
+        domain::WebhookHealth health{state->second.enabled, std::nullopt};
+        if (state->second.failing_since) {
+          health.failing_since = from_unix_micros(*state->second.failing_since);
+        }
+        const domain::HealthChange change =
+            domain::health_after(verdicts, health, now, disable_after);
+        if (change.failing_since != health.failing_since) {
           since_ids.push_back(webhook);
-          since.push_back(change.failing_since);
+          since.push_back(change.failing_since
+                              ? std::optional(to_unix_micros(*change.failing_since))
+                              : std::nullopt);
         }
         if (change.disabled_by) {
-          if (change.disabled_failing_since) {
-            c.exec(kDisableFailingWebhook, Params().add(webhook).add(now_us).add(now_text).add(
-                                               *change.disabled_failing_since));
-          } else {
-            const std::string reason = "The receiver answered 410 Gone at " + now_text;
-            c.exec(kDisableWebhook, Params().add(webhook).add(reason).add(now_us));
-          }
+          c.exec(kDisableWebhook, Params().add(webhook).add(change.disabled_reason).add(now_us));
           disabled.push_back(webhook);
           for (size_t k = first + *change.disabled_by + 1; k < end; ++k) skip[k] = true;
         }
@@ -647,7 +611,7 @@ void PostgresStore::prepare_ingestion() {
 std::vector<IngestOutcome> PostgresStore::ingest(const std::vector<const IngestRequest*>& requests,
                                                  TimePoint now, size_t max_deliveries) {
   const int64_t now_us = to_unix_micros(now);
-  const int64_t window_start = to_unix_micros(now - kProducerIdWindow);
+  const int64_t window_start = to_unix_micros(now - domain::kProducerIdWindow);
   auto c = pool_.acquire();
   // Ingestors of several processes can take the same producer ids in different orders and
   // deadlock; PostgreSQL then aborts one of them, which is simply run again.
@@ -799,16 +763,16 @@ std::optional<TimePoint> PostgresStore::next_due() {
 void PostgresStore::record_attempts(const std::vector<AttemptRecord>& records, TimePoint now,
                                     std::chrono::milliseconds disable_after) {
   if (records.empty()) return;
-  // Webhook rows are shared by every process's batches: taking their locks in one order
-  // (webhook, then delivery) keeps two batches from deadlocking on them.
+  // Webhook rows are shared by every process's batches: taking their locks in one order (by
+  // webhook) keeps two batches from deadlocking on them. Each webhook's attempts keep the
+  // order they were given in, which is the order their health is judged in.
   std::vector<const AttemptRecord*> ordered;
   ordered.reserve(records.size());
   for (const AttemptRecord& r : records) ordered.push_back(&r);
-  std::sort(ordered.begin(), ordered.end(), [](const AttemptRecord* a, const AttemptRecord* b) {
-    return std::pair(a->webhook_id, a->delivery_id) < std::pair(b->webhook_id, b->delivery_id);
-  });
+  std::stable_sort(
+      ordered.begin(), ordered.end(),
+      [](const AttemptRecord* a, const AttemptRecord* b) { return a->webhook_id < b->webhook_id; });
   const int64_t now_us = to_unix_micros(now);
-  const std::string now_text = format_rfc3339(now);
   auto c = pool_.acquire();
   const bool all_succeeded =
       std::all_of(ordered.begin(), ordered.end(), [](const AttemptRecord* r) {
@@ -818,7 +782,7 @@ void PostgresStore::record_attempts(const std::vector<AttemptRecord>& records, T
     record_successes(*c, ordered, now_us);
     return;
   }
-  record_batch(*c, ordered, now_us, now_text, to_unix_micros(now - disable_after));
+  record_batch(*c, ordered, now, disable_after);
 }
 
 QueueStats PostgresStore::queue_stats() {

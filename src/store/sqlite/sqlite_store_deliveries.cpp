@@ -6,14 +6,13 @@
 #include <unordered_set>
 
 #include "common/log.hpp"
+#include "domain/webhook_health.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/valid_text.hpp"
 
 namespace hookd::store::sqlite {
 namespace {
-
-constexpr auto kProducerIdWindow = std::chrono::hours(24);
 
 constexpr const char* kFindProducerId =
     "SELECT event_id, created_at FROM producer_ids WHERE producer_id = ?1";
@@ -75,18 +74,12 @@ constexpr const char* kUpdateDelivery =
     " status = CASE WHEN status = 'skipped' AND ?2 != 'succeeded' THEN 'skipped' ELSE ?2 END,"
     " next_attempt_at = CASE WHEN status = 'skipped' AND ?2 != 'succeeded' THEN NULL ELSE ?4 END,"
     " attempt_count = ?3, last_status_code = ?5, last_error = ?6, updated_at = ?7 WHERE id = ?1";
+constexpr const char* kWebhookHealth =
+    "SELECT status = 'enabled', failing_since FROM webhooks WHERE id = ?1";
+constexpr const char* kSetFailingSince = "UPDATE webhooks SET failing_since = ?2 WHERE id = ?1";
 constexpr const char* kDisableWebhook =
     "UPDATE webhooks SET status = 'disabled', disabled_reason = ?2, modified_at = ?3"
     " WHERE id = ?1 AND status = 'enabled'";
-constexpr const char* kWebhookSucceeded =
-    "UPDATE webhooks SET failing_since = NULL WHERE id = ?1 AND failing_since IS NOT NULL";
-constexpr const char* kWebhookFailed =
-    "UPDATE webhooks SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NULL";
-constexpr const char* kDisableFailingWebhook =
-    "UPDATE webhooks SET status = 'disabled', modified_at = ?2, disabled_reason ="
-    " 'Every delivery failed from ' || strftime('%Y-%m-%dT%H:%M:%SZ', failing_since / 1000000,"
-    " 'unixepoch') || ' until ' || ?3"
-    " WHERE id = ?1 AND status = 'enabled' AND failing_since <= ?4";
 constexpr const char* kSkipPendingOfWebhook =
     "UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, updated_at = ?2"
     " WHERE webhook_id = ?1 AND status = 'pending'";
@@ -112,7 +105,7 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
   Lease c = acquire();
   WriteTransaction tx(*c, write_mutex_);
   const int64_t now_us = to_unix_micros(now);
-  const int64_t window_start = to_unix_micros(now - kProducerIdWindow);
+  const int64_t window_start = to_unix_micros(now - domain::kProducerIdWindow);
   matcher_.refresh(*c);
   std::vector<IngestOutcome> outcomes;
   outcomes.reserve(requests.size());
@@ -370,12 +363,37 @@ std::optional<TimePoint> SqliteStore::next_due() {
 void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, TimePoint now,
                                   std::chrono::milliseconds disable_after) {
   if (records.empty()) return;
+  // Each webhook's verdicts, in the order of the records.
+  std::vector<domain::WebhookId> webhooks;
+  std::unordered_map<domain::WebhookId, std::vector<domain::AttemptVerdict>> verdicts;
+  for (const AttemptRecord& r : records) {
+    auto [it, added] = verdicts.try_emplace(r.webhook_id);
+    if (added) webhooks.push_back(r.webhook_id);
+    it->second.push_back(domain::AttemptVerdict{r.new_status == domain::DeliveryStatus::kSucceeded,
+                                                r.disable_webhook});
+  }
   Lease c = acquire();
   WriteTransaction tx(*c, write_mutex_, Durability::kMayBeLost);
   const int64_t now_us = to_unix_micros(now);
-  // Webhooks whose failing_since this transaction has cleared: a second success of the same
-  // webhook has nothing to clear, unless a failure set it again in between.
-  std::unordered_set<domain::WebhookId> cleared;
+  // What the batch does to each webhook, judged on its health before the batch.
+  std::unordered_map<domain::WebhookId, domain::HealthChange> changes;
+  for (domain::WebhookId webhook : webhooks) {
+    domain::WebhookHealth health;
+    Statement s = c->prepare(kWebhookHealth);
+    s.bind(1, webhook);
+    if (!s.step()) continue;  // deleted meanwhile
+    health.enabled = s.column_int(0) != 0;
+    if (auto since = s.column_optional_int(1)) health.failing_since = from_unix_micros(*since);
+    domain::HealthChange change =
+        domain::health_after(verdicts[webhook], health, now, disable_after);
+    if (change.failing_since != health.failing_since) {
+      std::optional<int64_t> since_us;
+      if (change.failing_since) since_us = to_unix_micros(*change.failing_since);
+      c->prepare(kSetFailingSince).bind(1, webhook).bind(2, since_us).run();
+    }
+    changes.emplace(webhook, std::move(change));
+  }
+  std::unordered_map<domain::WebhookId, size_t> seen;  // each webhook's attempts so far
   for (const AttemptRecord& r : records) {
     // What a receiver answered is arbitrary bytes; the log keeps it as text, as PostgreSQL must.
     const std::string& body = r.result.response_body;
@@ -390,43 +408,34 @@ void SqliteStore::record_attempts(const std::vector<AttemptRecord>& records, Tim
         .bind(6, r.result.error)
         .bind(7, valid ? std::string_view(body) : std::string_view(replaced))
         .run();
+    // An attempt after the one that disabled its webhook leaves its delivery skipped, for a
+    // later recover, unless it succeeded.
+    const size_t index = seen[r.webhook_id]++;
+    const auto change = changes.find(r.webhook_id);
+    const bool skip = change != changes.end() && change->second.disabled_by &&
+                      index > *change->second.disabled_by &&
+                      r.new_status != domain::DeliveryStatus::kSucceeded;
     std::optional<int64_t> next;
-    if (r.next_attempt_at) next = to_unix_micros(*r.next_attempt_at);
+    if (r.next_attempt_at && !skip) next = to_unix_micros(*r.next_attempt_at);
     c->prepare(kUpdateDelivery)
         .bind(1, r.delivery_id)
-        .bind(2, domain::delivery_status_name(r.new_status))
+        .bind(2, skip ? std::string_view("skipped") : domain::delivery_status_name(r.new_status))
         .bind(3, int64_t{r.attempt})
         .bind(4, next)
         .bind(5, to_optional(r.result.status_code))
         .bind(6, r.result.error)
         .bind(7, now_us)
         .run();
-    bool disabled = false;
-    if (r.new_status == domain::DeliveryStatus::kSucceeded) {
-      if (cleared.insert(r.webhook_id).second) {
-        c->prepare(kWebhookSucceeded).bind(1, r.webhook_id).run();
-      }
-    } else {
-      cleared.erase(r.webhook_id);
-      c->prepare(kWebhookFailed).bind(1, r.webhook_id).bind(2, now_us).run();
-      c->prepare(kDisableFailingWebhook)
-          .bind(1, r.webhook_id)
-          .bind(2, now_us)
-          .bind(3, std::string_view(format_rfc3339(now)))
-          .bind(4, to_unix_micros(now - disable_after))
-          .run();
-      disabled = c->changes() > 0;
-    }
-    if (r.disable_webhook) {
-      c->prepare(kDisableWebhook)
-          .bind(1, r.webhook_id)
-          .bind(2, std::string_view("The receiver answered 410 Gone at " + format_rfc3339(now)))
-          .bind(3, now_us)
-          .run();
-      disabled = disabled || c->changes() > 0;
-    }
+  }
+  for (const auto& [webhook, change] : changes) {
+    if (!change.disabled_by) continue;
+    c->prepare(kDisableWebhook)
+        .bind(1, webhook)
+        .bind(2, std::string_view(change.disabled_reason))
+        .bind(3, now_us)
+        .run();
     // On disabling, what was still to be sent is kept as skipped, for a later recover.
-    if (disabled) c->prepare(kSkipPendingOfWebhook).bind(1, r.webhook_id).bind(2, now_us).run();
+    c->prepare(kSkipPendingOfWebhook).bind(1, webhook).bind(2, now_us).run();
   }
   // Recorded: the leases end (until then, a failed write leaves them to run out). Between the
   // commit and the release no claim runs: it would find these deliveries pending in a
