@@ -114,6 +114,14 @@ class AcceptingStore final : public store::Store {
                        std::chrono::milliseconds) override {}
   void release_all_leases() override {}
   store::PurgeResult purge(TimePoint, TimePoint, size_t) override { return {}; }
+  store::IdempotencyClaim claim_idempotency_key(const store::IdempotencyRequest&) override {
+    return {};
+  }
+  bool complete_idempotency_key(std::string_view, int64_t, const store::StoredAnswer&) override {
+    return true;
+  }
+  void release_idempotency_key(std::string_view, int64_t) override {}
+  int64_t purge_idempotency_keys(TimePoint, size_t) override { return 0; }
   store::QueueStats queue_stats() override { return {}; }
   std::vector<store::DeliverySummary> list_deliveries(const store::DeliveryQuery&) override {
     return {};

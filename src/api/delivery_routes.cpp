@@ -140,20 +140,20 @@ void register_routes(RouteTable& table, const ApiContext& ctx) {
   table.add(
       {"GET", "/v2/webhooks/{id}/deliveries", any, 0, Runs::kPool,
        [webhook](const RouteCall& c) { return list(c.ctx, c.principal(), webhook(c), c.query); }});
-  table.add({"POST", "/v2/webhooks/{id}/recover", any, ctx.max_body_bytes, Runs::kPool,
-             [webhook](const RouteCall& c) {
-               return recover(c.ctx, c.principal(), c.request, webhook(c));
-             }});
+  table.add(idempotent({"POST", "/v2/webhooks/{id}/recover", any, ctx.max_body_bytes, Runs::kPool,
+                        [webhook](const RouteCall& c) {
+                          return recover(c.ctx, c.principal(), c.request, webhook(c));
+                        }}));
   table.add({"GET", "/v2/webhooks/{id}/deliveries/{deliveryId}", any, 0, Runs::kPool,
              [webhook, delivery](const RouteCall& c) {
                const int64_t w = webhook(c);
                return get(c.ctx, c.principal(), w, delivery(c));
              }});
-  table.add({"POST", "/v2/webhooks/{id}/deliveries/{deliveryId}/retry", any, 0, Runs::kPool,
-             [webhook, delivery](const RouteCall& c) {
-               const int64_t w = webhook(c);
-               return retry(c.ctx, c.principal(), w, delivery(c));
-             }});
+  table.add(idempotent({"POST", "/v2/webhooks/{id}/deliveries/{deliveryId}/retry", any, 0,
+                        Runs::kPool, [webhook, delivery](const RouteCall& c) {
+                          const int64_t w = webhook(c);
+                          return retry(c.ctx, c.principal(), w, delivery(c));
+                        }}));
 }
 
 }  // namespace hookd::api::delivery_routes

@@ -91,6 +91,15 @@ ApiError webhook_limit_exceeded(int64_t limit) {
   return make(409, "WebhookLimitExceeded",
               Message(message_key("WebhookLimitExceeded")).with("limit", std::to_string(limit)));
 }
+ApiError invalid_idempotency_key() {
+  return make(400, "InvalidIdempotencyKey", Message(message_key("InvalidIdempotencyKey")));
+}
+ApiError idempotency_key_in_use() {
+  return make(409, "IdempotencyKeyInUse", Message(message_key("IdempotencyKeyInUse")));
+}
+ApiError idempotency_key_reused() {
+  return make(422, "IdempotencyKeyReused", Message(message_key("IdempotencyKeyReused")));
+}
 ApiError too_many_requests() {
   return make(429, "TooManyRequests", Message(message_key("TooManyRequests")));
 }

@@ -51,6 +51,12 @@ ApiError webhook_limit_exceeded(int64_t limit);
 ApiError too_many_requests();  // 429 TooManyRequests: failed authentications; add Retry-After
 ApiError server_busy();        // 503 ServiceUnavailable: the handler queue is full; add Retry-After
 ApiError internal_error();     // 500 InternalServerError: a handler failed unexpectedly
+// 400 InvalidIdempotencyKey: empty, over 255 characters, or not visible ASCII.
+ApiError invalid_idempotency_key();
+// 409 IdempotencyKeyInUse: a request with this key is still running.
+ApiError idempotency_key_in_use();
+// 422 IdempotencyKeyReused: the key was used for another request.
+ApiError idempotency_key_reused();
 }  // namespace errors
 
 }  // namespace hookd::api

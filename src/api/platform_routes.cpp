@@ -135,18 +135,19 @@ void register_routes(RouteTable& table, const ApiContext& ctx) {
   auto id = [](ApiError (*not_found)()) {
     return [not_found](const RouteCall& c) { return path_id(c.param(0), not_found()); };
   };
-  // Parsing is memory-only and the ingestor queues: the I/O thread never waits on the store.
-  table.add({"POST",
-             "/v2/platform/events",
-             platform,
-             kMaxEventsBodyBytes,
-             Runs::kInline,
-             {},
-             [](const RouteCall& c, http::Responder respond) {
-               ingest_events(c.ctx, c.request, c.language, std::move(respond));
-             }});
-  table.add({"POST", "/v2/platform/tokens", platform, body, Runs::kPool,
-             [](const RouteCall& c) { return create_token(c.ctx, c.request); }});
+  // Parsing is memory-only and the ingestor queues: the I/O thread never waits on the store
+  // (an Idempotency-Key is judged on the pool first).
+  table.add(idempotent({"POST",
+                        "/v2/platform/events",
+                        platform,
+                        kMaxEventsBodyBytes,
+                        Runs::kInline,
+                        {},
+                        [](const RouteCall& c, http::Responder respond) {
+                          ingest_events(c.ctx, c.request, c.language, std::move(respond));
+                        }}));
+  table.add(idempotent({"POST", "/v2/platform/tokens", platform, body, Runs::kPool,
+                        [](const RouteCall& c) { return create_token(c.ctx, c.request); }}));
   table.add({"DELETE", "/v2/platform/tokens/{id}", platform, 0, Runs::kPool,
              [token = id(errors::token_not_found)](const RouteCall& c) {
                auto response = revoke_token(c.ctx, token(c));

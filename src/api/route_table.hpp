@@ -75,7 +75,15 @@ struct Route {
   Runs runs = Runs::kPool;
   SyncRouteHandler handler;         // kOnHead and kPool
   AsyncRouteHandler async_handler;  // kInline
+  // A POST that creates or acts: an Idempotency-Key replays its first answer (api/idempotency).
+  bool idempotent = false;
 };
+
+// `route`, with Idempotency-Key honoured.
+inline Route idempotent(Route route) {
+  route.idempotent = true;
+  return route;
+}
 
 // The routes of the API, matched by path segment; "{name}" matches any one segment.
 class RouteTable {

@@ -3,11 +3,13 @@
 #include <boost/url/parse.hpp>
 #include <limits>
 #include <stdexcept>
+#include <variant>
 
 #include "api/auth.hpp"
 #include "api/delivery_routes.hpp"
 #include "api/errors.hpp"
 #include "api/event_input.hpp"
+#include "api/idempotency.hpp"
 #include "api/language.hpp"
 #include "api/message_catalog.hpp"
 #include "api/platform_routes.hpp"
@@ -78,6 +80,7 @@ struct Router::Call {
   Query query;
   Language language;
   RequestLog log;
+  std::optional<std::string> idempotency_key_hash;  // an idempotent route's key, as stored
 };
 
 Router::Router(ApiContext ctx)
@@ -168,6 +171,13 @@ http::Admission Router::admit(const http::RequestHead& head) {
       throw errors::invalid_query(
           Message(message_key("query.repeated")).with("name", *target->repeated));
     }
+    std::optional<std::string> key_hash;
+    if (route.idempotent && caller && head.idempotency_key) {
+      if (!idempotency::is_valid_key(*head.idempotency_key)) {
+        throw errors::invalid_idempotency_key();
+      }
+      key_hash = idempotency::key_hash(idempotency::scope_of(*caller), *head.idempotency_key);
+    }
 
     if (route.runs == Runs::kOnHead) {
       const http::Request none;
@@ -175,7 +185,8 @@ http::Admission Router::admit(const http::RequestHead& head) {
                                             match.params, target->query, language}));
     }
     auto call = std::make_shared<Call>(Call{&route, std::move(caller), std::move(match.params),
-                                            std::move(target->query), language, std::move(entry)});
+                                            std::move(target->query), language, std::move(entry),
+                                            std::move(key_hash)});
     return http::Admission{std::nullopt, route.body_limit, handler_for(std::move(call))};
   } catch (...) {
     return answer(failure_response(entry.number, language));
@@ -214,6 +225,7 @@ http::Handler Router::handler_for(std::shared_ptr<Call> call) {
     if (request.body.size() > route.body_limit) {
       return done(to_response(errors::payload_too_large(route.body_limit), call->language));
     }
+    if (call->idempotency_key_hash) return run_idempotent(call, std::move(request), done);
     if (route.runs == Runs::kInline) {
       try {
         route.async_handler(
@@ -232,6 +244,58 @@ http::Handler Router::handler_for(std::shared_ptr<Call> call) {
       done(with_retry_after(to_response(errors::server_busy(), call->language), kBusyRetryAfter));
     }
   };
+}
+
+// The key is judged on the pool, with the body in, before the handler acts; the handler's answer
+// is kept (or the key freed) before it is sent, so that a retry after the answer replays it.
+void Router::run_idempotent(std::shared_ptr<Call> call, http::Request request,
+                            http::Responder done) {
+  auto shared_request = std::make_shared<http::Request>(std::move(request));
+  const bool queued = pool_->try_post([this, call, shared_request, done] {
+    const Route& route = *call->route;
+    std::variant<http::Response, idempotency::Claimed> begun;
+    try {
+      begun = idempotency::begin(
+          ctx_.store, ctx_.clock, *call->idempotency_key_hash,
+          idempotency::fingerprint(route.method, route.pattern, call->params, shared_request->body),
+          call->language);
+    } catch (...) {
+      return done(failure_response(call->log.number, call->language));
+    }
+    if (auto* answer = std::get_if<http::Response>(&begun)) return done(std::move(*answer));
+    auto finish = [this, call, claimed = std::get<idempotency::Claimed>(begun),
+                   done](http::Response r) {
+      try {
+        idempotency::finish(ctx_.store, claimed, r);
+      } catch (const std::exception& e) {
+        // The request acted: its answer goes out; the key is taken over after its bound.
+        log::error(
+            "idempotency key not kept",
+            {{"request_id", std::string_view(request_id(call->log.number))}, {"error", e.what()}});
+      }
+      done(std::move(r));
+    };
+    if (route.runs != Runs::kInline) return finish(run(*call, *shared_request));
+    // Inline handlers answer on another thread (the ingestor's), which must not wait on the
+    // store: the answer is kept from the pool.
+    http::Responder keep = [this, finish](http::Response r) {
+      auto answer = std::make_shared<http::Response>(std::move(r));
+      if (!pool_->try_post([finish, answer] { finish(std::move(*answer)); })) {
+        finish(std::move(*answer));
+      }
+    };
+    try {
+      route.async_handler(
+          RouteCall{ctx_, tokens_, *shared_request, call->caller ? &*call->caller : nullptr,
+                    call->params, call->query, call->language},
+          keep);
+    } catch (...) {
+      keep(failure_response(call->log.number, call->language));
+    }
+  });
+  if (!queued) {
+    done(with_retry_after(to_response(errors::server_busy(), call->language), kBusyRetryAfter));
+  }
 }
 
 // On a pool thread: every failure becomes an answer here, none escapes.

@@ -151,18 +151,21 @@ void register_routes(RouteTable& table, const ApiContext& ctx) {
   auto id = [](const RouteCall& c) { return path_id(c.param(0), errors::webhook_not_found()); };
   table.add({"GET", "/v2/webhooks", any, 0, Runs::kPool,
              [](const RouteCall& c) { return list(c.ctx, c.principal(), c.query); }});
-  table.add({"POST", "/v2/webhooks", any, body, Runs::kPool,
-             [](const RouteCall& c) { return create(c.ctx, c.principal(), c.request); }});
+  table.add(idempotent({"POST", "/v2/webhooks", any, body, Runs::kPool, [](const RouteCall& c) {
+                          return create(c.ctx, c.principal(), c.request);
+                        }}));
   table.add({"GET", "/v2/webhooks/{id}", any, 0, Runs::kPool,
              [id](const RouteCall& c) { return get(c.ctx, c.principal(), id(c)); }});
   table.add({"PUT", "/v2/webhooks/{id}", any, body, Runs::kPool,
              [id](const RouteCall& c) { return update(c.ctx, c.principal(), c.request, id(c)); }});
   table.add({"DELETE", "/v2/webhooks/{id}", any, 0, Runs::kPool,
              [id](const RouteCall& c) { return remove(c.ctx, c.principal(), id(c)); }});
-  table.add({"POST", "/v2/webhooks/{id}/rotate-secret", any, 0, Runs::kPool,
-             [id](const RouteCall& c) { return rotate_secret(c.ctx, c.principal(), id(c)); }});
-  table.add({"POST", "/v2/webhooks/{id}/test", any, 0, Runs::kPool,
-             [id](const RouteCall& c) { return send_test(c.ctx, c.principal(), id(c)); }});
+  table.add(idempotent(
+      {"POST", "/v2/webhooks/{id}/rotate-secret", any, 0, Runs::kPool,
+       [id](const RouteCall& c) { return rotate_secret(c.ctx, c.principal(), id(c)); }}));
+  table.add(
+      idempotent({"POST", "/v2/webhooks/{id}/test", any, 0, Runs::kPool,
+                  [id](const RouteCall& c) { return send_test(c.ctx, c.principal(), id(c)); }}));
 }
 
 }  // namespace hookd::api::webhook_routes

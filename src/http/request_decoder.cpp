@@ -117,6 +117,9 @@ class RequestDecoder::Impl {
           if (boost::beast::iequals(field.name_string(), "x-forwarded-for")) {
             if (!head_.forwarded_for.empty()) head_.forwarded_for += ", ";
             head_.forwarded_for += field.value();
+          } else if (boost::beast::iequals(field.name_string(), "idempotency-key")) {
+            if (head_.idempotency_key) *head_.idempotency_key += ", ";
+            head_.idempotency_key = head_.idempotency_key.value_or("") + std::string(field.value());
           }
           break;
       }

@@ -84,6 +84,12 @@ class PostgresStore final : public Store {
   size_t replace_stored_secrets(const std::vector<SecretReplacement>& replacements) override;
   int64_t forget_expired_secrets(TimePoint now) override;
 
+  IdempotencyClaim claim_idempotency_key(const IdempotencyRequest& request) override;
+  bool complete_idempotency_key(std::string_view key_hash, int64_t generation,
+                                const StoredAnswer& answer) override;
+  void release_idempotency_key(std::string_view key_hash, int64_t generation) override;
+  int64_t purge_idempotency_keys(TimePoint now, size_t limit) override;
+
  private:
   static void write_lists(Connection& c, const domain::Webhook& webhook);
   // The claimed rows of a claim statement as deliveries, their secrets opened (those whose

@@ -81,6 +81,12 @@ class SqliteStore final : public Store {
   size_t replace_stored_secrets(const std::vector<SecretReplacement>& replacements) override;
   int64_t forget_expired_secrets(TimePoint now) override;
 
+  IdempotencyClaim claim_idempotency_key(const IdempotencyRequest& request) override;
+  bool complete_idempotency_key(std::string_view key_hash, int64_t generation,
+                                const StoredAnswer& answer) override;
+  void release_idempotency_key(std::string_view key_hash, int64_t generation) override;
+  int64_t purge_idempotency_keys(TimePoint now, size_t limit) override;
+
  private:
   // A connection borrowed from the pool for the length of one store call.
   class Lease {
