@@ -102,8 +102,7 @@ bench-postgres: build
 # The Debian package (packaging/): build/package/hookd_<version>_<arch>.deb, from the release
 # build of the server alone.
 .PHONY: package package-check
-package: bootstrap build/build.ninja
-	cmake --build --preset release --target hookd -j $(JOBS)
+package: build-server
 	cd build && cpack -G DEB
 
 # Installs the package, runs hookd doctor and systemd-analyze verify on it, starts the service
