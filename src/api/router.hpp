@@ -37,6 +37,10 @@ class Router {
   // 400. Otherwise the body limit and the handler that answers the whole request.
   http::Admission admit(const http::RequestHead& head);
 
+  // Where portal-session URLs point; set before the server runs (the port may be known only
+  // once it listens).
+  void set_portal_base_url(std::string url);
+
   // Finishes queued handlers and the readiness probe; call after the server has stopped.
   void stop();
 

@@ -243,6 +243,11 @@ CREATE CONSTRAINT TRIGGER device_group_members_changed_for_matching
 DROP INDEX deliveries_due;
 CREATE INDEX deliveries_due ON deliveries(next_attempt_at, id) WHERE status = 'pending';
 )sql"},
+    {9, "portal sessions", R"sql(
+-- A portal session is a token that expires and is valid on its organization's webhooks only.
+ALTER TABLE tokens ADD COLUMN expires_at BIGINT;
+ALTER TABLE tokens ADD COLUMN portal_session BOOLEAN NOT NULL DEFAULT FALSE;
+)sql"},
 };
 
 }  // namespace

@@ -27,9 +27,12 @@ constexpr const char* kRecordMigration =
 constexpr const char* kInsertToken =
     "INSERT INTO tokens (token_hash, role, organization_id, created_at) VALUES ($1, $2, $3, $4)"
     " RETURNING id";
+constexpr const char* kInsertPortalSession =
+    "INSERT INTO tokens (token_hash, role, organization_id, created_at, expires_at, portal_session)"
+    " VALUES ($1, $2, $3, $4, $5, TRUE) RETURNING id";
 constexpr const char* kFindActiveToken =
-    "SELECT id, role, organization_id, token_hash FROM tokens"
-    " WHERE token_hash = $1 AND revoked_at IS NULL";
+    "SELECT id, role, organization_id, token_hash, portal_session::int, expires_at FROM tokens"
+    " WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)";
 constexpr const char* kRevokeToken =
     "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
 
@@ -262,14 +265,30 @@ domain::TokenId PostgresStore::create_token(domain::Role role,
   return r.get_int(0, 0);
 }
 
+domain::TokenId PostgresStore::create_portal_session(domain::Role role,
+                                                     domain::OrganizationId organization,
+                                                     std::string_view token_hash,
+                                                     TimePoint expires_at) {
+  auto c = pool_.acquire();
+  Result r = c->exec(kInsertPortalSession, Params()
+                                               .add(token_hash)
+                                               .add(domain::role_name(role))
+                                               .add(organization)
+                                               .add(to_unix_micros(clock_.now()))
+                                               .add(to_unix_micros(expires_at)));
+  return r.get_int(0, 0);
+}
+
 std::optional<TokenRecord> PostgresStore::find_active_token(std::string_view token_hash) {
   auto c = pool_.acquire();
-  Result r = c->exec(kFindActiveToken, Params().add(token_hash));
+  Result r = c->exec(kFindActiveToken, Params().add(token_hash).add(to_unix_micros(clock_.now())));
   if (r.rows() == 0) return std::nullopt;
   auto role = domain::parse_role(r.get_text(0, 1));
   if (!role) return std::nullopt;
-  return TokenRecord{domain::Principal{r.get_int(0, 0), *role, r.get_optional_int(0, 2)},
-                     r.get_text(0, 3)};
+  domain::Principal principal{r.get_int(0, 0), *role, r.get_optional_int(0, 2)};
+  principal.portal_session = r.get_int(0, 4) != 0;
+  if (auto expires = r.get_optional_int(0, 5)) principal.expires_at = from_unix_micros(*expires);
+  return TokenRecord{principal, r.get_text(0, 3)};
 }
 
 bool PostgresStore::revoke_token(domain::TokenId id) {

@@ -31,6 +31,8 @@ class PostgresStore final : public Store {
   domain::TokenId create_token(domain::Role role,
                                std::optional<domain::OrganizationId> organization,
                                std::string_view token_hash) override;
+  domain::TokenId create_portal_session(domain::Role role, domain::OrganizationId organization,
+                                        std::string_view token_hash, TimePoint expires_at) override;
   std::optional<TokenRecord> find_active_token(std::string_view token_hash) override;
   bool revoke_token(domain::TokenId id) override;
 

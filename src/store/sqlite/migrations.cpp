@@ -267,6 +267,11 @@ CREATE INDEX deliveries_due ON deliveries(next_attempt_at, webhook_id, status)
   WHERE status = 'pending';
 UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL;
 )sql"},
+    {9, "portal sessions", R"sql(
+-- A portal session is a token that expires and is valid on its organization's webhooks only.
+ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
+ALTER TABLE tokens ADD COLUMN portal_session INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace
