@@ -47,17 +47,21 @@ export async function renderWebhook(main, portal, webhookId) {
     clear(notice);
     notice.append(node);
   };
+  // An API refusal is shown beside the actions; a lost session or network goes to the portal.
+  const sayFailure = (error) => {
+    if (error instanceof ApiError && error.status !== 401) {
+      say(h('p', { class: 'error', role: 'alert' }, `${error.message} (${error.code})`));
+    } else {
+      portal.failed(error);
+    }
+  };
   const act = (label, fn, cls = '') => h('button', { type: 'button', class: cls, onclick: async (event) => {
     const button = event.currentTarget;
     button.disabled = true;
     try {
       await fn();
     } catch (error) {
-      if (error instanceof ApiError && error.status !== 401) {
-        say(h('p', { class: 'error', role: 'alert' }, `${error.message} (${error.code})`));
-      } else {
-        portal.failed(error);
-      }
+      sayFailure(error);
     } finally {
       button.disabled = false;
     }
@@ -130,11 +134,7 @@ export async function renderWebhook(main, portal, webhookId) {
         announce('Recovery queued');
         await refresh();
       } catch (error) {
-        if (error instanceof ApiError && error.status !== 401) {
-          say(h('p', { class: 'error', role: 'alert' }, `${error.message} (${error.code})`));
-        } else {
-          portal.failed(error);
-        }
+        sayFailure(error);
       }
     });
     tools.append(recoverForm);

@@ -25,11 +25,8 @@ constexpr const char* kRecordMigration =
     "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
 
 constexpr const char* kInsertToken =
-    "INSERT INTO tokens (token_hash, role, organization_id, created_at) VALUES ($1, $2, $3, $4)"
-    " RETURNING id";
-constexpr const char* kInsertPortalSession =
     "INSERT INTO tokens (token_hash, role, organization_id, created_at, expires_at, portal_session)"
-    " VALUES ($1, $2, $3, $4, $5, TRUE) RETURNING id";
+    " VALUES ($1, $2, $3, $4, $5::bigint, $5::bigint IS NOT NULL) RETURNING id";
 constexpr const char* kFindActiveToken =
     "SELECT id, role, organization_id, token_hash, portal_session::int, expires_at FROM tokens"
     " WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)";
@@ -256,26 +253,30 @@ bool PostgresStore::ping() {
 domain::TokenId PostgresStore::create_token(domain::Role role,
                                             std::optional<domain::OrganizationId> organization,
                                             std::string_view token_hash) {
-  auto c = pool_.acquire();
-  Result r = c->exec(kInsertToken, Params()
-                                       .add(token_hash)
-                                       .add(domain::role_name(role))
-                                       .add(organization)
-                                       .add(to_unix_micros(clock_.now())));
-  return r.get_int(0, 0);
+  return insert_token(role, organization, token_hash, std::nullopt);
 }
 
 domain::TokenId PostgresStore::create_portal_session(domain::Role role,
                                                      domain::OrganizationId organization,
                                                      std::string_view token_hash,
                                                      TimePoint expires_at) {
+  return insert_token(role, organization, token_hash, expires_at);
+}
+
+// A token with an expiry is a portal session.
+domain::TokenId PostgresStore::insert_token(domain::Role role,
+                                            std::optional<domain::OrganizationId> organization,
+                                            std::string_view token_hash,
+                                            std::optional<TimePoint> expires_at) {
+  std::optional<int64_t> expires;
+  if (expires_at) expires = to_unix_micros(*expires_at);
   auto c = pool_.acquire();
-  Result r = c->exec(kInsertPortalSession, Params()
-                                               .add(token_hash)
-                                               .add(domain::role_name(role))
-                                               .add(organization)
-                                               .add(to_unix_micros(clock_.now()))
-                                               .add(to_unix_micros(expires_at)));
+  Result r = c->exec(kInsertToken, Params()
+                                       .add(token_hash)
+                                       .add(domain::role_name(role))
+                                       .add(organization)
+                                       .add(to_unix_micros(clock_.now()))
+                                       .add(expires));
   return r.get_int(0, 0);
 }
 

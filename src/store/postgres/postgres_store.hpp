@@ -86,6 +86,9 @@ class PostgresStore final : public Store {
   int64_t forget_expired_secrets(TimePoint now) override;
 
  private:
+  domain::TokenId insert_token(domain::Role role,
+                               std::optional<domain::OrganizationId> organization,
+                               std::string_view token_hash, std::optional<TimePoint> expires_at);
   static void write_lists(Connection& c, const domain::Webhook& webhook);
   // The claimed rows of a claim statement as deliveries, their secrets opened (those whose
   // secrets do not open are left leased and logged).

@@ -23,10 +23,8 @@ constexpr const char* kRecordMigration =
     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)";
 
 constexpr const char* kInsertToken =
-    "INSERT INTO tokens (token_hash, role, organization_id, created_at) VALUES (?1, ?2, ?3, ?4)";
-constexpr const char* kInsertPortalSession =
     "INSERT INTO tokens (token_hash, role, organization_id, created_at, expires_at, portal_session)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, 1)";
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?5 IS NOT NULL)";
 constexpr const char* kFindActiveToken =
     "SELECT id, role, organization_id, token_hash, portal_session, expires_at FROM tokens"
     " WHERE token_hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)";
@@ -234,31 +232,31 @@ bool SqliteStore::ping() {
 domain::TokenId SqliteStore::create_token(domain::Role role,
                                           std::optional<domain::OrganizationId> organization,
                                           std::string_view token_hash) {
-  Lease c = acquire();
-  WriteTransaction tx(*c, write_mutex_);
-  c->prepare(kInsertToken)
-      .bind(1, token_hash)
-      .bind(2, domain::role_name(role))
-      .bind(3, organization)
-      .bind(4, to_unix_micros(clock_.now()))
-      .run();
-  const domain::TokenId id = c->last_insert_rowid();
-  tx.commit();
-  return id;
+  return insert_token(role, organization, token_hash, std::nullopt);
 }
 
 domain::TokenId SqliteStore::create_portal_session(domain::Role role,
                                                    domain::OrganizationId organization,
                                                    std::string_view token_hash,
                                                    TimePoint expires_at) {
+  return insert_token(role, organization, token_hash, expires_at);
+}
+
+// A token with an expiry is a portal session.
+domain::TokenId SqliteStore::insert_token(domain::Role role,
+                                          std::optional<domain::OrganizationId> organization,
+                                          std::string_view token_hash,
+                                          std::optional<TimePoint> expires_at) {
   Lease c = acquire();
   WriteTransaction tx(*c, write_mutex_);
-  c->prepare(kInsertPortalSession)
+  std::optional<int64_t> expires;
+  if (expires_at) expires = to_unix_micros(*expires_at);
+  c->prepare(kInsertToken)
       .bind(1, token_hash)
       .bind(2, domain::role_name(role))
       .bind(3, organization)
       .bind(4, to_unix_micros(clock_.now()))
-      .bind(5, to_unix_micros(expires_at))
+      .bind(5, expires)
       .run();
   const domain::TokenId id = c->last_insert_rowid();
   tx.commit();

@@ -83,6 +83,9 @@ class SqliteStore final : public Store {
   int64_t forget_expired_secrets(TimePoint now) override;
 
  private:
+  domain::TokenId insert_token(domain::Role role,
+                               std::optional<domain::OrganizationId> organization,
+                               std::string_view token_hash, std::optional<TimePoint> expires_at);
   // A connection borrowed from the pool for the length of one store call.
   class Lease {
    public:
