@@ -20,10 +20,12 @@ before(async () => {
   theirs = (await world.ok('POST', '/v2/webhooks', {
     organizationId: 7, webhookUrl: world.receiver.url('/ok/theirs-7'), topics: ['DeviceStatusEvents'],
   }, admin7)).id;
-  await world.ok('POST', '/v2/platform/events', { deviceId: 85, topic: 'DeviceStatusEvents', data: { locked: true } });
+  // More deliveries than one page of the portal holds (20).
+  const events = Array.from({ length: 22 }, (_, i) => ({ deviceId: 85, topic: 'DeviceStatusEvents', data: { n: i } }));
+  await world.ok('POST', '/v2/platform/events', { events });
   await world.ok('POST', '/v2/platform/events', { deviceId: 89, topic: 'DeviceStatusEvents', data: { locked: true } });
-  await eventually(async () => (await world.ok('GET', `/v2/webhooks/${ours}/deliveries?status=succeeded`)).length === 1,
-                   { what: 'the delivery of organization 6' });
+  await eventually(async () => (await world.ok('GET', `/v2/webhooks/${ours}/deliveries?status=succeeded`)).length === 22,
+                   { what: 'the deliveries of organization 6' });
 });
 after(async () => { await world?.stop(); });
 
@@ -45,9 +47,20 @@ test('a read session offers no write action', async () => {
   await screenshot(page, 'webhooks');
 
   await page.getByRole('link', { name: `#${ours}` }).click();
-  await page.locator('#deliveries tr[data-status="succeeded"]').waitFor();
+  await page.locator('#deliveries tr[data-status="succeeded"]').first().waitFor();
   assert.deepEqual(await writeActionsOnPage(page), []);
   assert.equal(await page.locator('#recover-since').count(), 0);
+  // Newest first, twenty to a page.
+  const firstPage = await page.locator('#deliveries tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.deliveryId));
+  assert.equal(firstPage.length, 20);
+  const newest = (await world.ok('GET', `/v2/webhooks/${ours}/deliveries?size=1`))[0];
+  assert.equal(firstPage[0], String(newest.id));
+  await page.getByRole('button', { name: 'Older' }).click();
+  await eventually(async () => (await page.locator('#deliveries tbody tr').count()) === 2, { what: 'the second page' });
+  const secondPage = await page.locator('#deliveries tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.deliveryId));
+  assert.equal(secondPage.filter((id) => firstPage.includes(id)).length, 0);
+  await page.getByRole('button', { name: 'Newer' }).click();
+  await eventually(async () => (await page.locator('#deliveries tbody tr').count()) === 20, { what: 'the first page again' });
   await page.locator('#deliveries tr a').first().click();
   await page.getByRole('heading', { name: 'Attempt 1' }).waitFor();
   assert.deepEqual(await writeActionsOnPage(page), []);
