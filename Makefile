@@ -45,8 +45,18 @@ build-fuzz/build.ninja: | bootstrap
 build-fuzz: bootstrap build-fuzz/build.ninja
 	cmake --build --preset fuzz -j $(JOBS)
 
-run: build
+# The server binary alone: `make run` and `make demo` compile nothing of the tests or benchmarks.
+.PHONY: build-server demo
+build-server: bootstrap build/build.ninja
+	cmake --build --preset release --target hookd -j $(JOBS)
+
+run: build-server
 	./build/hookd serve --listen $(LISTEN) --database $(DATABASE)
+
+# A throwaway hookd and an HTTPS receiver of its own: a delivery arrives, its signature verified.
+# DEMO_FLAGS=--keep keeps both running to try curl against them.
+demo: build-server
+	./build/hookd demo $(DEMO_FLAGS)
 
 # The PostgreSQL store tests need a server: each run gets a throwaway one.
 test-release: build node-deps
@@ -93,6 +103,18 @@ bench-delivery: build
 bench-postgres: build
 	@scripts/bootstrap.sh --bench
 	bench/postgres_run.sh
+
+# The Debian package (packaging/): build/package/hookd_<version>_<arch>.deb, from the release
+# build of the server alone.
+.PHONY: package package-check
+package: bootstrap build/build.ninja
+	cmake --build --preset release --target hookd -j $(JOBS)
+	cd build && cpack -G DEB
+
+# Installs the package, runs hookd doctor and systemd-analyze verify on it, starts the service
+# where systemd runs, then purges it (scripts/package_check.sh; needs root or sudo).
+package-check: package
+	scripts/package_check.sh build/package/hookd_$$(sed -n 's/^project(hookd VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)_$$(dpkg --print-architecture).deb
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

@@ -35,7 +35,7 @@ inline std::string_view as_text(const uint8_t* data, size_t size) {
 inline void check_client_error(const api::ApiError& e) {
   FUZZ_CHECK(e.status == 400);
   FUZZ_CHECK(!e.code.empty());
-  FUZZ_CHECK(!e.message.empty());
+  FUZZ_CHECK(!e.message.render(api::Language::kEn).empty());
 }
 
 // Every lookup succeeds; writes are remembered so that a target can check what reached the
@@ -50,6 +50,7 @@ class AcceptingStore final : public store::Store {
   std::optional<TimePoint> last_recover_since;
 
   void migrate() override {}
+  std::vector<int> pending_migrations() override { return {}; }
   bool ping() override { return true; }
   domain::TokenId create_token(domain::Role, std::optional<domain::OrganizationId>,
                                std::string_view) override {
@@ -117,6 +118,14 @@ class AcceptingStore final : public store::Store {
                        std::chrono::milliseconds) override {}
   void release_all_leases() override {}
   store::PurgeResult purge(TimePoint, TimePoint, size_t) override { return {}; }
+  store::IdempotencyClaim claim_idempotency_key(const store::IdempotencyRequest&) override {
+    return {};
+  }
+  bool complete_idempotency_key(std::string_view, int64_t, const store::StoredAnswer&) override {
+    return true;
+  }
+  void release_idempotency_key(std::string_view, int64_t) override {}
+  int64_t purge_idempotency_keys(TimePoint, size_t) override { return 0; }
   store::QueueStats queue_stats() override { return {}; }
   std::vector<store::DeliverySummary> list_deliveries(const store::DeliveryQuery&) override {
     return {};

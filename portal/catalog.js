@@ -29,7 +29,7 @@ const EVENTS = [
   {
     topic: 'WebhookTestEvents',
     about: 'Sent by "Send test event" to this webhook alone; it concerns no device.',
-    type: null,
+    type: 'WebhookTest',
     data: { message: 'A test event sent through the hookd API' },
     test: true,
   },

@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git curl openssl python3
+  build-essential cmake ninja-build ccache pkg-config git curl openssl python3 python3-yaml
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev
   libspdlog-dev libcli11-dev libtomlplusplus-dev
@@ -11,6 +11,7 @@ packages=(
   libc-ares-dev clang-14 libfuzzer-14-dev libclang-rt-14-dev
   postgresql
   chromium sqlite3
+  libsystemd-dev dpkg-dev systemd
 )
 if [[ "${1:-}" == "--bench" ]]; then packages+=(wrk nginx-light); fi
 

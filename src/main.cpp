@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/help_text.hpp"
 #include "cli/stop_signals.hpp"
 #include "common/log.hpp"
 
@@ -54,9 +55,28 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("--signature", v.signature, "the webhook-signature header")->required();
   verify_cmd->add_option("--tolerance", v.tolerance_seconds,
                          "seconds the timestamp may differ from now (0: do not check)");
+  int64_t verify_now = 0;
+  CLI::Option* verify_now_opt = verify_cmd->add_option(
+      "--now", verify_now, "judge the timestamp at this unix time instead of the clock's");
+
+  CLI::App* doctor_cmd = app.add_subcommand(
+      "doctor", "Check a configuration end to end; say what is wrong and how to mend it");
+  add_common(doctor_cmd);
+  cli::DoctorFlags doctor_flags;
+  doctor_cmd->add_option("--url", doctor_flags.url,
+                         "also check that this receiver passes the guard and the TLS handshake");
+  doctor_cmd->add_option("--resolve", doctor_flags.resolve,
+                         "a name that must resolve (default: the resolver answers for localhost)");
+
+  CLI::App* demo_cmd = app.add_subcommand(
+      "demo", "Watch a delivery arrive: a throwaway hookd and an HTTPS receiver of its own");
+  cli::DemoFlags demo_flags;
+  demo_cmd->add_flag("--keep", demo_flags.keep, "keep both running, to try curl against them");
 
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version");
 
+  // Set last, so that the subcommands' own help does not repeat it.
+  app.footer(cli::help_footer());
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -68,7 +88,12 @@ int main(int argc, char** argv) {
     if (*migrate_cmd) return cli::migrate(flags);
     if (*token_create) return cli::create_token(flags, token_role, token_org);
     if (*reencrypt_cmd) return cli::reencrypt_secrets(flags);
-    if (*verify_cmd) return cli::verify(v);
+    if (*verify_cmd) {
+      if (verify_now_opt->count() > 0) v.now_unix = verify_now;
+      return cli::verify(v);
+    }
+    if (*doctor_cmd) return cli::doctor(flags, doctor_flags);
+    if (*demo_cmd) return cli::demo(demo_flags);
     if (*version_cmd) {
       std::cout << "hookd " << HOOKD_VERSION << '\n';
       return 0;

@@ -4,6 +4,7 @@
 
 #include "api/errors.hpp"
 #include "api/json_body.hpp"
+#include "api/message_catalog.hpp"
 #include "api/query.hpp"
 #include "api/route_helpers.hpp"
 #include "api/strict_json.hpp"
@@ -49,7 +50,9 @@ http::Response list(ApiContext& ctx, const domain::Principal& caller, domain::We
   if (auto it = query.find("status"); it != query.end()) {
     q.status = domain::parse_delivery_status(it->second);
     if (!q.status) {
-      throw errors::invalid_query("status must be pending, succeeded, failed or skipped");
+      throw errors::invalid_query(Message(message_key("body.one_of"))
+                                      .with("field", "status")
+                                      .with("choices", "pending, succeeded, failed, skipped"));
     }
   }
   q.offset = query_int(query, "offset", 0, 0, kMaxOffset);
@@ -117,7 +120,9 @@ http::Response recover(ApiContext& ctx, const domain::Principal& caller, const h
   const auto body = json_body::parse_object(req.body);
   const std::string since_text = json_body::required_string(body, "since", 64);
   const auto since = parse_rfc3339(since_text);
-  if (!since) throw errors::invalid_body("since must be an RFC 3339 date-time");
+  if (!since) {
+    throw errors::invalid_body(Message(message_key("body.date_time")).with("field", "since"));
+  }
   if (!caller.can_write(w.organization_id)) throw errors::insufficient_rights();
   const int64_t count = ctx.store.recover_deliveries(webhook, *since, ctx.clock.now());
   if (count > 0 && ctx.work_queued) ctx.work_queued();
@@ -135,20 +140,20 @@ void register_routes(RouteTable& table, const ApiContext& ctx) {
   table.add(
       {"GET", "/v2/webhooks/{id}/deliveries", any, 0, Runs::kPool,
        [webhook](const RouteCall& c) { return list(c.ctx, c.principal(), webhook(c), c.query); }});
-  table.add({"POST", "/v2/webhooks/{id}/recover", any, ctx.max_body_bytes, Runs::kPool,
-             [webhook](const RouteCall& c) {
-               return recover(c.ctx, c.principal(), c.request, webhook(c));
-             }});
+  table.add(idempotent({"POST", "/v2/webhooks/{id}/recover", any, ctx.max_body_bytes, Runs::kPool,
+                        [webhook](const RouteCall& c) {
+                          return recover(c.ctx, c.principal(), c.request, webhook(c));
+                        }}));
   table.add({"GET", "/v2/webhooks/{id}/deliveries/{deliveryId}", any, 0, Runs::kPool,
              [webhook, delivery](const RouteCall& c) {
                const int64_t w = webhook(c);
                return get(c.ctx, c.principal(), w, delivery(c));
              }});
-  table.add({"POST", "/v2/webhooks/{id}/deliveries/{deliveryId}/retry", any, 0, Runs::kPool,
-             [webhook, delivery](const RouteCall& c) {
-               const int64_t w = webhook(c);
-               return retry(c.ctx, c.principal(), w, delivery(c));
-             }});
+  table.add(idempotent({"POST", "/v2/webhooks/{id}/deliveries/{deliveryId}/retry", any, 0,
+                        Runs::kPool, [webhook, delivery](const RouteCall& c) {
+                          const int64_t w = webhook(c);
+                          return retry(c.ctx, c.principal(), w, delivery(c));
+                        }}));
 }
 
 }  // namespace hookd::api::delivery_routes

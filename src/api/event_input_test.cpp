@@ -15,7 +15,7 @@ std::string refusal(std::string_view body) {
   try {
     parse_events(body, kNow);
   } catch (const ApiError& e) {
-    return e.code + ": " + e.message;
+    return e.code + ": " + e.message.render(Language::kEn);
   }
   return "accepted";
 }

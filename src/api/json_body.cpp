@@ -4,35 +4,46 @@
 #include <limits>
 
 #include "api/errors.hpp"
+#include "api/message_catalog.hpp"
 #include "api/strict_json.hpp"
 
 namespace hookd::api::json_body {
 
 namespace {
 
-std::string field(std::string_view key) { return std::string(key); }
-
-}  // namespace
-
-boost::json::object parse_object(std::string_view body, std::string_view unbuilt_key) {
-  std::string problem;
-  std::optional<boost::json::value> v = strict_json::parse(body, problem, unbuilt_key);
-  if (!v) throw errors::invalid_body(problem);
-  if (!v->is_object()) throw errors::invalid_body("the body must be a JSON object");
-  return std::move(v->as_object());
+// "{field} ..." of the catalog, about one field of the body.
+ApiError about(MessageKey key, std::string_view field) {
+  return errors::invalid_body(Message(key).with("field", field));
 }
 
-int64_t as_id(const boost::json::value& v, std::string_view what) {
+ApiError about(MessageKey key, std::string_view field, size_t max) {
+  return errors::invalid_body(Message(key).with("field", field).with("max", std::to_string(max)));
+}
+
+// A positive id, or InvalidRequestBody with `problem` about `field`.
+int64_t id_or(const boost::json::value& v, MessageKey problem, std::string_view field) {
   int64_t id = 0;
   if (v.is_int64()) {
     id = v.get_int64();
   } else if (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
     id = static_cast<int64_t>(v.get_uint64());
-  } else {
-    throw errors::invalid_body(field(what) + " must be a positive integer");
   }
-  if (id <= 0) throw errors::invalid_body(field(what) + " must be a positive integer");
+  if (id <= 0) throw about(problem, field);
   return id;
+}
+
+}  // namespace
+
+boost::json::object parse_object(std::string_view body, std::string_view unbuilt_key) {
+  std::optional<Message> problem;
+  std::optional<boost::json::value> v = strict_json::parse(body, problem, unbuilt_key);
+  if (!v) throw errors::invalid_body(std::move(*problem));
+  if (!v->is_object()) throw errors::invalid_body(Message(message_key("body.not_object")));
+  return std::move(v->as_object());
+}
+
+int64_t as_id(const boost::json::value& v, std::string_view what) {
+  return id_or(v, message_key("body.positive_integer"), what);
 }
 
 std::optional<int64_t> optional_id(const boost::json::object& o, std::string_view key) {
@@ -43,7 +54,7 @@ std::optional<int64_t> optional_id(const boost::json::object& o, std::string_vie
 
 int64_t required_id(const boost::json::object& o, std::string_view key) {
   auto id = optional_id(o, key);
-  if (!id) throw errors::invalid_body(field(key) + " is required");
+  if (!id) throw about(message_key("body.required"), key);
   return *id;
 }
 
@@ -52,14 +63,11 @@ std::optional<std::vector<int64_t>> optional_id_list(const boost::json::object& 
   auto it = o.find(key);
   if (it == o.end()) return std::nullopt;
   const boost::json::array* arr = it->value().if_array();
-  if (!arr) throw errors::invalid_body(field(key) + " must be an array of integers");
-  if (arr->size() > max_items) {
-    throw errors::invalid_body(field(key) + " has more than " + std::to_string(max_items) +
-                               " entries");
-  }
+  if (!arr) throw about(message_key("body.array_of_integers"), key);
+  if (arr->size() > max_items) throw about(message_key("body.too_many_entries"), key, max_items);
   std::vector<int64_t> ids;
   ids.reserve(arr->size());
-  for (const auto& v : *arr) ids.push_back(as_id(v, field(key) + " entries"));
+  for (const auto& v : *arr) ids.push_back(id_or(v, message_key("body.positive_integers"), key));
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return ids;
@@ -70,17 +78,14 @@ std::optional<std::string> optional_string(const boost::json::object& o, std::st
   auto it = o.find(key);
   if (it == o.end()) return std::nullopt;
   const boost::json::string* s = it->value().if_string();
-  if (!s) throw errors::invalid_body(field(key) + " must be a string");
-  if (s->size() > max_bytes) {
-    throw errors::invalid_body(field(key) + " is longer than " + std::to_string(max_bytes) +
-                               " bytes");
-  }
+  if (!s) throw about(message_key("body.string"), key);
+  if (s->size() > max_bytes) throw about(message_key("body.too_long"), key, max_bytes);
   return std::string(*s);
 }
 
 std::string required_string(const boost::json::object& o, std::string_view key, size_t max_bytes) {
   auto s = optional_string(o, key, max_bytes);
-  if (!s) throw errors::invalid_body(field(key) + " is required");
+  if (!s) throw about(message_key("body.required"), key);
   return *s;
 }
 
@@ -90,16 +95,13 @@ std::optional<std::vector<std::string>> optional_string_list(const boost::json::
   auto it = o.find(key);
   if (it == o.end()) return std::nullopt;
   const boost::json::array* arr = it->value().if_array();
-  if (!arr) throw errors::invalid_body(field(key) + " must be an array of strings");
-  if (arr->size() > max_items) {
-    throw errors::invalid_body(field(key) + " has more than " + std::to_string(max_items) +
-                               " entries");
-  }
+  if (!arr) throw about(message_key("body.array_of_strings"), key);
+  if (arr->size() > max_items) throw about(message_key("body.too_many_entries"), key, max_items);
   std::vector<std::string> out;
   for (const auto& v : *arr) {
     const boost::json::string* s = v.if_string();
-    if (!s) throw errors::invalid_body(field(key) + " must be an array of strings");
-    if (s->size() > max_bytes) throw errors::invalid_body(field(key) + " entry too long");
+    if (!s) throw about(message_key("body.array_of_strings"), key);
+    if (s->size() > max_bytes) throw about(message_key("body.entry_too_long"), key, max_bytes);
     out.emplace_back(*s);
   }
   return out;

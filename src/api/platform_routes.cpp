@@ -5,6 +5,7 @@
 #include "api/errors.hpp"
 #include "api/event_input.hpp"
 #include "api/json_body.hpp"
+#include "api/message_catalog.hpp"
 #include "api/route_helpers.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
@@ -26,15 +27,15 @@ constexpr std::chrono::milliseconds kMaxSessionTtl = std::chrono::hours(24);
 // "30m", "1h" ... between one minute and a day; absent: an hour.
 std::chrono::milliseconds session_ttl(const std::optional<std::string>& text) {
   if (!text) return kDefaultSessionTtl;
-  constexpr const char* kExpected =
-      "ttl must be a duration from \"1m\" to \"24h\", such as \"30m\"";
+  const Message expected =
+      Message(message_key("session.ttl")).with("field", "ttl").with("min", "1m").with("max", "24h");
   std::chrono::milliseconds ttl{};
   try {
     ttl = config::parse_duration(*text);
   } catch (const config::ConfigError&) {
-    throw errors::invalid_body(kExpected);
+    throw errors::invalid_body(expected);
   }
-  if (ttl < kMinSessionTtl || ttl > kMaxSessionTtl) throw errors::invalid_body(kExpected);
+  if (ttl < kMinSessionTtl || ttl > kMaxSessionTtl) throw errors::invalid_body(expected);
   return ttl;
 }
 
@@ -99,13 +100,17 @@ http::Response delete_device_group(ApiContext& ctx, int64_t id) {
 http::Response create_token(ApiContext& ctx, const http::Request& req) {
   const auto body = json_body::parse_object(req.body);
   const auto role = domain::parse_role(json_body::required_string(body, "role", 16));
-  if (!role) throw errors::invalid_body("role must be \"admin\", \"read\" or \"platform\"");
+  if (!role) {
+    throw errors::invalid_body(Message(message_key("body.one_of"))
+                                   .with("field", "role")
+                                   .with("choices", R"("admin", "read", "platform")"));
+  }
   const auto org = json_body::optional_id(body, "organizationId");
   if (*role != domain::Role::kPlatform) {
-    if (!org) throw errors::invalid_body("organizationId is required for admin and read tokens");
+    if (!org) throw errors::invalid_body(Message(message_key("token.organization_required")));
     if (!ctx.store.organization_exists(*org)) throw errors::organization_not_found(*org);
   } else if (org) {
-    throw errors::invalid_body("platform tokens hold every organization; omit organizationId");
+    throw errors::invalid_body(Message(message_key("token.platform_organization")));
   }
   const std::string token = security::generate_token();
   const domain::TokenId id = ctx.store.create_token(*role, org, security::hash_token(token));
@@ -118,7 +123,9 @@ http::Response create_portal_session(ApiContext& ctx, const http::Request& req) 
   const int64_t org = json_body::required_id(body, "organizationId");
   const auto role = domain::parse_role(json_body::required_string(body, "role", 16));
   if (!role || *role == domain::Role::kPlatform) {
-    throw errors::invalid_body("role must be \"admin\" or \"read\"");
+    throw errors::invalid_body(Message(message_key("body.one_of"))
+                                   .with("field", "role")
+                                   .with("choices", R"("admin", "read")"));
   }
   const auto ttl = session_ttl(json_body::optional_string(body, "ttl", 32));
   if (!ctx.store.organization_exists(org)) throw errors::organization_not_found(org);
@@ -138,18 +145,19 @@ http::Response revoke_token(ApiContext& ctx, int64_t id) {
   return no_content();
 }
 
-void ingest_events(ApiContext& ctx, const http::Request& req, http::Responder respond) {
+void ingest_events(ApiContext& ctx, const http::Request& req, Language language,
+                   http::Responder respond) {
   if (!ctx.ingestor) throw errors::service_unavailable();
   store::IngestRequest request = parse_events(req.body, ctx.clock.now());
-  ctx.ingestor->submit(std::move(request), [respond, metrics = ctx.metrics](
+  ctx.ingestor->submit(std::move(request), [respond, language, metrics = ctx.metrics](
                                                const store::IngestOutcome* outcome,
                                                const char* error) {
     if (!outcome) {
       log::warn("events not accepted", {{"error", error}});
-      return respond(to_response(errors::service_unavailable()));
+      return respond(to_response(errors::service_unavailable(), language));
     }
     if (!outcome->ok)
-      return respond(to_response(errors::device_not_found(outcome->missing_device)));
+      return respond(to_response(errors::device_not_found(outcome->missing_device), language));
     boost::json::array events;
     uint64_t stored = 0;
     for (const auto& e : outcome->events) {
@@ -168,20 +176,22 @@ void register_routes(RouteTable& table, const ApiContext& ctx) {
   auto id = [](ApiError (*not_found)()) {
     return [not_found](const RouteCall& c) { return path_id(c.param(0), not_found()); };
   };
-  // Parsing is memory-only and the ingestor queues: the I/O thread never waits on the store.
-  table.add({"POST",
-             "/v2/platform/events",
-             platform,
-             kMaxEventsBodyBytes,
-             Runs::kInline,
-             {},
-             [](const RouteCall& c, http::Responder respond) {
-               ingest_events(c.ctx, c.request, std::move(respond));
-             }});
-  table.add({"POST", "/v2/platform/tokens", platform, body, Runs::kPool,
-             [](const RouteCall& c) { return create_token(c.ctx, c.request); }});
-  table.add({"POST", "/v2/platform/portal-sessions", platform, body, Runs::kPool,
-             [](const RouteCall& c) { return create_portal_session(c.ctx, c.request); }});
+  // Parsing is memory-only and the ingestor queues: the I/O thread never waits on the store
+  // (an Idempotency-Key is judged on the pool first).
+  table.add(idempotent({"POST",
+                        "/v2/platform/events",
+                        platform,
+                        kMaxEventsBodyBytes,
+                        Runs::kInline,
+                        {},
+                        [](const RouteCall& c, http::Responder respond) {
+                          ingest_events(c.ctx, c.request, c.language, std::move(respond));
+                        }}));
+  table.add(idempotent({"POST", "/v2/platform/tokens", platform, body, Runs::kPool,
+                        [](const RouteCall& c) { return create_token(c.ctx, c.request); }}));
+  table.add(
+      idempotent({"POST", "/v2/platform/portal-sessions", platform, body, Runs::kPool,
+                  [](const RouteCall& c) { return create_portal_session(c.ctx, c.request); }}));
   table.add({"DELETE", "/v2/platform/tokens/{id}", platform, 0, Runs::kPool,
              [token = id(errors::token_not_found)](const RouteCall& c) {
                auto response = revoke_token(c.ctx, token(c));

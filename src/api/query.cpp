@@ -4,6 +4,7 @@
 #include <string>
 
 #include "api/errors.hpp"
+#include "api/message_catalog.hpp"
 
 namespace hookd::api {
 
@@ -15,8 +16,10 @@ int64_t query_int(const Query& query, std::string_view name, int64_t fallback, i
   const std::string& text = it->second;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size() || value < min || value > max) {
-    throw errors::invalid_query(std::string(name) + " must be an integer from " +
-                                std::to_string(min) + " to " + std::to_string(max));
+    throw errors::invalid_query(Message(message_key("query.integer_range"))
+                                    .with("name", name)
+                                    .with("min", std::to_string(min))
+                                    .with("max", std::to_string(max)));
   }
   return value;
 }

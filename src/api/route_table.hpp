@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/context.hpp"
+#include "api/language.hpp"
 #include "domain/tenancy.hpp"
 #include "http/message.hpp"
 
@@ -47,7 +48,8 @@ enum class Runs {
 };
 
 // What a handler gets: the request, the caller admission found (none on public routes), the
-// path's {parameters} in pattern order, and the decoded query.
+// path's {parameters} in pattern order, the decoded query, and the language its error
+// messages are written in (handlers that throw ApiError need not look).
 struct RouteCall {
   ApiContext& ctx;
   security::TokenCache& tokens;
@@ -55,6 +57,7 @@ struct RouteCall {
   const domain::Principal* caller;
   const std::vector<std::string>& params;
   const Query& query;
+  Language language = Language::kEn;
 
   const domain::Principal& principal() const { return *caller; }
   const std::string& param(size_t i) const { return params.at(i); }
@@ -72,7 +75,15 @@ struct Route {
   Runs runs = Runs::kPool;
   SyncRouteHandler handler;         // kOnHead and kPool
   AsyncRouteHandler async_handler;  // kInline
+  // A POST that creates or acts: an Idempotency-Key replays its first answer (api/idempotency).
+  bool idempotent = false;
 };
+
+// `route`, with Idempotency-Key honoured.
+inline Route idempotent(Route route) {
+  route.idempotent = true;
+  return route;
+}
 
 // The routes of the API, matched by path segment; "{name}" matches any one segment.
 class RouteTable {

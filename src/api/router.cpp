@@ -3,11 +3,15 @@
 #include <boost/url/parse.hpp>
 #include <limits>
 #include <stdexcept>
+#include <variant>
 
 #include "api/auth.hpp"
 #include "api/delivery_routes.hpp"
 #include "api/errors.hpp"
 #include "api/event_input.hpp"
+#include "api/idempotency.hpp"
+#include "api/language.hpp"
+#include "api/message_catalog.hpp"
 #include "api/platform_routes.hpp"
 #include "api/portal_routes.hpp"
 #include "api/readiness_probe.hpp"
@@ -23,10 +27,14 @@
 namespace hookd::api {
 namespace {
 
+// The query parameter every route takes: the language of error messages.
+constexpr std::string_view kLanguageParameter = "language";
+
 struct Target {
   std::vector<std::string> segments;
   Query query;
   std::optional<std::string> repeated;  // a query parameter named twice
+  bool language_repeated = false;
 };
 
 std::optional<Target> parse_target(std::string_view text) {
@@ -38,9 +46,22 @@ std::optional<Target> parse_target(std::string_view text) {
   if (!t.segments.empty() && t.segments.back().empty()) t.segments.pop_back();
   for (auto param : parsed->params()) {
     // A gateway that reads the first of two values must not see another request than ours.
-    if (!t.query.emplace(param.key, param.value).second && !t.repeated) t.repeated = param.key;
+    if (t.query.emplace(param.key, param.value).second) continue;
+    if (!t.repeated) t.repeated = param.key;
+    if (param.key == kLanguageParameter) t.language_repeated = true;
   }
   return t;
+}
+
+// ?language= when given once, else Accept-Language (api/language.hpp).
+Language language_of(const std::optional<Target>& target, const http::RequestHead& head) {
+  std::optional<std::string_view> parameter;
+  if (target && !target->language_repeated) {
+    if (auto it = target->query.find(kLanguageParameter); it != target->query.end()) {
+      parameter = it->second;
+    }
+  }
+  return choose_language(parameter, head.accept_language);
 }
 
 http::Response with_retry_after(http::Response r, std::chrono::seconds after) {
@@ -63,7 +84,9 @@ struct Router::Call {
   std::optional<domain::Principal> caller;
   std::vector<std::string> params;
   Query query;
+  Language language;
   RequestLog log;
+  std::optional<std::string> idempotency_key_hash;  // an idempotent route's key, as stored
 };
 
 Router::Router(ApiContext ctx)
@@ -120,8 +143,9 @@ http::Admission Router::admit(const http::RequestHead& head) {
     return http::Admission{std::move(r), 0, nullptr};
   };
   if (head.method == "OPTIONS") return answer(http::Response{204, "", ""});
+  auto target = parse_target(head.target);
+  const Language language = language_of(target, head);
   try {
-    auto target = parse_target(head.target);
     if (!target) throw errors::route_not_found();
     auto match = table_.find(head.method, target->segments);
     if (!match.route) {
@@ -139,7 +163,8 @@ http::Admission Router::admit(const http::RequestHead& head) {
             security::client_address(head.client_address, head.forwarded_for, trusted_proxies_);
         const auto now = security::AuthThrottle::Clock::now();
         if (auto wait = throttle_.throttled(address, now)) {
-          return answer(with_retry_after(to_response(errors::too_many_requests()), *wait));
+          return answer(
+              with_retry_after(to_response(errors::too_many_requests(), language), *wait));
         }
         throttle_.record_failure(address, now);
         throw;
@@ -154,35 +179,46 @@ http::Admission Router::admit(const http::RequestHead& head) {
                             (head.content_length && *head.content_length > route.body_limit))) {
       throw errors::payload_too_large(route.body_limit);
     }
-    if (target->repeated) throw errors::invalid_query(*target->repeated + " is repeated");
+    if (target->repeated) {
+      throw errors::invalid_query(
+          Message(message_key("query.repeated")).with("name", *target->repeated));
+    }
+    std::optional<std::string> key_hash;
+    if (route.idempotent && caller && head.idempotency_key) {
+      if (!idempotency::is_valid_key(*head.idempotency_key)) {
+        throw errors::invalid_idempotency_key();
+      }
+      key_hash = idempotency::key_hash(idempotency::scope_of(*caller), *head.idempotency_key);
+    }
 
     if (route.runs == Runs::kOnHead) {
       const http::Request none;
       return answer(route.handler(RouteCall{ctx_, tokens_, none, caller ? &*caller : nullptr,
-                                            match.params, target->query}));
+                                            match.params, target->query, language}));
     }
     auto call = std::make_shared<Call>(Call{&route, std::move(caller), std::move(match.params),
-                                            std::move(target->query), std::move(entry)});
+                                            std::move(target->query), language, std::move(entry),
+                                            std::move(key_hash)});
     return http::Admission{std::nullopt, route.body_limit, handler_for(std::move(call))};
   } catch (...) {
-    return answer(failure_response(entry.number));
+    return answer(failure_response(entry.number, language));
   }
 }
 
 // Inside a catch: the answer to what was thrown. Every path that runs route code ends here.
-http::Response Router::failure_response(uint64_t number) const {
+http::Response Router::failure_response(uint64_t number, Language language) const {
   try {
     throw;
   } catch (const ApiError& e) {
-    return to_response(e);
+    return to_response(e, language);
   } catch (const store::StoreError& e) {
     log::error("database error",
                {{"request_id", std::string_view(request_id(number))}, {"error", e.what()}});
-    return to_response(errors::service_unavailable());
+    return to_response(errors::service_unavailable(), language);
   } catch (const std::exception& e) {
     log::error("unhandled error in request handler",
                {{"request_id", std::string_view(request_id(number))}, {"error", e.what()}});
-    return to_response(errors::internal_error());
+    return to_response(errors::internal_error(), language);
   }
 }
 
@@ -199,16 +235,17 @@ http::Handler Router::handler_for(std::shared_ptr<Call> call) {
     const Route& route = *call->route;
     // The server reads no more than admitted; this holds for any server.
     if (request.body.size() > route.body_limit) {
-      return done(to_response(errors::payload_too_large(route.body_limit)));
+      return done(to_response(errors::payload_too_large(route.body_limit), call->language));
     }
+    if (call->idempotency_key_hash) return run_idempotent(call, std::move(request), done);
     if (route.runs == Runs::kInline) {
       try {
         route.async_handler(
             RouteCall{ctx_, tokens_, request, call->caller ? &*call->caller : nullptr, call->params,
-                      call->query},
+                      call->query, call->language},
             done);
       } catch (...) {
-        done(failure_response(call->log.number));
+        done(failure_response(call->log.number, call->language));
       }
       return;
     }
@@ -216,18 +253,71 @@ http::Handler Router::handler_for(std::shared_ptr<Call> call) {
     const bool queued =
         pool_->try_post([this, call, shared_request, done] { done(run(*call, *shared_request)); });
     if (!queued) {
-      done(with_retry_after(to_response(errors::server_busy()), kBusyRetryAfter));
+      done(with_retry_after(to_response(errors::server_busy(), call->language), kBusyRetryAfter));
     }
   };
+}
+
+// The key is judged on the pool, with the body in, before the handler acts; the handler's answer
+// is kept (or the key freed) before it is sent, so that a retry after the answer replays it.
+void Router::run_idempotent(std::shared_ptr<Call> call, http::Request request,
+                            http::Responder done) {
+  auto shared_request = std::make_shared<http::Request>(std::move(request));
+  const bool queued = pool_->try_post([this, call, shared_request, done] {
+    const Route& route = *call->route;
+    std::variant<http::Response, idempotency::Claimed> begun;
+    try {
+      begun = idempotency::begin(
+          ctx_.store, ctx_.clock, *call->idempotency_key_hash,
+          idempotency::fingerprint(route.method, route.pattern, call->params, shared_request->body),
+          call->language);
+    } catch (...) {
+      return done(failure_response(call->log.number, call->language));
+    }
+    if (auto* answer = std::get_if<http::Response>(&begun)) return done(std::move(*answer));
+    auto finish = [this, call, claimed = std::get<idempotency::Claimed>(begun),
+                   done](http::Response r) {
+      try {
+        idempotency::finish(ctx_.store, claimed, r);
+      } catch (const std::exception& e) {
+        // The request acted: its answer goes out; the key is taken over after its bound.
+        log::error(
+            "idempotency key not kept",
+            {{"request_id", std::string_view(request_id(call->log.number))}, {"error", e.what()}});
+      }
+      done(std::move(r));
+    };
+    if (route.runs != Runs::kInline) return finish(run(*call, *shared_request));
+    // Inline handlers answer on another thread (the ingestor's), which must not wait on the
+    // store: the answer is kept from the pool.
+    http::Responder keep = [this, finish](http::Response r) {
+      auto answer = std::make_shared<http::Response>(std::move(r));
+      if (!pool_->try_post([finish, answer] { finish(std::move(*answer)); })) {
+        finish(std::move(*answer));
+      }
+    };
+    try {
+      route.async_handler(
+          RouteCall{ctx_, tokens_, *shared_request, call->caller ? &*call->caller : nullptr,
+                    call->params, call->query, call->language},
+          keep);
+    } catch (...) {
+      keep(failure_response(call->log.number, call->language));
+    }
+  });
+  if (!queued) {
+    done(with_retry_after(to_response(errors::server_busy(), call->language), kBusyRetryAfter));
+  }
 }
 
 // On a pool thread: every failure becomes an answer here, none escapes.
 http::Response Router::run(const Call& call, const http::Request& request) {
   try {
-    return call.route->handler(RouteCall{
-        ctx_, tokens_, request, call.caller ? &*call.caller : nullptr, call.params, call.query});
+    return call.route->handler(RouteCall{ctx_, tokens_, request,
+                                         call.caller ? &*call.caller : nullptr, call.params,
+                                         call.query, call.language});
   } catch (...) {
-    return failure_response(call.log.number);
+    return failure_response(call.log.number, call.language);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/context.hpp"
+#include "api/language.hpp"
 #include "api/route_table.hpp"
 #include "http/message.hpp"
 #include "security/auth_throttle.hpp"
@@ -34,9 +35,12 @@ class Router {
   // Decides from the head alone, in the contract's order: OPTIONS 204; unknown route 404;
   // wrong method 405; token 401 (429 once the address failed too often) and role 403; a body
   // over the route's limit, or any body on a bodyless route, 413; a repeated query parameter
-  // 400. Otherwise the body limit and the handler that answers the whole request.
+  // 400; a malformed Idempotency-Key on an idempotent route 400. Otherwise the body limit and
+  // the handler that answers the whole request.
   http::Admission admit(const http::RequestHead& head);
 
+  // Every route it admits, for the test that holds them against the OpenAPI document.
+  const RouteTable& routes() const { return table_; }
   // Where portal-session URLs point; set before the server runs (the port may be known only
   // once it listens).
   void set_portal_base_url(std::string url);
@@ -54,7 +58,8 @@ class Router {
   struct Call;
   http::Handler handler_for(std::shared_ptr<Call> call);
   http::Response run(const Call& call, const http::Request& request);
-  http::Response failure_response(uint64_t number) const;
+  void run_idempotent(std::shared_ptr<Call> call, http::Request request, http::Responder done);
+  http::Response failure_response(uint64_t number, Language language) const;
   std::string request_id(uint64_t number) const;
   void finish(const RequestLog& log, const http::Response& response);
 

@@ -180,6 +180,24 @@ TEST_F(RouterAdmitTest, RepeatedQueryParametersAre400AfterTheToken) {
   EXPECT_EQ(run(head("GET", "/v2/webhooks?organizationId=6&size=5", admin6_)).status, 200);
 }
 
+TEST_F(RouterAdmitTest, AMalformedIdempotencyKeyIs400OnTheHeadAfterTheToken) {
+  auto keyed = [](http::RequestHead h, std::string key) {
+    h.idempotency_key = std::move(key);
+    return h;
+  };
+  for (const std::string& key : {std::string(), std::string(256, 'k'), std::string("a, b")}) {
+    expect_refused(keyed(head("POST", "/v2/webhooks", admin6_, 2), key), 400,
+                   "InvalidIdempotencyKey");
+    expect_refused(keyed(head("POST", "/v2/platform/events", platform_, 2), key), 400,
+                   "InvalidIdempotencyKey");
+  }
+  expect_refused(keyed(head("POST", "/v2/webhooks", "", 2), ""), 401, "InvalidAuthenticationToken");
+  expect_refused(keyed(head("POST", "/v2/webhooks", admin6_, 64 * kKiB + 1), ""), 413,
+                 "PayloadTooLarge");
+  // Routes that neither create nor act ignore it.
+  EXPECT_EQ(run(keyed(head("GET", "/v2/webhooks", admin6_), "")).status, 200);
+}
+
 TEST_F(RouterAdmitTest, HealthIsAnsweredOnTheHead) {
   for (const char* method : {"GET", "HEAD"}) {
     const http::Response r = refused(head(method, "/healthz"));

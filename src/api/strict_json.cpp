@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "api/message_catalog.hpp"
+
 namespace hookd::api::strict_json {
 namespace {
 
@@ -58,7 +60,8 @@ class StrictHandler {
     const Frame frame = frames_.back();
     frames_.pop_back();
     if (auto repeated = repeated_key(frame)) {
-      problem_ = "repeated key \"" + std::string(utf8_prefix(*repeated, kMaxKeyInProblem)) + "\"";
+      problem_ = Message(message_key("json.repeated_key"))
+                     .with("key", utf8_prefix(*repeated, kMaxKeyInProblem));
       return fail(ec);
     }
     keys_.resize(frame.first_key);
@@ -123,7 +126,7 @@ class StrictHandler {
   bool on_double(double d, std::string_view, error_code& ec) {
     // Boost reads 1e400 as infinity, which no JSON text can carry on to a receiver.
     if (!std::isfinite(d)) {
-      problem_ = "a number is out of range (not finite)";
+      problem_ = Message(message_key("json.not_finite"));
       return fail(ec);
     }
     next_unbuilt_ = false;
@@ -143,7 +146,7 @@ class StrictHandler {
   bool on_comment_part(std::string_view, error_code&) { return true; }
   bool on_comment(std::string_view, error_code&) { return true; }
 
-  const std::string& problem() const { return problem_; }
+  const std::optional<Message>& problem() const { return problem_; }
   boost::json::value release() { return values_.release(); }
 
  private:
@@ -203,11 +206,12 @@ class StrictHandler {
   std::vector<Key> keys_;
   std::vector<Frame> frames_;
   std::vector<std::string_view> sorted_;
-  std::string problem_;
+  std::optional<Message> problem_;
 };
 
 std::optional<boost::json::value> run(std::string_view text, bool build,
-                                      std::string_view unbuilt_key, std::string& problem) {
+                                      std::string_view unbuilt_key,
+                                      std::optional<Message>& problem) {
   const std::string_view doc = text.substr(0, kByteOrderMark.size()) == kByteOrderMark
                                    ? text.substr(kByteOrderMark.size())
                                    : text;
@@ -219,12 +223,13 @@ std::optional<boost::json::value> run(std::string_view text, bool build,
   const size_t used = parser.write_some(false, doc.data(), doc.size(), ec);
   if (!ec && used < doc.size()) ec = boost::json::error::extra_data;
   if (ec) {
-    if (!parser.handler().problem().empty()) {
+    if (parser.handler().problem()) {
       problem = parser.handler().problem();
     } else if (ec == boost::json::error::too_deep) {
-      problem = "JSON nested deeper than " + std::to_string(kMaxDepth) + " levels";
+      problem = Message(message_key("json.too_deep")).with("depth", std::to_string(kMaxDepth));
     } else {
-      problem = "not valid UTF-8 JSON (" + ec.message() + ")";
+      // Boost's own words for the syntax error, in English: data of the message.
+      problem = Message(message_key("json.invalid")).with("reason", ec.message());
     }
     return std::nullopt;
   }
@@ -338,15 +343,15 @@ MemberSpan scan_object(std::string_view t, size_t i, std::string_view key, Stop 
 
 }  // namespace
 
-std::optional<boost::json::value> parse(std::string_view text, std::string& problem,
+std::optional<boost::json::value> parse(std::string_view text, std::optional<Message>& problem,
                                         std::string_view unbuilt_key) {
   return run(text, true, unbuilt_key, problem);
 }
 
 std::string problem(std::string_view text) {
-  std::string out;
+  std::optional<Message> out;
   run(text, false, {}, out);
-  return out;
+  return out ? out->render(Language::kEn) : std::string();
 }
 
 std::string_view document(std::string_view text) {

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "api/messages.hpp"
+
 // The one JSON reader for what hookd accepts: RFC 8259 JSON in UTF-8, nested at most kMaxDepth
 // levels, no object with a repeated key at any depth, no number that is not finite (1e400), and a
 // leading UTF-8 byte-order mark ignored (RFC 8259 §8.1). Boost.JSON's own parse keeps the last of
@@ -14,14 +16,15 @@ namespace hookd::api::strict_json {
 
 inline constexpr int kMaxDepth = 32;
 
-// The document's value, or std::nullopt with `problem` saying what is wrong, in a sentence a
+// The document's value, or std::nullopt with `problem` saying what is wrong, in a message a
 // client can act on (the repeated key is named, cut to 64 bytes). The value of a member named
 // `unbuilt_key` is checked as strictly but not built: an object or array there stands as an
 // empty one, for callers that take its text instead (member_text), which saves allocations.
-std::optional<boost::json::value> parse(std::string_view text, std::string& problem,
+std::optional<boost::json::value> parse(std::string_view text, std::optional<Message>& problem,
                                         std::string_view unbuilt_key = {});
 
-// The same checks without building a value: empty when `text` is strict JSON, else the problem.
+// The same checks without building a value: empty when `text` is strict JSON, else the problem
+// in English.
 std::string problem(std::string_view text);
 
 // `text` without a leading byte-order mark and without the whitespace around the value.

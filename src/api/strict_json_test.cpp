@@ -54,9 +54,9 @@ TEST(StrictJsonTest, ALongRepeatedKeyIsCutInTheProblemWithoutSplittingACharacter
 }
 
 TEST(StrictJsonTest, ALeadingByteOrderMarkIsIgnored) {
-  std::string problem;
+  std::optional<Message> problem;
   auto v = parse("\xEF\xBB\xBF{\"a\":1}", problem);
-  ASSERT_TRUE(v) << problem;
+  ASSERT_TRUE(v) << problem->render(Language::kEn);
   EXPECT_EQ(v->at("a"), 1);
   EXPECT_EQ(document("\xEF\xBB\xBF \n{\"a\":1}\t "), "{\"a\":1}");
   // Only one, and only at the start.
@@ -100,26 +100,26 @@ TEST(StrictJsonTest, DepthAndEncodingAreStillBounded) {
 }
 
 TEST(StrictJsonTest, ParseBuildsTheSameValueAsBoost) {
-  std::string problem;
+  std::optional<Message> problem;
   auto v =
       parse(R"({"a":[1,-2,3.5,"s\u00e9",true,null,{"b":{}}],"c":18446744073709551615})", problem);
-  ASSERT_TRUE(v) << problem;
+  ASSERT_TRUE(v) << problem->render(Language::kEn);
   EXPECT_EQ(*v, boost::json::parse(
                     R"({"a":[1,-2,3.5,"s\u00e9",true,null,{"b":{}}],"c":18446744073709551615})"));
 }
 
 TEST(StrictJsonTest, AnUnbuiltKeyIsCheckedButLeftEmpty) {
-  std::string problem;
+  std::optional<Message> problem;
   auto v = parse(R"({"data":{"a":[1,{"b":2}]},"x":{"data":[3]},"s":{"data":"t"},"n":1})", problem,
                  "data");
-  ASSERT_TRUE(v) << problem;
+  ASSERT_TRUE(v) << problem->render(Language::kEn);
   EXPECT_EQ(*v, boost::json::parse(R"({"data":{},"x":{"data":[]},"s":{"data":"t"},"n":1})"));
   EXPECT_FALSE(parse(R"({"data":{"a":[{"b":1,"b":2}]}})", problem, "data"));
-  EXPECT_EQ(problem, "repeated key \"b\"");
+  EXPECT_EQ(problem->render(Language::kEn), "repeated key \"b\"");
   EXPECT_FALSE(parse(R"({"data":{"a":[1e400]}})", problem, "data"));
-  EXPECT_EQ(problem, "a number is out of range (not finite)");
+  EXPECT_EQ(problem->render(Language::kEn), "a number is out of range (not finite)");
   EXPECT_FALSE(parse(R"({"data":{},"data":{}})", problem, "data"));
-  EXPECT_EQ(problem, "repeated key \"data\"");
+  EXPECT_EQ(problem->render(Language::kEn), "repeated key \"data\"");
 }
 
 TEST(StrictJsonTest, MemberTextIsTheValueAsSent) {
@@ -265,9 +265,9 @@ TEST(StrictJsonTest, RandomDocumentsReadAsBoostReadsThemAndTheirSpansReadBack) {
   for (uint32_t seed = 1; seed <= 500; ++seed) {
     const std::string text = " " + RandomDocument(seed).value(0) + "\n";
     SCOPED_TRACE(text);
-    std::string problem;
+    std::optional<Message> problem;
     const auto v = parse(text, problem);
-    ASSERT_TRUE(v) << problem;
+    ASSERT_TRUE(v) << problem->render(Language::kEn);
     ASSERT_EQ(*v, boost::json::parse(text));
     expect_spans_read_back(document(text), *v);
   }

@@ -1,6 +1,7 @@
 #include "api/system_routes.hpp"
 
 #include "api/errors.hpp"
+#include "api/openapi_document.hpp"
 #include "api/readiness_probe.hpp"
 #include "observability/metrics.hpp"
 #include "store/store.hpp"
@@ -13,10 +14,10 @@ http::Response health(const RouteCall&) { return http::Response{200, R"({"status
 
 // The store's answer, bounded by the probe's timeout; neither an I/O thread nor the handler
 // pool waits for it.
-void readiness(ReadinessProbe& probe, http::Responder respond) {
-  probe.check([respond = std::move(respond)](bool ready) {
+void readiness(ReadinessProbe& probe, Language language, http::Responder respond) {
+  probe.check([respond = std::move(respond), language](bool ready) {
     respond(ready ? http::Response{200, R"({"status":"ready"})"}
-                  : to_response(errors::service_unavailable()));
+                  : to_response(errors::service_unavailable(), language));
   });
 }
 
@@ -33,6 +34,14 @@ http::Response metrics(const RouteCall& call) {
                         "text/plain; version=0.0.4; charset=utf-8"};
 }
 
+// The API's own description, embedded at build time, answered from memory.
+http::Response openapi_json(const RouteCall&) {
+  return http::Response{200, std::string(openapi_document::json()), "application/json"};
+}
+http::Response openapi_yaml(const RouteCall&) {
+  return http::Response{200, std::string(openapi_document::yaml()), "application/yaml"};
+}
+
 }  // namespace
 
 void register_routes(RouteTable& table, ReadinessProbe& probe) {
@@ -44,11 +53,15 @@ void register_routes(RouteTable& table, ReadinessProbe& probe) {
                     0,
                     Runs::kInline,
                     {},
-                    [&probe](const RouteCall&, http::Responder respond) {
-                      readiness(probe, std::move(respond));
+                    [&probe](const RouteCall& c, http::Responder respond) {
+                      readiness(probe, c.language, std::move(respond));
                     }});
   }
   table.add(Route{"GET", "/metrics", Roles::public_route(), 0, Runs::kPool, metrics, {}});
+  table.add(
+      Route{"GET", "/openapi.json", Roles::public_route(), 0, Runs::kOnHead, openapi_json, {}});
+  table.add(
+      Route{"GET", "/openapi.yaml", Roles::public_route(), 0, Runs::kOnHead, openapi_yaml, {}});
 }
 
 }  // namespace hookd::api::system_routes

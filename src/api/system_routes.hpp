@@ -2,7 +2,8 @@
 
 #include "api/route_table.hpp"
 
-// /healthz, /readyz and /metrics: what operators and orchestrators ask, with no token.
+// /healthz, /readyz, /metrics and the OpenAPI document (/openapi.json, /openapi.yaml): what
+// operators, orchestrators and client generators ask, with no token.
 namespace hookd::api {
 class ReadinessProbe;
 }

@@ -2,6 +2,7 @@
 
 #include "api/errors.hpp"
 #include "api/json_body.hpp"
+#include "api/message_catalog.hpp"
 #include "security/webhook_url.hpp"
 
 namespace hookd::api {
@@ -12,6 +13,36 @@ bool is_header_safe(std::string_view s) {
     if (c < 0x20 || c > 0x7e) return false;
   }
   return true;
+}
+
+MessageKey message_of(security::UrlDefect defect) {
+  using security::UrlDefect;
+  switch (defect) {
+    case UrlDefect::kTooLong:
+      return message_key("url.too_long");
+    case UrlDefect::kNotAbsolute:
+      return message_key("url.not_absolute");
+    case UrlDefect::kNoHost:
+      return message_key("url.no_host");
+    case UrlDefect::kCredentials:
+      return message_key("url.credentials");
+    case UrlDefect::kFragment:
+      return message_key("url.fragment");
+    case UrlDefect::kInvalidIpv6:
+      return message_key("url.ipv6");
+    case UrlDefect::kPercentEncoded:
+      return message_key("url.percent_encoded");
+    case UrlDefect::kInvalidIpv4:
+      return message_key("url.ipv4");
+    case UrlDefect::kInvalidHostName:
+      return message_key("url.host_name");
+    case UrlDefect::kInvalidPort:
+      return message_key("url.port");
+    case UrlDefect::kHostOrPort:
+    case UrlDefect::kNone:
+      break;
+  }
+  return message_key("url.host_or_port");
 }
 
 }  // namespace
@@ -30,14 +61,20 @@ WebhookInput parse_webhook_input(std::string_view body, WebhookInputMode mode,
   in.url = create ? json_body::required_string(o, "webhookUrl", body.size())
                   : json_body::optional_string(o, "webhookUrl", body.size());
   auto topic_names = json_body::optional_string_list(o, "topics", kMaxTopicEntries, 64);
-  if (create && !topic_names) throw errors::invalid_body("topics is required");
-  if (topic_names && topic_names->empty()) throw errors::invalid_body("topics must not be empty");
+  if (create && !topic_names) {
+    throw errors::invalid_body(Message(message_key("body.required")).with("field", "topics"));
+  }
+  if (topic_names && topic_names->empty()) {
+    throw errors::invalid_body(Message(message_key("body.not_empty")).with("field", "topics"));
+  }
   if (o.contains("secretHttp")) {
     in.secret_http_present = true;
     if (!json_body::is_null(o, "secretHttp")) {
       in.secret_http = json_body::optional_string(o, "secretHttp", kMaxSecretHttpBytes);
       if (in.secret_http->empty() || !is_header_safe(*in.secret_http)) {
-        throw errors::invalid_body("secretHttp must be 1 to 256 printable ASCII characters");
+        throw errors::invalid_body(Message(message_key("body.printable_ascii"))
+                                       .with("field", "secretHttp")
+                                       .with("max", std::to_string(kMaxSecretHttpBytes)));
       }
     } else if (create) {
       in.secret_http_present = false;
@@ -50,7 +87,9 @@ WebhookInput parse_webhook_input(std::string_view body, WebhookInputMode mode,
       } else if (*status == "disabled") {
         in.status = domain::WebhookStatus::kDisabled;
       } else {
-        throw errors::invalid_body("status must be \"enabled\" or \"disabled\"");
+        throw errors::invalid_body(Message(message_key("body.one_of"))
+                                       .with("field", "status")
+                                       .with("choices", R"("enabled", "disabled")"));
       }
     }
   }
@@ -62,7 +101,8 @@ WebhookInput parse_webhook_input(std::string_view body, WebhookInputMode mode,
       case security::UrlProblem::kNone:
         break;
       case security::UrlProblem::kInvalid:
-        throw errors::invalid_url(check.detail);
+        throw errors::invalid_url(Message(message_of(check.defect))
+                                      .with("max", std::to_string(security::kMaxWebhookUrlLength)));
       case security::UrlProblem::kUnsupportedProtocol:
         throw errors::unsupported_protocol();
       case security::UrlProblem::kForbiddenDestination:

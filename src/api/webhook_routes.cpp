@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/errors.hpp"
+#include "api/message_catalog.hpp"
 #include "api/query.hpp"
 #include "api/route_helpers.hpp"
 #include "api/webhook_input.hpp"
@@ -87,7 +88,8 @@ http::Response update(ApiContext& ctx, const domain::Principal& caller, const ht
   const WebhookInput in = parse_webhook_input(req.body, WebhookInputMode::kUpdate, ctx.guard);
   if (!caller.can_write(w.organization_id)) throw errors::insufficient_rights();
   if (in.organization_id && *in.organization_id != w.organization_id) {
-    throw errors::invalid_body("organizationId cannot be changed");
+    throw errors::invalid_body(
+        Message(message_key("body.unchangeable")).with("field", "organizationId"));
   }
   check_scope_exists(ctx, w.organization_id, in.device_ids, in.device_group_ids);
 
@@ -149,18 +151,21 @@ void register_routes(RouteTable& table, const ApiContext& ctx) {
   auto id = [](const RouteCall& c) { return path_id(c.param(0), errors::webhook_not_found()); };
   table.add({"GET", "/v2/webhooks", any, 0, Runs::kPool,
              [](const RouteCall& c) { return list(c.ctx, c.principal(), c.query); }});
-  table.add({"POST", "/v2/webhooks", any, body, Runs::kPool,
-             [](const RouteCall& c) { return create(c.ctx, c.principal(), c.request); }});
+  table.add(idempotent({"POST", "/v2/webhooks", any, body, Runs::kPool, [](const RouteCall& c) {
+                          return create(c.ctx, c.principal(), c.request);
+                        }}));
   table.add({"GET", "/v2/webhooks/{id}", any, 0, Runs::kPool,
              [id](const RouteCall& c) { return get(c.ctx, c.principal(), id(c)); }});
   table.add({"PUT", "/v2/webhooks/{id}", any, body, Runs::kPool,
              [id](const RouteCall& c) { return update(c.ctx, c.principal(), c.request, id(c)); }});
   table.add({"DELETE", "/v2/webhooks/{id}", any, 0, Runs::kPool,
              [id](const RouteCall& c) { return remove(c.ctx, c.principal(), id(c)); }});
-  table.add({"POST", "/v2/webhooks/{id}/rotate-secret", any, 0, Runs::kPool,
-             [id](const RouteCall& c) { return rotate_secret(c.ctx, c.principal(), id(c)); }});
-  table.add({"POST", "/v2/webhooks/{id}/test", any, 0, Runs::kPool,
-             [id](const RouteCall& c) { return send_test(c.ctx, c.principal(), id(c)); }});
+  table.add(idempotent(
+      {"POST", "/v2/webhooks/{id}/rotate-secret", any, 0, Runs::kPool,
+       [id](const RouteCall& c) { return rotate_secret(c.ctx, c.principal(), id(c)); }}));
+  table.add(
+      idempotent({"POST", "/v2/webhooks/{id}/test", any, 0, Runs::kPool,
+                  [id](const RouteCall& c) { return send_test(c.ctx, c.principal(), id(c)); }}));
 }
 
 }  // namespace hookd::api::webhook_routes

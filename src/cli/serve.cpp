@@ -10,7 +10,9 @@
 #include "api/router.hpp"
 #include "cli/commands.hpp"
 #include "cli/database_setup.hpp"
+#include "cli/delivery_setup.hpp"
 #include "cli/listen_address.hpp"
+#include "cli/service_notify.hpp"
 #include "cli/stop_signals.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
@@ -27,16 +29,6 @@
 
 namespace hookd::cli {
 namespace {
-
-security::DestinationGuard build_guard(const config::DeliveryConfig& delivery) {
-  std::vector<security::Cidr> allow;
-  for (const std::string& text : delivery.allow_targets) {
-    auto cidr = security::Cidr::parse(text);
-    if (!cidr) throw config::ConfigError("delivery.allow_targets: \"" + text + "\" is no CIDR");
-    allow.push_back(*cidr);
-  }
-  return security::DestinationGuard(std::move(allow));
-}
 
 // The connection cap the descriptor limit allows. The soft limit is raised to the hard one
 // first; descriptors are kept for the database, outgoing deliveries and logs.
@@ -93,15 +85,7 @@ int serve(const CommonFlags& flags, const ServeFlags& serve_flags) {
         delivery::SenderOptions{c.delivery.timeout, c.delivery.connect_timeout, c.delivery.ca_file,
                                 user_agent, c.delivery.max_in_flight},
         guard, clock);
-    delivery::ResolverOptions resolver_options;
-    resolver_options.timeout = c.delivery.dns_timeout;
-    for (const std::string& server : c.delivery.dns_servers) {
-      if (!delivery::parse_name_server(server)) {
-        throw config::ConfigError("delivery.dns_servers: \"" + server + "\" is no ip[:port]");
-      }
-      resolver_options.servers.push_back(server);
-    }
-    resolver = std::make_unique<delivery::AresResolver>(resolver_options, clock);
+    resolver = std::make_unique<delivery::AresResolver>(resolver_options(c.delivery), clock);
     delivery::DispatcherOptions options;
     options.retry_schedule = c.delivery.retry_schedule;
     options.disable_after = c.delivery.disable_after;
@@ -125,7 +109,10 @@ int serve(const CommonFlags& flags, const ServeFlags& serve_flags) {
     log::info("working", {{"role", config::role_name(c.role)},
                           {"lease_owner", dispatcher->owner()},
                           {"version", HOOKD_VERSION}});
-    log::info("shutting down", {{"signal", wait_for_stop_signal()}});
+    notify_ready("delivering (role worker)");
+    const int signal = wait_for_stop_signal();
+    notify_stopping();
+    log::info("shutting down", {{"signal", signal}});
   } else {
     const auto loading = std::chrono::steady_clock::now();
     store->prepare_ingestion();
@@ -176,8 +163,13 @@ int serve(const CommonFlags& flags, const ServeFlags& serve_flags) {
                             {"tls", server.tls()},
                             {"role", config::role_name(c.role)},
                             {"version", HOOKD_VERSION}});
+    notify_ready("listening on " + address.host + ":" + std::to_string(server.port()) + " (role " +
+                 std::string(config::role_name(c.role)) + ")");
     {
-      StopSignalWatcher on_signal([&server] { server.stop(); });
+      StopSignalWatcher on_signal([&server] {
+        notify_stopping();
+        server.stop();
+      });
       server.run();
     }
     router.stop();  // queued handlers answer while the server's contexts still exist

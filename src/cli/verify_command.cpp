@@ -14,9 +14,9 @@ int verify(const VerifyFlags& flags) {
   const std::string& timestamp = flags.timestamp;
   const int64_t tolerance_seconds = flags.tolerance_seconds;
   const std::string body{std::istreambuf_iterator<char>(std::cin), {}};
-  const int64_t now =
+  const int64_t now = flags.now_unix.value_or(
       std::chrono::duration_cast<std::chrono::seconds>(SystemClock().now().time_since_epoch())
-          .count();
+          .count());
   int64_t reference = now;
   // A tolerance of 0 checks the signature alone, e.g. for a body taken from a log.
   if (tolerance_seconds == 0) {

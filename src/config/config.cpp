@@ -110,7 +110,8 @@ void apply_toml_file(Config& config, const std::string& path) {
   try {
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    throw ConfigError("config file " + path + ": " + std::string(e.description()));
+    throw ConfigError("config file " + path + ", line " + std::to_string(e.source().begin.line) +
+                      ": " + std::string(e.description()));
   }
   apply_table(config, table);
 }

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "common/log.hpp"
+#include "delivery/trust_store.hpp"
 #include "security/destination_guard.hpp"
 #include "security/ip_address.hpp"
 
@@ -90,28 +91,6 @@ curl_socket_t on_open_socket(void* user, curlsocktype purpose, curl_sockaddr* ad
 CURLcode on_ssl_context(CURL*, void* ssl_ctx, void* store) {
   SSL_CTX_set1_cert_store(static_cast<SSL_CTX*>(ssl_ctx), static_cast<X509_STORE*>(store));
   return CURLE_OK;
-}
-
-// The system's trusted roots plus delivery.ca_file, if set. The roots come from the bundle
-// file alone: OpenSSL's directory lookup, the other half of its defaults, probes the file
-// system during every verification and made each handshake tens of milliseconds slower.
-X509_STORE* build_trust_store(const std::string& ca_file) {
-  X509_STORE* store = X509_STORE_new();
-  const char* env_file = std::getenv(X509_get_default_cert_file_env());
-  const std::string bundle = env_file ? env_file : X509_get_default_cert_file();
-  bool ok = store != nullptr;
-  if (ok && access(bundle.c_str(), R_OK) == 0) {
-    ok = X509_STORE_load_file(store, bundle.c_str()) == 1;
-  } else if (ok) {
-    ok = X509_STORE_set_default_paths(store) == 1;
-  }
-  if (ok && !ca_file.empty()) ok = X509_STORE_load_file(store, ca_file.c_str()) == 1;
-  if (!ok) {
-    X509_STORE_free(store);
-    throw std::runtime_error("cannot load the trusted certificates" +
-                             (ca_file.empty() ? std::string() : " of " + ca_file));
-  }
-  return store;
 }
 
 domain::AttemptError error_class(CURLcode code) {

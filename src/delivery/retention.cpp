@@ -32,8 +32,11 @@ store::PurgeResult RetentionPurger::purge_once() {
     total.deliveries += r.deliveries;
     total.events += r.events;
     total.producer_ids += r.producer_ids;
+    // Idempotency keys carry their own expiry (24 h after first use), whatever the retention.
+    const int64_t keys = store_.purge_idempotency_keys(now, batch_);
+    total.idempotency_keys += keys;
     if (r.deliveries < static_cast<int64_t>(batch_) && r.events < static_cast<int64_t>(batch_) &&
-        r.producer_ids < static_cast<int64_t>(batch_)) {
+        r.producer_ids < static_cast<int64_t>(batch_) && keys < static_cast<int64_t>(batch_)) {
       return total;
     }
     if (loop_.stopping()) return total;
@@ -49,9 +52,10 @@ std::optional<BackgroundLoop::TimePoint> RetentionPurger::turn() {
     }
     const store::PurgeResult r = purge_once();
     if (r.total() > 0) {
-      log::info(
-          "purged past retention",
-          {{"deliveries", r.deliveries}, {"events", r.events}, {"producer_ids", r.producer_ids}});
+      log::info("purged past retention", {{"deliveries", r.deliveries},
+                                          {"events", r.events},
+                                          {"producer_ids", r.producer_ids},
+                                          {"idempotency_keys", r.idempotency_keys}});
     }
   } catch (const std::exception& e) {
     log::error("purge failed", {{"error", e.what()}});

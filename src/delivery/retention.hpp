@@ -9,9 +9,9 @@
 
 namespace hookd::delivery {
 
-// Deletes deliveries, attempts and events older than the retention period in the
-// background, in small batches with the write lock released in between, so that delivery
-// never waits long behind it. Pending deliveries are kept, however old.
+// Deletes deliveries, attempts and events older than the retention period, and expired
+// idempotency keys, in the background, in small batches with the write lock released in between, so
+// that delivery never waits long behind it. Pending deliveries are kept, however old.
 class RetentionPurger {
  public:
   RetentionPurger(store::Store& store, const Clock& clock, std::chrono::milliseconds retention,

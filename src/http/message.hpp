@@ -47,8 +47,12 @@ struct RequestHead {
   bool has_authorization = false;
   std::string client_address;
   std::string forwarded_for;
+  std::string accept_language;  // Accept-Language as sent (fields joined by ", "); empty: absent
   std::optional<uint64_t> content_length;  // declared length, when the body is not chunked
   bool chunked = false;                    // Transfer-Encoding: chunked
+
+  // Idempotency-Key as sent; repeated fields are joined with ", " (RFC 9110, 5.3).
+  std::optional<std::string> idempotency_key;
   bool has_body() const { return chunked || (content_length && *content_length > 0); }
 };
 

@@ -103,6 +103,10 @@ class RequestDecoder::Impl {
         case bhttp::field::transfer_encoding:
           facts.transfer_encoding.push_back(field.value());
           break;
+        case bhttp::field::accept_language:
+          if (!head_.accept_language.empty()) head_.accept_language += ", ";
+          head_.accept_language += field.value();
+          break;
         case bhttp::field::authorization:
           // Two would leave the caller ambiguous; refused like a second Host.
           if (head_.has_authorization) return fail(ServerError::kBadRequest);
@@ -113,6 +117,9 @@ class RequestDecoder::Impl {
           if (boost::beast::iequals(field.name_string(), "x-forwarded-for")) {
             if (!head_.forwarded_for.empty()) head_.forwarded_for += ", ";
             head_.forwarded_for += field.value();
+          } else if (boost::beast::iequals(field.name_string(), "idempotency-key")) {
+            if (head_.idempotency_key) *head_.idempotency_key += ", ";
+            head_.idempotency_key = head_.idempotency_key.value_or("") + std::string(field.value());
           }
           break;
       }

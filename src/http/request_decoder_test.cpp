@@ -77,6 +77,22 @@ TEST(RequestDecoder, DecodesAHeadAndItsBody) {
   }
 }
 
+TEST(RequestDecoder, KeepsTheIdempotencyKeyAndJoinsRepeatedOnes) {
+  RequestDecoder once;
+  ASSERT_EQ(feed(once, "POST / HTTP/1.1\r\nHost: h\r\nIdempotency-Key: k-1\r\n\r\n").event,
+            Event::kHead);
+  EXPECT_EQ(once.head().idempotency_key, "k-1");
+  RequestDecoder twice;
+  ASSERT_EQ(
+      feed(twice, "POST / HTTP/1.1\r\nHost: h\r\nidempotency-key: a\r\nIdempotency-Key: b\r\n\r\n")
+          .event,
+      Event::kHead);
+  EXPECT_EQ(twice.head().idempotency_key, "a, b");
+  RequestDecoder none;
+  ASSERT_EQ(feed(none, "POST / HTTP/1.1\r\nHost: h\r\n\r\n").event, Event::kHead);
+  EXPECT_FALSE(none.head().idempotency_key);
+}
+
 TEST(RequestDecoder, DecodesAChunkedBody) {
   const std::string request =
       "POST /e HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"

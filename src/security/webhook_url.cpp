@@ -20,7 +20,11 @@ UrlCheck problem(UrlProblem kind, std::string detail) {
   return check;
 }
 
-UrlCheck invalid(std::string detail) { return problem(UrlProblem::kInvalid, std::move(detail)); }
+UrlCheck invalid(UrlDefect defect, std::string detail) {
+  UrlCheck check = problem(UrlProblem::kInvalid, std::move(detail));
+  check.defect = defect;
+  return check;
+}
 
 std::string to_lower(std::string_view text) {
   std::string out(text);
@@ -150,51 +154,54 @@ std::string_view view(boost::urls::string_view text) { return {text.data(), text
 
 UrlCheck check_webhook_url(std::string_view url, const DestinationGuard& guard) {
   if (url.size() > kMaxWebhookUrlLength) {
-    return invalid("webhookUrl is longer than " + std::to_string(kMaxWebhookUrlLength) +
-                   " characters");
+    return invalid(UrlDefect::kTooLong, "webhookUrl is longer than " +
+                                            std::to_string(kMaxWebhookUrlLength) + " characters");
   }
   // parse_uri rather than parse_absolute_uri, whose grammar has no fragment: a fragment then
   // gets its own message below instead of "not an absolute URL". Both demand a scheme.
   const auto parsed = boost::urls::parse_uri(boost::urls::string_view(url.data(), url.size()));
-  if (!parsed) return invalid("webhookUrl is not an absolute URL");
+  if (!parsed) return invalid(UrlDefect::kNotAbsolute, "webhookUrl is not an absolute URL");
   const boost::urls::url_view& uri = *parsed;
 
   if (!uri.has_authority() || uri.encoded_host().empty()) {
-    return invalid("webhookUrl has no host");
+    return invalid(UrlDefect::kNoHost, "webhookUrl has no host");
   }
   // has_userinfo is true for a bare "@" too, which would still confuse some parsers.
-  if (uri.has_userinfo()) return invalid("credentials are not allowed in webhookUrl");
-  if (uri.has_fragment()) return invalid("a fragment is not allowed in webhookUrl");
+  if (uri.has_userinfo())
+    return invalid(UrlDefect::kCredentials, "credentials are not allowed in webhookUrl");
+  if (uri.has_fragment())
+    return invalid(UrlDefect::kFragment, "a fragment is not allowed in webhookUrl");
 
   // Boost.URL 1.81 takes the longest dotted-quad prefix as the host ("1.2.3.4.nip.io" gives host
   // 1.2.3.4 and path ".nip.io/"), so the pieces come from the RFC 3986 split of the text that
   // Boost has just accepted as a whole.
   const RawParts parts = split_after_authority_start(url, uri.scheme().size() + 3);
   if (parts.authority.find('@') != std::string_view::npos) {
-    return invalid("credentials are not allowed in webhookUrl");
+    return invalid(UrlDefect::kCredentials, "credentials are not allowed in webhookUrl");
   }
   const auto host_port = split_host_port(parts.authority);
-  if (!host_port) return invalid("webhookUrl has an invalid host or port");
+  if (!host_port) return invalid(UrlDefect::kHostOrPort, "webhookUrl has an invalid host or port");
   const std::string_view host = host_port->host;
-  if (host.empty()) return invalid("webhookUrl has no host");
+  if (host.empty()) return invalid(UrlDefect::kNoHost, "webhookUrl has no host");
 
   std::optional<IpAddress> literal;
   if (host.front() == '[') {
     // IPv6 only: IPvFuture and zone ids are refused here.
     literal = IpAddress::parse(host);
-    if (!literal) return invalid("webhookUrl host is not a valid IPv6 address");
+    if (!literal)
+      return invalid(UrlDefect::kInvalidIpv6, "webhookUrl host is not a valid IPv6 address");
   } else {
     // Decoding escapes would let "%6cocalhost" or "127%2e0.0.1" dodge the checks below.
     if (host.find('%') != std::string_view::npos) {
-      return invalid("webhookUrl host must not be percent-encoded");
+      return invalid(UrlDefect::kPercentEncoded, "webhookUrl host must not be percent-encoded");
     }
     // Boost.URL reads "127.1" or "2130706433" as a name, but resolvers read them as IPv4.
     literal = IpAddress::parse(host);
     if (!literal && ends_in_number(host)) {
-      return invalid("webhookUrl host is not a valid IPv4 address");
+      return invalid(UrlDefect::kInvalidIpv4, "webhookUrl host is not a valid IPv4 address");
     }
     if (!literal && !is_dns_name(host)) {
-      return invalid("webhookUrl host is not a valid host name");
+      return invalid(UrlDefect::kInvalidHostName, "webhookUrl host is not a valid host name");
     }
   }
 
@@ -202,7 +209,8 @@ UrlCheck check_webhook_url(std::string_view url, const DestinationGuard& guard) 
   // An empty port ("https://x.com:/") means the default one (RFC 3986, section 6.2.3).
   if (host_port->port && !host_port->port->empty()) {
     const auto number = parse_port(*host_port->port);
-    if (!number) return invalid("webhookUrl port must be between 1 and 65535");
+    if (!number)
+      return invalid(UrlDefect::kInvalidPort, "webhookUrl port must be between 1 and 65535");
     port = *number;
   }
 

@@ -17,6 +17,22 @@ enum class UrlProblem {
   kForbiddenDestination,  // WebhookForbiddenDestination
 };
 
+// Why a URL is kInvalid, for the API to say it in the client's language.
+enum class UrlDefect {
+  kNone,
+  kTooLong,
+  kNotAbsolute,
+  kNoHost,
+  kCredentials,
+  kFragment,
+  kHostOrPort,
+  kInvalidIpv6,
+  kPercentEncoded,
+  kInvalidIpv4,
+  kInvalidHostName,
+  kInvalidPort,
+};
+
 // Where a webhook URL sends its requests, taken apart for the delivery client.
 struct WebhookTarget {
   std::string scheme;  // lower-case, always "https"
@@ -31,6 +47,7 @@ struct WebhookTarget {
 
 struct UrlCheck {
   UrlProblem problem = UrlProblem::kNone;
+  UrlDefect defect = UrlDefect::kNone;  // set when problem is kInvalid
   // Human text saying what is wrong, e.g. "credentials are not allowed in webhookUrl".
   std::string detail;
   // Set only when problem is kNone.

@@ -18,6 +18,8 @@ SweepResult sweep_secrets(Store& store, const security::KeyRing& ring, SweepMode
         const std::string binding = secret_binding(s.webhook_id, s.field);
         const auto key_id = security::KeyRing::key_id_of(s.value);
         if (!key_id) {
+          ++result.plaintext;
+          if (mode == SweepMode::kCheckOnly) continue;
           changes.push_back({s, ring.seal(s.value, binding)});
           ++sealing;
         } else if (!ring.has_key(*key_id)) {

@@ -19,6 +19,7 @@
 #include "store/delivery_log.hpp"
 #include "store/delivery_queue.hpp"
 #include "store/event_ingest.hpp"
+#include "store/idempotency_store.hpp"
 #include "store/tenancy_store.hpp"
 #include "store/token_store.hpp"
 #include "store/webhook_store.hpp"
@@ -47,7 +48,8 @@ struct PurgeResult {
   int64_t deliveries = 0;  // their attempts go with them
   int64_t events = 0;
   int64_t producer_ids = 0;
-  int64_t total() const { return deliveries + events + producer_ids; }
+  int64_t idempotency_keys = 0;
+  int64_t total() const { return deliveries + events + producer_ids + idempotency_keys; }
 };
 
 // A webhook's secret could not be opened (altered, moved, or sealed under a missing key).
@@ -80,12 +82,16 @@ class Store : public TokenStore,
               public WebhookStore,
               public EventIngest,
               public DeliveryQueue,
-              public DeliveryLog {
+              public DeliveryLog,
+              public IdempotencyStore {
  public:
   ~Store() override = default;
 
   // Applies every migration not yet applied; safe to call on every start.
   virtual void migrate() = 0;
+  // Versions of the migrations not yet applied, in order (all of them on an empty database);
+  // applies none and creates nothing (`hookd doctor`).
+  virtual std::vector<int> pending_migrations() = 0;
   // True when the database answers a trivial query.
   virtual bool ping() = 0;
 
@@ -121,6 +127,15 @@ class Store : public TokenStore,
   std::optional<std::string> open_secret(domain::WebhookId webhook, SecretField field,
                                          const std::optional<std::string>& stored) const;
   void open_webhook_secrets(domain::Webhook& webhook) const;
+  // An idempotency key's stored answer body, sealed for its row (idempotency_answer_binding).
+  std::string seal_idempotent_answer(std::string_view key_hash, std::string_view body) const;
+  std::string open_idempotent_answer(std::string_view key_hash, std::string_view sealed) const;
+  // What a claim that did not take its key found in the key's row: kMismatch, kRunning (no
+  // status yet), or kReplay with the answer opened.
+  IdempotencyClaim found_idempotency_claim(const IdempotencyRequest& request,
+                                           std::string_view stored_fingerprint,
+                                           std::optional<int64_t> status,
+                                           std::string_view sealed_body) const;
 
  private:
   std::shared_ptr<const security::KeyRing> key_ring_;
@@ -128,6 +143,8 @@ class Store : public TokenStore,
 
 // The text a secret is bound to when sealed: its webhook and which of its secrets it is.
 std::string secret_binding(domain::WebhookId webhook, SecretField field);
+// The text a stored idempotent answer is bound to when sealed: its key's row.
+std::string idempotency_answer_binding(std::string_view key_hash);
 
 // Opens the store a database URL names: sqlite://PATH, or postgresql://... (also postgres://).
 // Throws StoreError for an unknown scheme or a database that cannot be opened.

@@ -12,12 +12,15 @@
 
 #include "delivery/retention.hpp"
 #include "security/secret_box.hpp"
+#include "store/postgres/connection.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/secret_sweep.hpp"
+#include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "store/store_scenario.hpp"
 #include "store/valid_text.hpp"
+#include "support/database_reader.hpp"
 #include "support/postgres_test_database.hpp"
 #include "support/temp_dir.hpp"
 
@@ -827,6 +830,168 @@ TEST_P(StoreContractTest, ConcurrentCreatesAtTheLimitLetOneThrough) {
   }
 }
 
+// A claim on an idempotency key at `now`, with the API's lifetime and running bound.
+IdempotencyRequest key_claim(std::string key_hash, std::string fingerprint, TimePoint now) {
+  return {std::move(key_hash), std::move(fingerprint), now, now + 24h, now + 60s};
+}
+
+using ClaimKind = IdempotencyClaim::Kind;
+
+TEST_P(StoreContractTest, AnIdempotencyKeyIsClaimedOnceThenReplaysItsAnswer) {
+  const TimePoint t0 = clock_.now();
+  const auto first = store_->claim_idempotency_key(key_claim("k1", "fp-a", t0));
+  ASSERT_EQ(first.kind, ClaimKind::kNew);
+  // While it runs: the same request is in use, another request is a reuse.
+  EXPECT_EQ(store_->claim_idempotency_key(key_claim("k1", "fp-a", t0 + 1s)).kind,
+            ClaimKind::kRunning);
+  EXPECT_EQ(store_->claim_idempotency_key(key_claim("k1", "fp-b", t0 + 1s)).kind,
+            ClaimKind::kMismatch);
+  EXPECT_EQ(store_->claim_idempotency_key(key_claim("k2", "fp-a", t0 + 1s)).kind,
+            ClaimKind::kNew);  // another key
+
+  ASSERT_TRUE(store_->complete_idempotency_key(
+      "k1", first.generation,
+      {200, R"({"id":1,"secretHmac":"bSxyOp4vaSNpvyUMfrA98WsOqRSlzBBB"})"}));
+  EXPECT_FALSE(store_->complete_idempotency_key("k1", first.generation, {500, "again"}));
+  const auto second = open();
+  for (Store* s : {store_.get(), second.get()}) {  // this process, and a second one
+    const auto replay = s->claim_idempotency_key(key_claim("k1", "fp-a", t0 + 2s));
+    ASSERT_EQ(replay.kind, ClaimKind::kReplay);
+    ASSERT_TRUE(replay.answer);
+    EXPECT_EQ(replay.answer->status, 200);
+    EXPECT_EQ(replay.answer->body, R"({"id":1,"secretHmac":"bSxyOp4vaSNpvyUMfrA98WsOqRSlzBBB"})");
+    EXPECT_EQ(s->claim_idempotency_key(key_claim("k1", "fp-b", t0 + 2s)).kind,
+              ClaimKind::kMismatch);
+  }
+}
+
+TEST_P(StoreContractTest, AStoredAnswerIsSealedForItsKeyAndTheKeyIsOnlyItsHash) {
+  const TimePoint t0 = clock_.now();
+  const auto claim = store_->claim_idempotency_key(key_claim("hash-of-k1", "fp", t0));
+  ASSERT_TRUE(store_->complete_idempotency_key("hash-of-k1", claim.generation,
+                                               {200, R"({"secretHmac":"plainSecretInAnAnswer"})"}));
+  const std::string url =
+      GetParam() == Backend::kPostgres ? postgres_->url() : "sqlite://" + dir_.file("store.db");
+  auto reader = hookd::testing::open_database_reader(url);
+  const auto hashes = reader->rows("SELECT key_hash FROM idempotency_keys");
+  const auto bodies = reader->rows("SELECT body FROM idempotency_keys");
+  ASSERT_EQ(hashes, (std::vector<std::string>{"hash-of-k1|"}));
+  ASSERT_EQ(bodies.size(), 1u);
+  const std::string sealed = bodies[0].substr(0, bodies[0].size() - 1);
+  EXPECT_TRUE(security::KeyRing::is_sealed(sealed)) << sealed;
+  EXPECT_EQ(sealed.find("plainSecretInAnAnswer"), std::string::npos);
+  // Sealed for its row: moved to another key's row, it does not open.
+  const auto other = store_->claim_idempotency_key(key_claim("hash-of-k2", "fp", t0));
+  ASSERT_TRUE(store_->complete_idempotency_key("hash-of-k2", other.generation, {200, "{}"}));
+  if (GetParam() == Backend::kPostgres) {
+    postgres::Connection c(postgres_->url(), {});
+    c.exec("UPDATE idempotency_keys SET body = $1 WHERE key_hash = 'hash-of-k2'",
+           postgres::Params().add(sealed));
+  } else {
+    sqlite::Connection c(dir_.file("store.db"));
+    c.prepare("UPDATE idempotency_keys SET body = ?1 WHERE key_hash = 'hash-of-k2'")
+        .bind(1, std::string_view(sealed))
+        .run();
+  }
+  EXPECT_THROW(store_->claim_idempotency_key(key_claim("hash-of-k2", "fp", t0)), SecretUnavailable);
+}
+
+TEST_P(StoreContractTest, AnIdempotencyKeyIsFreeAgainOnceItExpires) {
+  const TimePoint t0 = clock_.now();
+  const auto first = store_->claim_idempotency_key(key_claim("k1", "fp-a", t0));
+  ASSERT_TRUE(store_->complete_idempotency_key("k1", first.generation, {202, "first"}));
+  EXPECT_EQ(store_->claim_idempotency_key(key_claim("k1", "fp-a", t0 + 24h - 1s)).kind,
+            ClaimKind::kReplay);
+  // 24 h after its first use the key is new, for any request.
+  const auto again = store_->claim_idempotency_key(key_claim("k1", "fp-b", t0 + 24h));
+  ASSERT_EQ(again.kind, ClaimKind::kNew);
+  EXPECT_NE(again.generation, first.generation);
+  ASSERT_TRUE(store_->complete_idempotency_key("k1", again.generation, {202, "second"}));
+  EXPECT_EQ(store_->claim_idempotency_key(key_claim("k1", "fp-b", t0 + 25h)).answer->body,
+            "second");
+}
+
+TEST_P(StoreContractTest, TheRetentionPurgerDeletesExpiredIdempotencyKeys) {
+  const TimePoint t0 = clock_.now();
+  for (const char* key : {"old-1", "old-2", "old-running"}) {
+    const auto c = store_->claim_idempotency_key(key_claim(key, "fp", t0));
+    if (std::string_view(key) != "old-running") {
+      store_->complete_idempotency_key(key, c.generation, {200, "{}"});
+    }
+  }
+  const auto recent = store_->claim_idempotency_key(key_claim("recent", "fp", t0 + 2h));
+  store_->complete_idempotency_key("recent", recent.generation, {200, "{}"});
+
+  clock_.set(t0 + 25h);
+  delivery::RetentionPurger purger(*store_, clock_, 30 * 24h, 2);  // two per batch
+  EXPECT_EQ(purger.purge_once().idempotency_keys, 3);
+  EXPECT_EQ(store_->claim_idempotency_key(key_claim("recent", "fp", t0 + 25h)).kind,
+            ClaimKind::kReplay);
+  EXPECT_EQ(store_->purge_idempotency_keys(t0 + 25h, 10), 0);
+  EXPECT_EQ(store_->purge_idempotency_keys(t0 + 26h, 10), 1);
+}
+
+TEST_P(StoreContractTest, AnUnfinishedClaimIsTakenOverOnceItsBoundPasses) {
+  const TimePoint t0 = clock_.now();
+  const auto dead = store_->claim_idempotency_key(key_claim("k1", "fp-a", t0));
+  ASSERT_EQ(dead.kind, ClaimKind::kNew);
+  EXPECT_EQ(store_->claim_idempotency_key(key_claim("k1", "fp-a", t0 + 59s)).kind,
+            ClaimKind::kRunning);
+  // Past the bound another request is still another request.
+  EXPECT_EQ(store_->claim_idempotency_key(key_claim("k1", "fp-b", t0 + 60s)).kind,
+            ClaimKind::kMismatch);
+  const auto taken = store_->claim_idempotency_key(key_claim("k1", "fp-a", t0 + 60s));
+  ASSERT_EQ(taken.kind, ClaimKind::kNew);
+  EXPECT_NE(taken.generation, dead.generation);
+  // The first claim, finishing late, neither answers for the key nor frees it.
+  EXPECT_FALSE(store_->complete_idempotency_key("k1", dead.generation, {200, "late"}));
+  store_->release_idempotency_key("k1", dead.generation);
+  EXPECT_EQ(store_->claim_idempotency_key(key_claim("k1", "fp-a", t0 + 61s)).kind,
+            ClaimKind::kRunning);
+  ASSERT_TRUE(store_->complete_idempotency_key("k1", taken.generation, {200, "taken over"}));
+  EXPECT_EQ(store_->claim_idempotency_key(key_claim("k1", "fp-a", t0 + 62s)).answer->body,
+            "taken over");
+}
+
+TEST_P(StoreContractTest, AReleasedIdempotencyKeyCanBeClaimedAgain) {
+  const TimePoint t0 = clock_.now();
+  const auto first = store_->claim_idempotency_key(key_claim("k1", "fp-a", t0));
+  store_->release_idempotency_key("k1", first.generation);
+  const auto second = store_->claim_idempotency_key(key_claim("k1", "fp-b", t0 + 1s));
+  EXPECT_EQ(second.kind, ClaimKind::kNew);
+  // A completed key is not released.
+  ASSERT_TRUE(store_->complete_idempotency_key("k1", second.generation, {404, "not found"}));
+  store_->release_idempotency_key("k1", second.generation);
+  const auto replay = store_->claim_idempotency_key(key_claim("k1", "fp-b", t0 + 2s));
+  ASSERT_EQ(replay.kind, ClaimKind::kReplay);
+  EXPECT_EQ(replay.answer->status, 404);
+}
+
+// Two processes (stores) and several threads each claim one key at once: one holds it.
+TEST_P(StoreContractTest, ConcurrentClaimsOnOneKeyLetOneThrough) {
+  auto second = open();
+  for (int round = 0; round < 5; ++round) {
+    const std::string key = "race-" + std::to_string(round);
+    const TimePoint t0 = clock_.now();
+    std::atomic<bool> go{false};
+    std::atomic<int> fresh{0}, running{0};
+    std::vector<std::thread> claimers;
+    for (int t = 0; t < 8; ++t) {
+      Store* s = t % 2 == 0 ? store_.get() : second.get();
+      claimers.emplace_back([&, s] {
+        while (!go.load()) std::this_thread::yield();
+        const auto c = s->claim_idempotency_key(key_claim(key, "fp", t0));
+        if (c.kind == ClaimKind::kNew) ++fresh;
+        if (c.kind == ClaimKind::kRunning) ++running;
+      });
+    }
+    go = true;
+    for (std::thread& t : claimers) t.join();
+    EXPECT_EQ(fresh.load(), 1) << key;
+    EXPECT_EQ(running.load(), 7) << key;
+  }
+}
+
 // A request whose deliveries pass one commit's bound is stored in parts; each part holds
 // whole events, and a resumed request is not checked for devices again.
 TEST_P(StoreContractTest, IngestionStopsAtTheDeliveryBoundAndResumes) {
@@ -896,6 +1061,24 @@ TEST_P(StoreContractTest, DuplicatesTakeNoRoomInABoundedCommit) {
   EXPECT_FALSE(parts[1].events[1].duplicate);
   EXPECT_FALSE(parts[1].events[2].duplicate);
   EXPECT_EQ(store_->queue_stats().pending, 1 + 3);
+}
+
+TEST_P(StoreContractTest, PendingMigrationsAreAllOfThemOnAFreshDatabaseAndNoneOnceMigrated) {
+  EXPECT_TRUE(store_->pending_migrations().empty());
+  std::unique_ptr<hookd::testing::PostgresTestDatabase> fresh_database;
+  std::unique_ptr<Store> fresh;
+  if (GetParam() == Backend::kPostgres) {
+    fresh_database = std::make_unique<hookd::testing::PostgresTestDatabase>();
+    fresh = std::make_unique<postgres::PostgresStore>(fresh_database->url(), clock_);
+  } else {
+    fresh = std::make_unique<sqlite::SqliteStore>(dir_.file("fresh.db"), clock_);
+  }
+  const std::vector<int> pending = fresh->pending_migrations();
+  ASSERT_FALSE(pending.empty());
+  EXPECT_EQ(pending.front(), 1);
+  EXPECT_EQ(fresh->pending_migrations(), pending);  // asking applies nothing
+  fresh->migrate();
+  EXPECT_TRUE(fresh->pending_migrations().empty());
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "support/exchange_log.hpp"
+
 namespace hookd::testing {
 namespace {
 
@@ -236,6 +238,8 @@ HttpResponse HttpClient::perform(std::string_view method, std::string_view path,
                              (error[0] != '\0' ? std::string(" (") + error + ")" : ""));
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  log_exchange(Exchange{base_url_, verb, std::string(path), lines, response.status,
+                        response.headers, response.body});
   return response;
 }
 

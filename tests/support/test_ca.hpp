@@ -5,7 +5,7 @@
 
 namespace hookd::testing {
 
-// A certificate authority made at test time with the openssl command, and a server
+// A certificate authority made at test time (security/certificate_authority.hpp), and a server
 // certificate it signed. Files live in `dir` and are PEM.
 struct TestCertificates {
   std::string ca_cert;

@@ -243,7 +243,23 @@ CREATE CONSTRAINT TRIGGER device_group_members_changed_for_matching
 DROP INDEX deliveries_due;
 CREATE INDEX deliveries_due ON deliveries(next_attempt_at, id) WHERE status = 'pending';
 )sql"},
-    {9, "portal sessions", R"sql(
+    {9, "idempotency keys", R"sql(
+-- A POST's Idempotency-Key: the key only as a SHA-256 with its caller's scope, the request as a
+-- fingerprint, and once answered its status and body, sealed like the secrets. status is NULL
+-- while the request runs; generation names the claim that holds the key. The primary key makes
+-- concurrent claims from any number of processes meet on one row.
+CREATE TABLE idempotency_keys (
+  key_hash      TEXT PRIMARY KEY,
+  fingerprint   TEXT NOT NULL,
+  generation    BIGINT NOT NULL,
+  running_until BIGINT NOT NULL,
+  expires_at    BIGINT NOT NULL,
+  status        INTEGER,
+  body          TEXT
+);
+CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys(expires_at);
+)sql"},
+    {10, "portal sessions", R"sql(
 -- A portal session is a token that expires and is valid on its organization's webhooks only.
 ALTER TABLE tokens ADD COLUMN expires_at BIGINT;
 ALTER TABLE tokens ADD COLUMN portal_session BOOLEAN NOT NULL DEFAULT FALSE;

@@ -21,6 +21,8 @@ constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 constexpr const char* kAppliedVersions = "SELECT version FROM schema_migrations";
+constexpr const char* kMigrationsTableExists =
+    "SELECT to_regclass('schema_migrations') IS NOT NULL";
 constexpr const char* kRecordMigration =
     "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
 
@@ -238,6 +240,22 @@ void PostgresStore::migrate() {
             Params().add(int64_t{m.version}).add(m.name).add(to_unix_micros(clock_.now())));
   }
   tx.commit();
+}
+
+std::vector<int> PostgresStore::pending_migrations() {
+  auto c = pool_.acquire();
+  std::vector<int64_t> applied;
+  if (c->exec(kMigrationsTableExists).get_text(0, 0) == "t") {
+    Result r = c->exec(kAppliedVersions);
+    for (int i = 0; i < r.rows(); ++i) applied.push_back(r.get_int(i, 0));
+  }
+  std::vector<int> pending;
+  for (const Migration& m : migrations()) {
+    if (std::find(applied.begin(), applied.end(), m.version) == applied.end()) {
+      pending.push_back(m.version);
+    }
+  }
+  return pending;
 }
 
 bool PostgresStore::ping() {

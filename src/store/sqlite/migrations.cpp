@@ -267,7 +267,22 @@ CREATE INDEX deliveries_due ON deliveries(next_attempt_at, webhook_id, status)
   WHERE status = 'pending';
 UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL;
 )sql"},
-    {9, "portal sessions", R"sql(
+    {9, "idempotency keys", R"sql(
+-- A POST's Idempotency-Key: the key only as a SHA-256 with its caller's scope, the request as a
+-- fingerprint, and once answered its status and body, sealed like the secrets. status is NULL
+-- while the request runs; generation names the claim that holds the key.
+CREATE TABLE idempotency_keys (
+  key_hash      TEXT PRIMARY KEY,
+  fingerprint   TEXT NOT NULL,
+  generation    INTEGER NOT NULL,
+  running_until INTEGER NOT NULL,
+  expires_at    INTEGER NOT NULL,
+  status        INTEGER,
+  body          TEXT
+) WITHOUT ROWID;
+CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys(expires_at);
+)sql"},
+    {10, "portal sessions", R"sql(
 -- A portal session is a token that expires and is valid on its organization's webhooks only.
 ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
 ALTER TABLE tokens ADD COLUMN portal_session INTEGER NOT NULL DEFAULT 0;

@@ -21,6 +21,8 @@ constexpr const char* kCreateMigrationsTable =
 constexpr const char* kAppliedVersions = "SELECT version FROM schema_migrations";
 constexpr const char* kRecordMigration =
     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)";
+constexpr const char* kMigrationsTableExists =
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
 
 constexpr const char* kInsertToken =
     "INSERT INTO tokens (token_hash, role, organization_id, created_at, expires_at, portal_session)"
@@ -217,6 +219,22 @@ void SqliteStore::migrate() {
         .run();
     tx.commit();
   }
+}
+
+std::vector<int> SqliteStore::pending_migrations() {
+  Lease c = acquire();
+  std::vector<int64_t> applied;
+  if (c->prepare(kMigrationsTableExists).step()) {
+    Statement s = c->prepare(kAppliedVersions);
+    while (s.step()) applied.push_back(s.column_int(0));
+  }
+  std::vector<int> pending;
+  for (const Migration& m : migrations()) {
+    if (std::find(applied.begin(), applied.end(), m.version) == applied.end()) {
+      pending.push_back(m.version);
+    }
+  }
+  return pending;
 }
 
 bool SqliteStore::ping() {

@@ -26,6 +26,7 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   void migrate() override;
+  std::vector<int> pending_migrations() override;
   bool ping() override;
 
   domain::TokenId create_token(domain::Role role,
@@ -81,6 +82,12 @@ class SqliteStore final : public Store {
                                            size_t limit) override;
   size_t replace_stored_secrets(const std::vector<SecretReplacement>& replacements) override;
   int64_t forget_expired_secrets(TimePoint now) override;
+
+  IdempotencyClaim claim_idempotency_key(const IdempotencyRequest& request) override;
+  bool complete_idempotency_key(std::string_view key_hash, int64_t generation,
+                                const StoredAnswer& answer) override;
+  void release_idempotency_key(std::string_view key_hash, int64_t generation) override;
+  int64_t purge_idempotency_keys(TimePoint now, size_t limit) override;
 
  private:
   domain::TokenId insert_token(domain::Role role,

@@ -3,7 +3,8 @@
 // With --http2 it offers HTTP/2 by ALPN (and still answers HTTP/1.1).
 // Writes one JSON line to stderr when listening ({"listening": port}) and one per request
 // received ({"received": {...}}, with the HTTP version and the client's port, which tells
-// connections apart). The path chooses the answer:
+// connections apart). With HOOKD_TEST_EXCHANGE_DIR set, each request received is appended to
+// deliveries-<pid>.jsonl there too, for validate_exchanges.mjs. The path chooses the answer:
 //   /ok/...                        200
 //   /fail/N/...                    500 for the first N requests to that path, then 200
 //   /status/CODE/...               CODE every time (302 and 301 carry Location: /ok/redirected)
@@ -13,12 +14,14 @@
 //   /then-close/...                200 on a kept-alive connection, which it then closes
 //   /big/BYTES/...                 200 with a body of BYTES x's
 //   /script/...                    500 with an HTML body holding a <script>, every time
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createSecureServer } from 'node:http2';
 import { createServer } from 'node:https';
 
 const [cert, key, mode] = process.argv.slice(2);
 const counts = new Map();
+const exchangeDir = process.env.HOOKD_TEST_EXCHANGE_DIR;
+const deliveryLog = exchangeDir ? `${exchangeDir}/deliveries-${process.pid}.jsonl` : null;
 
 function emit(obj) {
   process.stderr.write(JSON.stringify(obj) + '\n');
@@ -35,6 +38,10 @@ const handle = (req, res) => {
     emit({ received: { t: performance.timeOrigin + performance.now(), method: req.method,
                        path: req.url, headers: req.headers, body, n: seen,
                        version: req.httpVersion, peer: req.socket.remotePort } });
+    if (deliveryLog) {
+      appendFileSync(deliveryLog, JSON.stringify({ method: req.method, path: req.url,
+                                                   headers: req.headers, body }) + '\n');
+    }
     const parts = req.url.split('/').filter((p) => p.length > 0);
     const answer = (status, headers = {}, text = 'ok') => {
       res.writeHead(status, { 'content-type': 'text/plain', ...headers });
