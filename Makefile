@@ -19,7 +19,12 @@ NODE_DIR := tests/e2e/node
 $(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json | bootstrap
 	npm ci --prefix $(NODE_DIR) --no-audit --no-fund
 
-node-deps: $(NODE_DIR)/node_modules/.package-lock.json
+# Playwright (playwright-core, driving Debian's chromium) and axe-core for the portal's tests.
+PORTAL_NODE_DIR := tests/portal
+$(PORTAL_NODE_DIR)/node_modules/.package-lock.json: $(PORTAL_NODE_DIR)/package-lock.json | bootstrap
+	npm ci --prefix $(PORTAL_NODE_DIR) --no-audit --no-fund
+
+node-deps: $(NODE_DIR)/node_modules/.package-lock.json $(PORTAL_NODE_DIR)/node_modules/.package-lock.json
 
 build/build.ninja: | bootstrap
 	cmake --preset release

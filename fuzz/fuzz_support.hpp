@@ -56,6 +56,10 @@ class AcceptingStore final : public store::Store {
                                std::string_view) override {
     return 1;
   }
+  domain::TokenId create_portal_session(domain::Role, domain::OrganizationId, std::string_view,
+                                        TimePoint) override {
+    return 1;
+  }
   std::optional<store::TokenRecord> find_active_token(std::string_view) override {
     return std::nullopt;
   }

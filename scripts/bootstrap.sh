@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   libc-ares-dev clang-14 libfuzzer-14-dev libclang-rt-14-dev
   postgresql
+  chromium sqlite3
   libsystemd-dev dpkg-dev systemd
 )
 if [[ "${1:-}" == "--bench" ]]; then packages+=(wrk nginx-light); fi

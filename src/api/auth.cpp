@@ -22,7 +22,7 @@ bool iequals(std::string_view a, std::string_view b) {
 }  // namespace
 
 domain::Principal authenticate(const http::RequestHead& head, store::Store& store,
-                               security::TokenCache& cache) {
+                               security::TokenCache& cache, const Clock& clock) {
   if (!head.has_authorization) throw errors::invalid_token();
   std::string_view value = head.authorization;
   const size_t space = value.find(' ');
@@ -41,12 +41,17 @@ domain::Principal authenticate(const http::RequestHead& head, store::Store& stor
   }
   const std::string hash = security::hash_token(normalized);
   const auto now = security::TokenCache::Clock::now();
-  if (auto cached = cache.find(hash, now)) return *cached;
+  // A cached session still ends at its own expiry, not the cache entry's.
+  if (auto cached = cache.find(hash, now)) {
+    if (cached->expired(clock.now())) throw errors::invalid_token();
+    return *cached;
+  }
   auto record = store.find_active_token(hash);
   // The index lookup finds the row; the final word is a constant-time comparison.
   if (!record || !security::constant_time_equal(record->token_hash, hash)) {
     throw errors::invalid_token();
   }
+  if (record->principal.expired(clock.now())) throw errors::invalid_token();
   cache.put(hash, record->principal, now);
   return record->principal;
 }

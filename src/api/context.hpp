@@ -45,6 +45,10 @@ struct ApiContext {
   unsigned handler_threads = 4;
   size_t handler_queue = 256;  // queued beyond that: 503 with Retry-After
   std::chrono::milliseconds readiness_timeout{2000};
+  // Where the portal is reached (no trailing slash): portal-session URLs begin with it.
+  std::string portal_base_url;
+  // The portal pages' CSP frame-ancestors; anything but 'none' lets them be framed.
+  std::string portal_frame_ancestors = "'none'";
 };
 
 // Decoded query parameters; a repeated name is refused (400) before any route sees them.

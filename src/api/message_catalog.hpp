@@ -652,6 +652,18 @@ inline constexpr CatalogEntry kMessageCatalog[] = {
          .nl = "platform-tokens gelden voor alle organisaties; laat organizationId weg",
          .pl = "tokeny platform obejmują wszystkie organizacje; pomiń organizationId",
      }},
+    {"session.ttl",
+     {
+         .en = "{field} must be a duration from {min} to {max}, such as \"30m\"",
+         .ar = "يجب أن يكون {field} مدة من {min} إلى {max}، مثل \"30m\"",
+         .cs = "{field} musí být doba od {min} do {max}, například \"30m\"",
+         .de = "{field} muss eine Dauer von {min} bis {max} sein, etwa \"30m\"",
+         .es = "{field} debe ser una duración de {min} a {max}, como \"30m\"",
+         .fr = "{field} doit être une durée de {min} à {max}, par exemple \"30m\"",
+         .it = "{field} deve essere una durata da {min} a {max}, ad esempio \"30m\"",
+         .nl = "{field} moet een duur van {min} tot {max} zijn, zoals \"30m\"",
+         .pl = "{field} musi być czasem trwania od {min} do {max}, np. \"30m\"",
+     }},
     {"events.count",
      {
          .en = "{field} must be an array of 1 to {max} events",

@@ -8,6 +8,7 @@
 #include "api/message_catalog.hpp"
 #include "api/route_helpers.hpp"
 #include "common/log.hpp"
+#include "config/config.hpp"
 #include "ingest/ingestor.hpp"
 #include "observability/metrics.hpp"
 #include "security/secrets.hpp"
@@ -19,6 +20,24 @@ namespace {
 
 constexpr size_t kMaxNameBytes = 200;
 constexpr size_t kMaxGroupDevices = 10'000;
+constexpr std::chrono::milliseconds kDefaultSessionTtl = std::chrono::hours(1);
+constexpr std::chrono::milliseconds kMinSessionTtl = std::chrono::minutes(1);
+constexpr std::chrono::milliseconds kMaxSessionTtl = std::chrono::hours(24);
+
+// "30m", "1h" ... between one minute and a day; absent: an hour.
+std::chrono::milliseconds session_ttl(const std::optional<std::string>& text) {
+  if (!text) return kDefaultSessionTtl;
+  const Message expected =
+      Message(message_key("session.ttl")).with("field", "ttl").with("min", "1m").with("max", "24h");
+  std::chrono::milliseconds ttl{};
+  try {
+    ttl = config::parse_duration(*text);
+  } catch (const config::ConfigError&) {
+    throw errors::invalid_body(expected);
+  }
+  if (ttl < kMinSessionTtl || ttl > kMaxSessionTtl) throw errors::invalid_body(expected);
+  return ttl;
+}
 
 void throw_put_outcome(const store::PutOutcome& outcome) {
   switch (outcome.kind) {
@@ -99,6 +118,28 @@ http::Response create_token(ApiContext& ctx, const http::Request& req) {
   return json_response(200, out);
 }
 
+http::Response create_portal_session(ApiContext& ctx, const http::Request& req) {
+  const auto body = json_body::parse_object(req.body);
+  const int64_t org = json_body::required_id(body, "organizationId");
+  const auto role = domain::parse_role(json_body::required_string(body, "role", 16));
+  if (!role || *role == domain::Role::kPlatform) {
+    throw errors::invalid_body(Message(message_key("body.one_of"))
+                                   .with("field", "role")
+                                   .with("choices", R"("admin", "read")"));
+  }
+  const auto ttl = session_ttl(json_body::optional_string(body, "ttl", 32));
+  if (!ctx.store.organization_exists(org)) throw errors::organization_not_found(org);
+  const std::string token = security::generate_token();
+  const TimePoint expires_at =
+      ctx.clock.now() + std::chrono::duration_cast<std::chrono::microseconds>(ttl);
+  ctx.store.create_portal_session(*role, org, security::hash_token(token), expires_at);
+  // In the fragment, the token never reaches a server's or a proxy's log.
+  boost::json::object out{{"token", token},
+                          {"url", ctx.portal_base_url + "/portal/#token=" + token},
+                          {"expiresAt", format_rfc3339(expires_at)}};
+  return json_response(200, out);
+}
+
 http::Response revoke_token(ApiContext& ctx, int64_t id) {
   if (!ctx.store.revoke_token(id)) throw errors::token_not_found();
   return no_content();
@@ -148,6 +189,9 @@ void register_routes(RouteTable& table, const ApiContext& ctx) {
                         }}));
   table.add(idempotent({"POST", "/v2/platform/tokens", platform, body, Runs::kPool,
                         [](const RouteCall& c) { return create_token(c.ctx, c.request); }}));
+  table.add(
+      idempotent({"POST", "/v2/platform/portal-sessions", platform, body, Runs::kPool,
+                  [](const RouteCall& c) { return create_portal_session(c.ctx, c.request); }}));
   table.add({"DELETE", "/v2/platform/tokens/{id}", platform, 0, Runs::kPool,
              [token = id(errors::token_not_found)](const RouteCall& c) {
                auto response = revoke_token(c.ctx, token(c));

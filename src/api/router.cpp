@@ -13,6 +13,7 @@
 #include "api/language.hpp"
 #include "api/message_catalog.hpp"
 #include "api/platform_routes.hpp"
+#include "api/portal_routes.hpp"
 #include "api/readiness_probe.hpp"
 #include "api/system_routes.hpp"
 #include "api/webhook_routes.hpp"
@@ -70,6 +71,11 @@ http::Response with_retry_after(http::Response r, std::chrono::seconds after) {
 
 constexpr std::chrono::seconds kBusyRetryAfter{1};
 
+// A portal session holds its organization's webhooks and nothing else of the API.
+bool open_to_portal_sessions(const Route& route) {
+  return route.pattern == "/v2/webhooks" || route.pattern.starts_with("/v2/webhooks/");
+}
+
 }  // namespace
 
 // What admission decided for one request, carried to its handler.
@@ -99,7 +105,10 @@ Router::Router(ApiContext ctx)
   webhook_routes::register_routes(table_, ctx_);
   delivery_routes::register_routes(table_, ctx_);
   platform_routes::register_routes(table_, ctx_);
+  portal_routes::register_routes(table_);
 }
+
+void Router::set_portal_base_url(std::string url) { ctx_.portal_base_url = std::move(url); }
 
 Router::~Router() { stop(); }
 
@@ -147,7 +156,7 @@ http::Admission Router::admit(const http::RequestHead& head) {
     std::optional<domain::Principal> caller;
     if (route.roles.needs_token()) {
       try {
-        caller = authenticate(head, ctx_.store, tokens_);
+        caller = authenticate(head, ctx_.store, tokens_, ctx_.clock);
       } catch (const ApiError&) {
         // A valid token is never throttled: only a request that failed is looked at.
         const std::string address =
@@ -161,6 +170,9 @@ http::Admission Router::admit(const http::RequestHead& head) {
         throw;
       }
       if (!route.roles.allows(caller->role)) throw errors::insufficient_rights();
+      if (caller->portal_session && !open_to_portal_sessions(route)) {
+        throw errors::insufficient_rights();
+      }
     }
 
     if (head.has_body() && (route.body_limit == 0 ||

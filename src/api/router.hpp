@@ -41,6 +41,9 @@ class Router {
 
   // Every route it admits, for the test that holds them against the OpenAPI document.
   const RouteTable& routes() const { return table_; }
+  // Where portal-session URLs point; set before the server runs (the port may be known only
+  // once it listens).
+  void set_portal_base_url(std::string url);
 
   // Finishes queued handlers and the readiness probe; call after the server has stopped.
   void stop();

@@ -50,6 +50,9 @@ CONFIGURATION
   failures_per_minute     HOOKD_AUTH_FAILURES_PER_MINUTE 50 (0: off)
   [secrets]
   key_files               HOOKD_SECRETS_KEY_FILES  none: on SQLite, <database>.key
+  [portal]
+  base_url                HOOKD_PORTAL_BASE_URL    none: the listen address (session URLs)
+  frame_ancestors         HOOKD_PORTAL_FRAME_ANCESTORS  'none' (who may frame /portal/)
 
 ENVIRONMENT
   HOOKD_*         the configuration keys above.

@@ -24,4 +24,12 @@ ListenAddress parse_listen_address(std::string_view text) {
   return ListenAddress{std::string(host), static_cast<uint16_t>(port)};
 }
 
+std::string own_base_url(const ListenAddress& address, uint16_t bound_port, bool tls) {
+  std::string host = address.host;
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(bound_port);
+}
+
 }  // namespace hookd::cli

@@ -133,15 +133,27 @@ int serve(const CommonFlags& flags, const ServeFlags& serve_flags) {
     options.keep_alive_timeout = c.keep_alive_timeout;
     options.header_timeout = c.header_timeout;
     constexpr size_t kMaxBodyBytes = 64 * 1024;
-    api::Router router(api::ApiContext{*store, clock, guard, kMaxBodyBytes, &ingestor,
-                                       [&dispatcher] {
-                                         if (dispatcher) dispatcher->wake();
-                                       },
-                                       c.delivery.secret_rotation_grace, &metrics,
-                                       c.auth.failures_per_minute, c.trusted_proxies});
+    api::ApiContext api_context{*store,
+                                clock,
+                                guard,
+                                kMaxBodyBytes,
+                                &ingestor,
+                                [&dispatcher] {
+                                  if (dispatcher) dispatcher->wake();
+                                },
+                                c.delivery.secret_rotation_grace,
+                                &metrics,
+                                c.auth.failures_per_minute,
+                                c.trusted_proxies};
+    api_context.portal_frame_ancestors = c.portal.frame_ancestors;
+    api::Router router(std::move(api_context));
     http::Server server(
         options, [&router](const http::RequestHead& head) { return router.admit(head); },
         api::server_error_response);
+    std::string portal_url = c.portal.base_url;
+    while (portal_url.ends_with('/')) portal_url.pop_back();
+    router.set_portal_base_url(
+        portal_url.empty() ? cli::own_base_url(address, server.port(), server.tls()) : portal_url);
     metrics.set_http_connections_source([&server] {
       return observability::Metrics::HttpConnections{server.connections(),
                                                      server.connections_refused()};

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "security/ip_address.hpp"
@@ -247,6 +248,19 @@ void apply_table(Config& config, const toml::table& table) {
         }
         config.secrets.key_files = toml_string_list(snode, skey.str());
       }
+    } else if (k == "portal") {
+      const toml::table* t = node.as_table();
+      if (!t) throw ConfigError("config: [portal] must be a table");
+      for (auto&& [pkey, pnode] : *t) {
+        const std::string_view pk = pkey.str();
+        if (pk == "base_url") {
+          config.portal.base_url = toml_string(pnode, pk);
+        } else if (pk == "frame_ancestors") {
+          config.portal.frame_ancestors = toml_string(pnode, pk);
+        } else {
+          throw ConfigError("config: unknown key portal." + std::string(pk));
+        }
+      }
     } else {
       throw ConfigError("config: unknown key " + std::string(k));
     }
@@ -343,6 +357,8 @@ void apply_environment(Config& config, const std::function<const char*(const cha
     config.limits.webhooks_per_organization = n;
   }
   if (auto v = get("HOOKD_SQLITE_SYNCHRONOUS")) config.sqlite.synchronous = *v;
+  if (auto v = get("HOOKD_PORTAL_BASE_URL")) config.portal.base_url = *v;
+  if (auto v = get("HOOKD_PORTAL_FRAME_ANCESTORS")) config.portal.frame_ancestors = *v;
 }
 
 std::optional<Role> parse_role(std::string_view name) {
@@ -363,6 +379,35 @@ std::string_view role_name(Role role) {
   }
   return "all";
 }
+
+namespace {
+
+// Both values end up in what the server writes (a URL in a JSON body, a response header).
+void validate_portal(const PortalConfig& portal) {
+  const auto printable = [](std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char c) { return c > ' ' && c < 0x7f; });
+  };
+  const std::string_view url = portal.base_url;
+  if (!url.empty() && (url.size() > 1024 || !printable(url) ||
+                       !(url.starts_with("http://") || url.starts_with("https://")) ||
+                       url.find_first_of("#?") != std::string_view::npos)) {
+    throw ConfigError(
+        "portal.base_url must be an http:// or https:// URL without query or fragment, such as "
+        "https://hooks.example.com");
+  }
+  const std::string_view ancestors = portal.frame_ancestors;
+  const bool ancestors_ok = !ancestors.empty() && ancestors.size() <= 1024 &&
+                            std::all_of(ancestors.begin(), ancestors.end(), [](char c) {
+                              return c >= ' ' && c < 0x7f && c != ';' && c != ',';
+                            });
+  if (!ancestors_ok) {
+    throw ConfigError(
+        "portal.frame_ancestors must be 'none', 'self' or origins separated by spaces, such as "
+        "https://app.example.com");
+  }
+}
+
+}  // namespace
 
 void validate(const Config& config) {
   if (config.tls_cert.empty() != config.tls_key.empty()) {
@@ -416,6 +461,7 @@ void validate(const Config& config) {
   if (config.secrets.key_files.size() > 16) {
     throw ConfigError("secrets.key_files takes at most 16 files");
   }
+  validate_portal(config.portal);
 }
 
 }  // namespace hookd::config

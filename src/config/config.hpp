@@ -64,6 +64,14 @@ struct SecretsConfig {
   std::vector<std::string> key_files;
 };
 
+struct PortalConfig {
+  // Where integrators reach /portal/ (portal-session URLs begin with it); empty: the server's
+  // own listen address.
+  std::string base_url;
+  // CSP frame-ancestors of the portal pages: "'none'", or the origins that may frame it.
+  std::string frame_ancestors = "'none'";
+};
+
 // What one `hookd serve` process runs: the API, the delivery workers, or both.
 enum class Role { kAll, kApi, kWorker };
 // "all", "api", "worker"; nothing for any other text.
@@ -92,6 +100,7 @@ struct Config {
   // CIDRs of reverse proxies whose X-Forwarded-For names the client; empty: none.
   std::vector<std::string> trusted_proxies;
   SecretsConfig secrets;
+  PortalConfig portal;
 };
 
 struct ConfigError : std::runtime_error {

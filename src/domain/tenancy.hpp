@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/clock.hpp"
+
 namespace hookd::domain {
 
 using OrganizationId = int64_t;
@@ -23,6 +25,11 @@ struct Principal {
   TokenId token_id = 0;
   Role role = Role::kRead;
   std::optional<OrganizationId> organization;  // empty only for platform tokens
+  // A portal session: valid on its organization's /v2/webhooks routes only, until it expires.
+  bool portal_session = false;
+  std::optional<TimePoint> expires_at;
+
+  bool expired(TimePoint now) const { return expires_at && *expires_at <= now; }
 
   bool can_see(OrganizationId org) const { return role == Role::kPlatform || organization == org; }
   bool can_write(OrganizationId org) const { return can_see(org) && role != Role::kRead; }

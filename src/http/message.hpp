@@ -27,6 +27,10 @@ struct Response {
   std::string body;
   std::string content_type = "application/json";  // empty: no Content-Type header
   std::vector<std::pair<std::string, std::string>> headers;
+  // The portal's pages alone: a Content-Security-Policy of their own instead of the seed's
+  // (empty: the seed's), and no X-Frame-Options when they may be framed.
+  std::string content_security_policy;
+  bool frame_options = true;
 };
 
 // Completes a request: call it exactly once, from any thread, now or later (a request that

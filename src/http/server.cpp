@@ -44,6 +44,21 @@ const std::string kSecurityHeaderBlock = [] {
   return block;
 }();
 
+// The seed's headers with a page's own policy in place of the seed's (the portal's pages).
+std::string security_header_block(const Response& response) {
+  std::string block;
+  for (const auto& [name, value] : kSecurityHeaders) {
+    if (name == "X-Frame-Options" && !response.frame_options) continue;
+    const bool own_policy =
+        name == "Content-Security-Policy" && !response.content_security_policy.empty();
+    block += name;
+    block += ": ";
+    block += own_policy ? std::string_view(response.content_security_policy) : value;
+    block += "\r\n";
+  }
+  return block;
+}
+
 // The response as one buffer: the seed's twelve headers are a constant block, and Beast's
 // field-by-field serializer cost more than the rest of a GET.
 void serialize(std::string& out, const Response& response, unsigned version, bool keep_alive,
@@ -57,7 +72,11 @@ void serialize(std::string& out, const Response& response, unsigned version, boo
   out += ' ';
   out += bhttp::obsolete_reason(static_cast<bhttp::status>(status));
   out += "\r\n";
-  out += kSecurityHeaderBlock;
+  if (response.content_security_policy.empty() && response.frame_options) {
+    out += kSecurityHeaderBlock;
+  } else {
+    out += security_header_block(response);
+  }
   if (!response.content_type.empty() && !response.body.empty()) {
     out += "Content-Type: ";
     out += response.content_type;

@@ -23,6 +23,12 @@ class TokenStore {
   virtual domain::TokenId create_token(domain::Role role,
                                        std::optional<domain::OrganizationId> organization,
                                        std::string_view token_hash) = 0;
+  // A portal session's token: one organization, admin or read, refused from `expires_at` on.
+  virtual domain::TokenId create_portal_session(domain::Role role,
+                                                domain::OrganizationId organization,
+                                                std::string_view token_hash,
+                                                TimePoint expires_at) = 0;
+  // Neither revoked nor expired by the store's clock.
   virtual std::optional<TokenRecord> find_active_token(std::string_view token_hash) = 0;
   virtual bool revoke_token(domain::TokenId id) = 0;
 };

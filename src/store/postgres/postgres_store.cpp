@@ -27,11 +27,11 @@ constexpr const char* kRecordMigration =
     "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
 
 constexpr const char* kInsertToken =
-    "INSERT INTO tokens (token_hash, role, organization_id, created_at) VALUES ($1, $2, $3, $4)"
-    " RETURNING id";
+    "INSERT INTO tokens (token_hash, role, organization_id, created_at, expires_at, portal_session)"
+    " VALUES ($1, $2, $3, $4, $5::bigint, $5::bigint IS NOT NULL) RETURNING id";
 constexpr const char* kFindActiveToken =
-    "SELECT id, role, organization_id, token_hash FROM tokens"
-    " WHERE token_hash = $1 AND revoked_at IS NULL";
+    "SELECT id, role, organization_id, token_hash, portal_session::int, expires_at FROM tokens"
+    " WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)";
 constexpr const char* kRevokeToken =
     "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
 
@@ -271,23 +271,43 @@ bool PostgresStore::ping() {
 domain::TokenId PostgresStore::create_token(domain::Role role,
                                             std::optional<domain::OrganizationId> organization,
                                             std::string_view token_hash) {
+  return insert_token(role, organization, token_hash, std::nullopt);
+}
+
+domain::TokenId PostgresStore::create_portal_session(domain::Role role,
+                                                     domain::OrganizationId organization,
+                                                     std::string_view token_hash,
+                                                     TimePoint expires_at) {
+  return insert_token(role, organization, token_hash, expires_at);
+}
+
+// A token with an expiry is a portal session.
+domain::TokenId PostgresStore::insert_token(domain::Role role,
+                                            std::optional<domain::OrganizationId> organization,
+                                            std::string_view token_hash,
+                                            std::optional<TimePoint> expires_at) {
+  std::optional<int64_t> expires;
+  if (expires_at) expires = to_unix_micros(*expires_at);
   auto c = pool_.acquire();
   Result r = c->exec(kInsertToken, Params()
                                        .add(token_hash)
                                        .add(domain::role_name(role))
                                        .add(organization)
-                                       .add(to_unix_micros(clock_.now())));
+                                       .add(to_unix_micros(clock_.now()))
+                                       .add(expires));
   return r.get_int(0, 0);
 }
 
 std::optional<TokenRecord> PostgresStore::find_active_token(std::string_view token_hash) {
   auto c = pool_.acquire();
-  Result r = c->exec(kFindActiveToken, Params().add(token_hash));
+  Result r = c->exec(kFindActiveToken, Params().add(token_hash).add(to_unix_micros(clock_.now())));
   if (r.rows() == 0) return std::nullopt;
   auto role = domain::parse_role(r.get_text(0, 1));
   if (!role) return std::nullopt;
-  return TokenRecord{domain::Principal{r.get_int(0, 0), *role, r.get_optional_int(0, 2)},
-                     r.get_text(0, 3)};
+  domain::Principal principal{r.get_int(0, 0), *role, r.get_optional_int(0, 2)};
+  principal.portal_session = r.get_int(0, 4) != 0;
+  if (auto expires = r.get_optional_int(0, 5)) principal.expires_at = from_unix_micros(*expires);
+  return TokenRecord{principal, r.get_text(0, 3)};
 }
 
 bool PostgresStore::revoke_token(domain::TokenId id) {

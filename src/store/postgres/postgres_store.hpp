@@ -32,6 +32,8 @@ class PostgresStore final : public Store {
   domain::TokenId create_token(domain::Role role,
                                std::optional<domain::OrganizationId> organization,
                                std::string_view token_hash) override;
+  domain::TokenId create_portal_session(domain::Role role, domain::OrganizationId organization,
+                                        std::string_view token_hash, TimePoint expires_at) override;
   std::optional<TokenRecord> find_active_token(std::string_view token_hash) override;
   bool revoke_token(domain::TokenId id) override;
 
@@ -91,6 +93,9 @@ class PostgresStore final : public Store {
   int64_t purge_idempotency_keys(TimePoint now, size_t limit) override;
 
  private:
+  domain::TokenId insert_token(domain::Role role,
+                               std::optional<domain::OrganizationId> organization,
+                               std::string_view token_hash, std::optional<TimePoint> expires_at);
   static void write_lists(Connection& c, const domain::Webhook& webhook);
   // The claimed rows of a claim statement as deliveries, their secrets opened (those whose
   // secrets do not open are left leased and logged).

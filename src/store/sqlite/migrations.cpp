@@ -282,6 +282,11 @@ CREATE TABLE idempotency_keys (
 ) WITHOUT ROWID;
 CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys(expires_at);
 )sql"},
+    {10, "portal sessions", R"sql(
+-- A portal session is a token that expires and is valid on its organization's webhooks only.
+ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
+ALTER TABLE tokens ADD COLUMN portal_session INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

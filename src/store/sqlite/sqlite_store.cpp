@@ -25,10 +25,11 @@ constexpr const char* kMigrationsTableExists =
     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
 
 constexpr const char* kInsertToken =
-    "INSERT INTO tokens (token_hash, role, organization_id, created_at) VALUES (?1, ?2, ?3, ?4)";
+    "INSERT INTO tokens (token_hash, role, organization_id, created_at, expires_at, portal_session)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?5 IS NOT NULL)";
 constexpr const char* kFindActiveToken =
-    "SELECT id, role, organization_id, token_hash FROM tokens"
-    " WHERE token_hash = ?1 AND revoked_at IS NULL";
+    "SELECT id, role, organization_id, token_hash, portal_session, expires_at FROM tokens"
+    " WHERE token_hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)";
 constexpr const char* kRevokeToken =
     "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
 
@@ -249,13 +250,31 @@ bool SqliteStore::ping() {
 domain::TokenId SqliteStore::create_token(domain::Role role,
                                           std::optional<domain::OrganizationId> organization,
                                           std::string_view token_hash) {
+  return insert_token(role, organization, token_hash, std::nullopt);
+}
+
+domain::TokenId SqliteStore::create_portal_session(domain::Role role,
+                                                   domain::OrganizationId organization,
+                                                   std::string_view token_hash,
+                                                   TimePoint expires_at) {
+  return insert_token(role, organization, token_hash, expires_at);
+}
+
+// A token with an expiry is a portal session.
+domain::TokenId SqliteStore::insert_token(domain::Role role,
+                                          std::optional<domain::OrganizationId> organization,
+                                          std::string_view token_hash,
+                                          std::optional<TimePoint> expires_at) {
   Lease c = acquire();
   WriteTransaction tx(*c, write_mutex_);
+  std::optional<int64_t> expires;
+  if (expires_at) expires = to_unix_micros(*expires_at);
   c->prepare(kInsertToken)
       .bind(1, token_hash)
       .bind(2, domain::role_name(role))
       .bind(3, organization)
       .bind(4, to_unix_micros(clock_.now()))
+      .bind(5, expires)
       .run();
   const domain::TokenId id = c->last_insert_rowid();
   tx.commit();
@@ -266,11 +285,14 @@ std::optional<TokenRecord> SqliteStore::find_active_token(std::string_view token
   Lease c = acquire();
   Statement s = c->prepare(kFindActiveToken);
   s.bind(1, token_hash);
+  s.bind(2, to_unix_micros(clock_.now()));
   if (!s.step()) return std::nullopt;
   auto role = domain::parse_role(s.column_text(1));
   if (!role) return std::nullopt;
-  return TokenRecord{domain::Principal{s.column_int(0), *role, s.column_optional_int(2)},
-                     s.column_text(3)};
+  domain::Principal principal{s.column_int(0), *role, s.column_optional_int(2)};
+  principal.portal_session = s.column_int(4) != 0;
+  if (auto expires = s.column_optional_int(5)) principal.expires_at = from_unix_micros(*expires);
+  return TokenRecord{principal, s.column_text(3)};
 }
 
 bool SqliteStore::revoke_token(domain::TokenId id) {

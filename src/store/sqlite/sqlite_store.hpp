@@ -32,6 +32,8 @@ class SqliteStore final : public Store {
   domain::TokenId create_token(domain::Role role,
                                std::optional<domain::OrganizationId> organization,
                                std::string_view token_hash) override;
+  domain::TokenId create_portal_session(domain::Role role, domain::OrganizationId organization,
+                                        std::string_view token_hash, TimePoint expires_at) override;
   std::optional<TokenRecord> find_active_token(std::string_view token_hash) override;
   bool revoke_token(domain::TokenId id) override;
 
@@ -88,6 +90,9 @@ class SqliteStore final : public Store {
   int64_t purge_idempotency_keys(TimePoint now, size_t limit) override;
 
  private:
+  domain::TokenId insert_token(domain::Role role,
+                               std::optional<domain::OrganizationId> organization,
+                               std::string_view token_hash, std::optional<TimePoint> expires_at);
   // A connection borrowed from the pool for the length of one store call.
   class Lease {
    public:

@@ -13,6 +13,7 @@
 //   /slow/MS/...                   200 after MS milliseconds
 //   /then-close/...                200 on a kept-alive connection, which it then closes
 //   /big/BYTES/...                 200 with a body of BYTES x's
+//   /script/...                    500 with an HTML body holding a <script>, every time
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createSecureServer } from 'node:http2';
 import { createServer } from 'node:https';
@@ -61,6 +62,9 @@ const handle = (req, res) => {
         return;  // hookd's timeout ends it
       case 'slow':
         return setTimeout(() => answer(200), Number(parts[1]));
+      case 'script':
+        return answer(500, { 'content-type': 'text/html' },
+                      '<script>window.hookdAnswerRan = true</script><b>failing</b>');
       case 'big':
         return answer(200, {}, 'x'.repeat(Number(parts[1])));
       case 'then-close':

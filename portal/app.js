@@ -1,0 +1,143 @@
+// The portal's entry: sign-in, the hash routes, and what every page shares.
+import { ApiError, createClient } from './api.js';
+import { renderCatalog } from './catalog.js';
+import { renderDelivery } from './delivery_page.js';
+import { announce, clear, h } from './dom.js';
+import * as session from './session.js';
+import { renderWebhook } from './webhook_page.js';
+import { renderWebhookForm } from './webhook_form.js';
+import { renderWebhookList } from './webhook_list.js';
+
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+
+// What the pages share. canWrite: null until known, then whether the token may change things.
+const portal = {
+  client: null,
+  canWrite: null,
+  timers: new Set(),
+  // Runs `fn` every `ms` until the page changes.
+  every(ms, fn) {
+    const timer = setInterval(fn, ms);
+    this.timers.add(timer);
+    return () => {
+      clearInterval(timer);
+      this.timers.delete(timer);
+    };
+  },
+  go(path) {
+    if (location.hash === `#${path}`) route();
+    else location.hash = path;
+  },
+  // An API failure: a refused session goes back to sign-in; anything else is shown in place.
+  failed(error, where) {
+    if (error instanceof ApiError && error.status === 401) {
+      signOut('This session has expired or is not valid any more. Sign in again.');
+      return;
+    }
+    if (error instanceof ApiError && error.status === 403 && portal.canWrite !== false) {
+      portal.canWrite = false;
+    }
+    const text = error instanceof ApiError ? `${error.message} (${error.code || error.status})`
+                                           : `The portal could not reach hookd: ${error.message}`;
+    const box = h('p', { class: 'error', role: 'alert' }, text);
+    if (where) {
+      clear(where);
+      where.append(box);
+    } else {
+      main.prepend(box);
+    }
+  },
+};
+
+function stopTimers() {
+  for (const timer of portal.timers) clearInterval(timer);
+  portal.timers.clear();
+}
+
+function signIn(token) {
+  session.save(token);
+  portal.client = createClient(token);
+  portal.canWrite = null;
+  nav.hidden = false;
+}
+
+function signOut(message) {
+  session.forget();
+  portal.client = null;
+  portal.canWrite = null;
+  nav.hidden = true;
+  stopTimers();
+  renderSignIn(message);
+}
+
+function renderSignIn(message) {
+  clear(main);
+  document.title = 'Sign in · Webhooks portal';
+  const input = h('input', {
+    id: 'token', name: 'token', type: 'password', autocomplete: 'off', required: true,
+    'aria-describedby': 'token-help', spellcheck: 'false',
+  });
+  const form = h('form', { class: 'card sign-in', 'aria-labelledby': 'sign-in-title' },
+    h('h1', { id: 'sign-in-title' }, 'Sign in'),
+    message ? h('p', { class: 'error', role: 'alert' }, message) : null,
+    h('label', { for: 'token' }, 'Access token'),
+    input,
+    h('p', { id: 'token-help', class: 'hint' },
+      'Open the portal link you were given, or paste an admin or read token of your organization.'),
+    h('button', { type: 'submit', class: 'primary' }, 'Sign in'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const token = input.value.trim();
+    if (!token) return;
+    signIn(token);
+    portal.go('/');
+  });
+  main.append(form);
+  input.focus();
+}
+
+const routes = [
+  [/^\/?$/, () => renderWebhookList(main, portal)],
+  [/^\/new$/, () => renderWebhookForm(main, portal, null)],
+  [/^\/catalog$/, () => renderCatalog(main, portal)],
+  [/^\/webhooks\/(\d+)$/, (m) => renderWebhook(main, portal, Number(m[1]))],
+  [/^\/webhooks\/(\d+)\/edit$/, (m) => renderWebhookForm(main, portal, Number(m[1]))],
+  [/^\/webhooks\/(\d+)\/deliveries\/([\w-]+)$/, (m) => renderDelivery(main, portal, Number(m[1]), m[2])],
+];
+
+function route() {
+  stopTimers();
+  if (!portal.client) return renderSignIn();
+  const path = decodeURIComponent(location.hash.replace(/^#/, '')) || '/';
+  for (const link of nav.querySelectorAll('a')) {
+    const current = link.getAttribute('href') === `#${path}` ||
+                    (link.getAttribute('href') === '#/' && path.startsWith('/webhooks'));
+    if (current) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  clear(main);
+  for (const [pattern, render] of routes) {
+    const match = path.match(pattern);
+    if (!match) continue;
+    Promise.resolve(render(match)).catch((error) => portal.failed(error));
+    main.focus({ preventScroll: true });
+    return;
+  }
+  main.append(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'Back to the webhooks')));
+}
+
+document.getElementById('sign-out').addEventListener('click', () => {
+  signOut();
+  announce('Signed out');
+});
+window.addEventListener('hashchange', () => {
+  // A portal-session link opened in a tab that is already signed in.
+  const token = session.takeTokenFromFragment();
+  if (token) signIn(token);
+  route();
+});
+
+const token = session.takeTokenFromFragment() || session.saved();
+if (token) signIn(token);
+route();
