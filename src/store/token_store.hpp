@@ -28,7 +28,8 @@ class TokenStore {
                                                 domain::OrganizationId organization,
                                                 std::string_view token_hash,
                                                 TimePoint expires_at) = 0;
-  // Neither revoked nor expired by the store's clock.
+  // Not revoked. A portal session comes with its expiry, which the caller judges
+  // (domain::Principal::expired), for a cached token as for a found one.
   virtual std::optional<TokenRecord> find_active_token(std::string_view token_hash) = 0;
   virtual bool revoke_token(domain::TokenId id) = 0;
 };

@@ -9,8 +9,8 @@
 #include "api_fixture.hpp"
 #include "expect_error.hpp"
 #include "store/postgres/connection.hpp"
-#include "store/sqlite/connection.hpp"
 #include "support/database_reader.hpp"
+#include "support/database_writer.hpp"
 #include "support/test_database.hpp"
 
 namespace hookd::testing {
@@ -19,18 +19,6 @@ namespace {
 using namespace std::chrono_literals;
 
 bool on_postgres() { return test_backend() == TestBackend::kPostgres; }
-
-// Writes to a server's database behind its back, as the passing of a day or a request of a
-// process that died would leave it.
-void execute(const std::string& database_url, const char* sql) {
-  if (on_postgres()) {
-    store::postgres::Connection c(database_url, {});
-    c.exec(sql);
-  } else {
-    store::sqlite::Connection c(database_url.substr(std::string_view("sqlite://").size()));
-    c.exec(sql);
-  }
-}
 
 // Holds organization 6's row locked from another connection, so that a webhook create in it
 // waits (PostgreSQL), until release().
@@ -228,8 +216,8 @@ TEST_F(IdempotencyTest, AKeyIsFreeAgain24HoursAfterItsFirstUse) {
   ASSERT_EQ(first.status, 200) << first;
   expect_replay_of(post("/v2/webhooks", seed_body(), admin6_, "daily"), first);
   // A day passes for the key.
-  execute(server_->database_url(),
-          "UPDATE idempotency_keys SET expires_at = expires_at - 86400000000");
+  write_database(server_->database_url(),
+                 "UPDATE idempotency_keys SET expires_at = expires_at - 86400000000");
   const auto next_day = post("/v2/webhooks", seed_body(), admin6_, "daily");
   ASSERT_EQ(next_day.status, 200) << next_day;
   EXPECT_FALSE(next_day.header("Idempotent-Replayed"));
@@ -242,12 +230,12 @@ TEST_F(IdempotencyTest, AKeyIsFreeAgain24HoursAfterItsFirstUse) {
 TEST_F(IdempotencyTest, AnUnfinishedClaimIs409UntilItsBoundPasses) {
   const auto first = post("/v2/webhooks", seed_body(), admin6_, "orphaned");
   ASSERT_EQ(first.status, 200) << first;
-  execute(server_->database_url(),
-          "UPDATE idempotency_keys SET status = NULL, body = NULL,"
-          " running_until = expires_at");  // as though still running
+  write_database(server_->database_url(),
+                 "UPDATE idempotency_keys SET status = NULL, body = NULL,"
+                 " running_until = expires_at");  // as though still running
   expect_error(post("/v2/webhooks", seed_body(), admin6_, "orphaned"), 409, "IdempotencyKeyInUse");
   EXPECT_EQ(webhooks(), "1");
-  execute(server_->database_url(), "UPDATE idempotency_keys SET running_until = 0");
+  write_database(server_->database_url(), "UPDATE idempotency_keys SET running_until = 0");
   const auto taken_over = post("/v2/webhooks", seed_body(), admin6_, "orphaned");
   ASSERT_EQ(taken_over.status, 200) << taken_over;
   EXPECT_FALSE(taken_over.header("Idempotent-Replayed"));

@@ -1,14 +1,12 @@
 // POST /v2/platform/portal-sessions: a short-lived token of one organization and role, valid on
 // that organization's /v2/webhooks routes only, and the portal URL that carries it.
-#include <libpq-fe.h>
-#include <sqlite3.h>
-
 #include <boost/json.hpp>
 
 #include "api_fixture.hpp"
 #include "common/clock.hpp"
 #include "expect_error.hpp"
 #include "support/database_reader.hpp"
+#include "support/database_writer.hpp"
 #include "support/test_database.hpp"
 
 namespace hookd::testing {
@@ -25,27 +23,7 @@ struct Session {
 void expire_portal_sessions(const std::string& database_url) {
   const std::string sql = "UPDATE tokens SET expires_at = 1 WHERE portal_session = " +
                           std::string(test_backend() == TestBackend::kSqlite ? "1" : "TRUE");
-  if (test_backend() == TestBackend::kSqlite) {
-    const std::string path = database_url.substr(std::string_view("sqlite://").size());
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    char* error = nullptr;
-    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-    const std::string message = error ? error : "";
-    sqlite3_free(error);
-    sqlite3_close(db);
-    ASSERT_EQ(rc, SQLITE_OK) << message;
-    return;
-  }
-  PGconn* conn = PQconnectdb(database_url.c_str());
-  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-  PGresult* result = PQexec(conn, sql.c_str());
-  const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-  const std::string message = PQerrorMessage(conn);
-  PQclear(result);
-  PQfinish(conn);
-  ASSERT_TRUE(ok) << message;
+  write_database(database_url, sql);
 }
 
 class PortalSessionsTest : public ApiTest {

@@ -2,52 +2,18 @@
 // a repeated key at any depth is 400 InvalidRequestBody with nothing stored, a leading
 // byte-order mark is ignored, and a number that is not finite is refused. An event's data is
 // kept and delivered as the text that was sent (contract section 4), byte for byte.
-#include <libpq-fe.h>
-#include <sqlite3.h>
-
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "delivery_fixture.hpp"
 #include "expect_error.hpp"
+#include "support/database_writer.hpp"
 
 namespace hookd::testing {
 namespace {
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
-
-// Writes to the test's database behind the server's back, as a row from an older hookd would be.
-void execute_sql(const std::string& database_url, const std::string& sql) {
-  if (database_url.rfind("sqlite://", 0) == 0) {
-    sqlite3* db = nullptr;
-    const std::string path = database_url.substr(9);
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-      sqlite3_close(db);
-      throw std::runtime_error("cannot open " + path);
-    }
-    sqlite3_busy_timeout(db, 5000);
-    char* error = nullptr;
-    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-    const std::string message = error ? error : "";
-    sqlite3_free(error);
-    sqlite3_close(db);
-    if (rc != SQLITE_OK) throw std::runtime_error(sql + ": " + message);
-    return;
-  }
-  PGconn* conn = PQconnectdb(database_url.c_str());
-  if (PQstatus(conn) != CONNECTION_OK) {
-    const std::string message = PQerrorMessage(conn);
-    PQfinish(conn);
-    throw std::runtime_error("cannot connect: " + message);
-  }
-  PGresult* result = PQexec(conn, sql.c_str());
-  const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-  const std::string message = PQerrorMessage(conn);
-  PQclear(result);
-  PQfinish(conn);
-  if (!ok) throw std::runtime_error(sql + ": " + message);
-}
 
 struct Refused {
   std::string method;
@@ -228,7 +194,7 @@ TEST_F(StrictBodyTest, ADetailWhoseStoredDataIsNotJsonShowsTheBodyAsAString) {
             202);
   ASSERT_TRUE(wait_for_rows("SELECT status FROM deliveries", {"succeeded|"}));
   // What hookd stored before data was checked: 1e400 serialised as Infinity.
-  execute_sql(server_->database_url(), R"(UPDATE events SET data = '{"x":Infinity}')");
+  write_database(server_->database_url(), R"(UPDATE events SET data = '{"x":Infinity}')");
 
   auto detail = client_->get(
       "/v2/webhooks/" + std::to_string(hook.id) + "/deliveries/" + only_delivery(hook.id), admin6_);

@@ -31,7 +31,7 @@ constexpr const char* kInsertToken =
     " VALUES ($1, $2, $3, $4, $5::bigint, $5::bigint IS NOT NULL) RETURNING id";
 constexpr const char* kFindActiveToken =
     "SELECT id, role, organization_id, token_hash, portal_session::int, expires_at FROM tokens"
-    " WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)";
+    " WHERE token_hash = $1 AND revoked_at IS NULL";
 constexpr const char* kRevokeToken =
     "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
 
@@ -300,7 +300,7 @@ domain::TokenId PostgresStore::insert_token(domain::Role role,
 
 std::optional<TokenRecord> PostgresStore::find_active_token(std::string_view token_hash) {
   auto c = pool_.acquire();
-  Result r = c->exec(kFindActiveToken, Params().add(token_hash).add(to_unix_micros(clock_.now())));
+  Result r = c->exec(kFindActiveToken, Params().add(token_hash));
   if (r.rows() == 0) return std::nullopt;
   auto role = domain::parse_role(r.get_text(0, 1));
   if (!role) return std::nullopt;

@@ -29,7 +29,7 @@ constexpr const char* kInsertToken =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?5 IS NOT NULL)";
 constexpr const char* kFindActiveToken =
     "SELECT id, role, organization_id, token_hash, portal_session, expires_at FROM tokens"
-    " WHERE token_hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)";
+    " WHERE token_hash = ?1 AND revoked_at IS NULL";
 constexpr const char* kRevokeToken =
     "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
 
@@ -285,7 +285,6 @@ std::optional<TokenRecord> SqliteStore::find_active_token(std::string_view token
   Lease c = acquire();
   Statement s = c->prepare(kFindActiveToken);
   s.bind(1, token_hash);
-  s.bind(2, to_unix_micros(clock_.now()));
   if (!s.step()) return std::nullopt;
   auto role = domain::parse_role(s.column_text(1));
   if (!role) return std::nullopt;
