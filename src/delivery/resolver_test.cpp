@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <thread>
 
 #include "support/manual_clock.hpp"
 #include "support/stub_dns_server.hpp"
@@ -75,13 +76,21 @@ class ResolverTest : public ::testing::Test {
     return all.empty() ? Resolution{} : all.front();
   }
 
-  // True when the answer comes before resolve() returns: from the cache, without a query.
+  // True when resolve() answers on the calling thread, before it returns: from the cache,
+  // without a query. Judged by the thread, not by whether an answer has arrived when resolve()
+  // returns: a caller descheduled for a moment could otherwise see the resolver thread's answer
+  // to a real query and take it for a cached one.
   bool answered_at_once(std::string_view host) {
     Answers answers;
-    resolver_->resolve(host, answers.callback());
-    const bool at_once = answers.size() == 1;
+    const auto caller = std::this_thread::get_id();
+    std::atomic<bool> on_caller{false};
+    auto record = answers.callback();
+    resolver_->resolve(host, [&, caller](Resolution r) {
+      if (std::this_thread::get_id() == caller) on_caller = true;
+      record(std::move(r));
+    });
     EXPECT_TRUE(answers.wait_for(1)) << host;  // the callback must not outlive `answers`
-    return at_once;
+    return on_caller;
   }
 
   StubDnsServer dns_;
