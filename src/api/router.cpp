@@ -71,9 +71,13 @@ http::Response with_retry_after(http::Response r, std::chrono::seconds after) {
 
 constexpr std::chrono::seconds kBusyRetryAfter{1};
 
-// A portal session holds its organization's webhooks and nothing else of the API.
+bool under(std::string_view pattern, std::string_view prefix) {
+  return pattern == prefix || (pattern.starts_with(prefix) && pattern[prefix.size()] == '/');
+}
+
+// A portal session holds its organization's webhooks and the portal, nothing else of the API.
 bool open_to_portal_sessions(const Route& route) {
-  return route.pattern == "/v2/webhooks" || route.pattern.starts_with("/v2/webhooks/");
+  return under(route.pattern, "/v2/webhooks") || under(route.pattern, "/portal");
 }
 
 }  // namespace

@@ -266,10 +266,10 @@ TEST_F(RouterAdmitTest, ThrottlingOffWithZero) {
   }
 }
 
-// A portal session is refused wherever its role would be admitted, except under /v2/webhooks:
-// a table with a route for admins elsewhere shows the rule apart from the API's own routes,
-// of which every one an organization's token reaches is under /v2/webhooks.
-TEST_F(RouterAdmitTest, APortalSessionIsRefusedOutsideTheWebhooks) {
+// A portal session is refused wherever its role would be admitted, except under /v2/webhooks
+// and /portal: a table with a route for admins elsewhere shows the rule apart from the API's
+// own routes, of which every one an organization's token reaches is under those two.
+TEST_F(RouterAdmitTest, APortalSessionIsRefusedOutsideTheWebhooksAndThePortal) {
   const std::string session = security::generate_token();
   store_->create_portal_session(domain::Role::kAdmin, 6, security::hash_token(session),
                                 clock_.now() + std::chrono::hours(1));
@@ -281,11 +281,12 @@ TEST_F(RouterAdmitTest, APortalSessionIsRefusedOutsideTheWebhooks) {
   table.add({"GET", "/v2/reports", admin, 0, Runs::kOnHead, answer(R"({"reports":[]})")});
   table.add({"GET", "/v2/webhooks", admin, 0, Runs::kOnHead, answer("[]")});
   table.add({"GET", "/v2/webhooks/{id}", admin, 0, Runs::kOnHead, answer("{}")});
+  table.add({"GET", "/portal/session", admin, 0, Runs::kOnHead, answer("{}")});
   router_ = std::make_unique<Router>(context(), std::move(table));
 
   expect_refused(head("GET", "/v2/reports", session), 403, "InsufficientRights");
   EXPECT_EQ(refused(head("GET", "/v2/reports", admin6_)).status, 200);
-  for (const char* target : {"/v2/webhooks", "/v2/webhooks/12"}) {
+  for (const char* target : {"/v2/webhooks", "/v2/webhooks/12", "/portal/session"}) {
     SCOPED_TRACE(target);
     EXPECT_EQ(refused(head("GET", target, session)).status, 200);
     EXPECT_EQ(refused(head("GET", target, admin6_)).status, 200);
