@@ -39,6 +39,7 @@ export function createClient(token) {
     return text ? `?${text}` : '';
   };
   return {
+    getSession: () => call('GET', '/portal/session'),
     listWebhooks: ({ offset = 0, size = 20 } = {}) =>
       call('GET', `/v2/webhooks${query({ offset, size })}`),
     getWebhook: (webhookId) => call('GET', `/v2/webhooks/${id(webhookId)}`),

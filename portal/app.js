@@ -11,10 +11,11 @@ import { renderWebhookList } from './webhook_list.js';
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 
-// What the pages share. canWrite: null until known, then whether the token may change things.
+// What the pages share. session: who the token is (GET /portal/session), known before any page.
 const portal = {
   client: null,
-  canWrite: null,
+  session: null,
+  asked: null,
   timers: new Set(),
   // Runs `fn` every `ms` until the page changes.
   every(ms, fn) {
@@ -35,8 +36,10 @@ const portal = {
       signOut('This session has expired or is not valid any more. Sign in again.');
       return;
     }
-    if (error instanceof ApiError && error.status === 403 && portal.canWrite !== false) {
-      portal.canWrite = false;
+    // Refused before the session is known: the token is not an organization's (a platform token).
+    if (error instanceof ApiError && error.status === 403 && !portal.session) {
+      signOut('This portal takes an admin or read token of an organization, or a portal link.');
+      return;
     }
     const text = error instanceof ApiError ? `${error.message} (${error.code || error.status})`
                                            : `The portal could not reach hookd: ${error.message}`;
@@ -58,14 +61,27 @@ function stopTimers() {
 function signIn(token) {
   session.save(token);
   portal.client = createClient(token);
-  portal.canWrite = null;
+  portal.session = null;
+  portal.asked = null;
   nav.hidden = false;
+}
+
+// Who the token is, asked once per sign-in (again after a failed ask).
+function whoAmI() {
+  portal.asked ??= portal.client.getSession().then((caller) => {
+    portal.session = caller;
+  }, (error) => {
+    portal.asked = null;
+    throw error;
+  });
+  return portal.asked;
 }
 
 function signOut(message) {
   session.forget();
   portal.client = null;
-  portal.canWrite = null;
+  portal.session = null;
+  portal.asked = null;
   nav.hidden = true;
   stopTimers();
   renderSignIn(message);
@@ -120,7 +136,7 @@ function route() {
   for (const [pattern, render] of routes) {
     const match = path.match(pattern);
     if (!match) continue;
-    Promise.resolve(render(match)).catch((error) => portal.failed(error));
+    whoAmI().then(() => render(match)).catch((error) => portal.failed(error));
     main.focus({ preventScroll: true });
     return;
   }

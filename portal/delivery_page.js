@@ -1,5 +1,5 @@
 // One delivery: the body that was delivered, every attempt, and a retry.
-import { learnWriteAccess, mayWrite } from './access.js';
+import { mayWrite } from './access.js';
 import { ApiError } from './api.js';
 import { announce, clear, h, prettyJson, time } from './dom.js';
 import { statusBadge } from './format.js';
@@ -7,7 +7,6 @@ import { statusBadge } from './format.js';
 export async function renderDelivery(main, portal, webhookId, deliveryId) {
   document.title = `Delivery ${deliveryId} · Webhooks portal`;
   const d = await portal.client.getDelivery(webhookId, deliveryId);
-  await learnWriteAccess(portal, webhookId);
   const notice = h('div', { class: 'notices', 'aria-live': 'polite' });
   const attempts = h('div', { id: 'attempts' });
   main.append(

@@ -14,7 +14,7 @@ const FIELD_OF_CODE = {
   DeviceNotFound: 'deviceIds',
   DeviceGroupNotFound: 'deviceGroupIds',
 };
-const FIELDS = ['organizationId', 'webhookUrl', 'topics', 'deviceIds', 'deviceGroupIds', 'secretHttp'];
+const FIELDS = ['webhookUrl', 'topics', 'deviceIds', 'deviceGroupIds', 'secretHttp'];
 
 export function fieldOfError(error) {
   if (FIELD_OF_CODE[error.code]) return FIELD_OF_CODE[error.code];
@@ -45,19 +45,8 @@ export async function renderWebhookForm(main, portal, webhookId) {
     return;
   }
   const existing = editing ? await portal.client.getWebhook(webhookId) : null;
-  // A new webhook belongs to the session's organization, known from its other webhooks.
-  let organizationId = existing?.organizationId;
-  if (!editing) {
-    const some = await portal.client.listWebhooks({ size: 1 });
-    organizationId = some[0]?.organizationId;
-  }
 
   const fields = {};
-  const org = field('organizationId', 'Organization id',
-    h('input', { id: 'organizationId', name: 'organizationId', inputmode: 'numeric',
-                 value: organizationId ?? '', required: true }),
-    'The organization this portal session belongs to.');
-  fields.organizationId = org;
   fields.webhookUrl = field('webhookUrl', 'Webhook URL',
     h('input', { id: 'webhookUrl', name: 'webhookUrl', type: 'text', inputmode: 'url',
                  autocomplete: 'url', spellcheck: 'false', value: existing?.webhookUrl ?? '',
@@ -93,7 +82,7 @@ export async function renderWebhookForm(main, portal, webhookId) {
   const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'form-title' },
     h('h1', { id: 'form-title' }, editing ? `Edit webhook #${webhookId}` : 'New webhook'),
     formError,
-    editing ? null : fields.organizationId.wrapper,
+    editing ? null : h('p', { class: 'hint' }, `For organization ${portal.session.organizationId}.`),
     fields.webhookUrl.wrapper, fields.topics.wrapper, fields.deviceIds.wrapper,
     fields.deviceGroupIds.wrapper, fields.secretHttp.wrapper, clearSecret,
     h('div', { class: 'actions' }, submit,
@@ -135,10 +124,8 @@ export async function renderWebhookForm(main, portal, webhookId) {
     const secret = form.elements.secretHttp.value;
     if (secret) body.secretHttp = secret;
     if (editing && form.querySelector('#clearSecretHttp')?.checked) body.secretHttp = null;
-    if (!editing) {
-      const orgText = value('organizationId');
-      body.organizationId = /^\d+$/.test(orgText) ? Number(orgText) : orgText;
-    }
+    // A new webhook belongs to the token's organization.
+    if (!editing) body.organizationId = portal.session.organizationId;
     submit.disabled = true;
     try {
       if (editing) {

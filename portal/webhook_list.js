@@ -1,5 +1,5 @@
 // The organization's webhooks: status, URL, topics, scope and the last delivery's outcome.
-import { learnWriteAccess, mayWrite } from './access.js';
+import { mayWrite } from './access.js';
 import { clear, h, time } from './dom.js';
 import { outcomeText, scopeText, statusBadge } from './format.js';
 
@@ -14,7 +14,6 @@ export async function renderWebhookList(main, portal, offset = 0) {
   const webhooks = await portal.client.listWebhooks({ offset, size: PAGE });
   const lastDeliveries = await Promise.all(webhooks.map((w) =>
     portal.client.listDeliveries(w.id, { size: 1 }).then((list) => list[0]).catch(() => null)));
-  await learnWriteAccess(portal, webhooks[0]?.id);
   if (mayWrite(portal)) {
     actions.append(h('a', { class: 'button primary', href: '#/new' }, 'New webhook'));
   } else {

@@ -1,5 +1,5 @@
 // One webhook: its settings, what may be done to it, and its deliveries.
-import { learnWriteAccess, mayWrite } from './access.js';
+import { mayWrite } from './access.js';
 import { ApiError } from './api.js';
 import { announce, clear, h, time } from './dom.js';
 import { scopeText, statusBadge } from './format.js';
@@ -40,7 +40,6 @@ function confirmDialog(title, text, confirmLabel) {
 
 export async function renderWebhook(main, portal, webhookId) {
   const webhook = await portal.client.getWebhook(webhookId);
-  await learnWriteAccess(portal, webhookId);
   document.title = `Webhook #${webhookId} · Webhooks portal`;
   const notice = h('div', { class: 'notices', 'aria-live': 'polite' });
   const say = (node) => {
