@@ -4,6 +4,12 @@ import { ApiError } from './api.js';
 import { announce, clear, h, prettyJson, time } from './dom.js';
 import { statusBadge } from './format.js';
 
+/** @typedef {import('./app.js').Portal} Portal */
+
+/**
+ * @param {HTMLElement} main @param {Portal} portal
+ * @param {number} webhookId @param {number} deliveryId
+ */
 export async function renderDelivery(main, portal, webhookId, deliveryId) {
   document.title = `Delivery ${deliveryId} · Webhooks portal`;
   const d = await portal.client.getDelivery(webhookId, deliveryId);

@@ -5,6 +5,9 @@ import { outcomeText, scopeText, statusBadge } from './format.js';
 
 const PAGE = 20;
 
+/** @typedef {import('./app.js').Portal} Portal */
+
+/** @param {HTMLElement} main @param {Portal} portal */
 export async function renderWebhookList(main, portal, offset = 0) {
   document.title = 'Webhooks · Webhooks portal';
   const actions = h('div', { class: 'actions' });
