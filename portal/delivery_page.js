@@ -1,13 +1,18 @@
 // One delivery: the body that was delivered, every attempt, and a retry.
-import { learnWriteAccess, mayWrite } from './access.js';
+import { mayWrite } from './access.js';
 import { ApiError } from './api.js';
 import { announce, clear, h, prettyJson, time } from './dom.js';
 import { statusBadge } from './format.js';
 
+/** @typedef {import('./app.js').Portal} Portal */
+
+/**
+ * @param {HTMLElement} main @param {Portal} portal
+ * @param {number} webhookId @param {number} deliveryId
+ */
 export async function renderDelivery(main, portal, webhookId, deliveryId) {
   document.title = `Delivery ${deliveryId} · Webhooks portal`;
   const d = await portal.client.getDelivery(webhookId, deliveryId);
-  await learnWriteAccess(portal, webhookId);
   const notice = h('div', { class: 'notices', 'aria-live': 'polite' });
   const attempts = h('div', { id: 'attempts' });
   main.append(

@@ -39,7 +39,7 @@ export function time(iso) {
 }
 
 export function announce(text) {
-  const announcer = document.getElementById('announcer');
+  const announcer = /** @type {HTMLElement} */ (document.getElementById('announcer'));
   announcer.textContent = '';
   // A change the screen reader hears even when the same words come twice.
   requestAnimationFrame(() => { announcer.textContent = text; });

@@ -22,6 +22,7 @@ export function outcomeText(delivery) {
   return `${delivery.status}${code}${error}`;
 }
 
+/** @type {import('hookd-api').components['schemas']['Topic'][]} */
 export const TOPICS = [
   'DeviceActivationEvents',
   'DeviceDeactivationEvents',

@@ -5,6 +5,8 @@ import { announce, h } from './dom.js';
 import { TOPICS } from './format.js';
 import { secretPanel } from './secret_panel.js';
 
+/** @typedef {import('./app.js').Portal} Portal */
+
 // Which field an API error is about, by its code, else by the field its message names.
 const FIELD_OF_CODE = {
   WebhookInvalidUrl: 'webhookUrl',
@@ -14,7 +16,7 @@ const FIELD_OF_CODE = {
   DeviceNotFound: 'deviceIds',
   DeviceGroupNotFound: 'deviceGroupIds',
 };
-const FIELDS = ['organizationId', 'webhookUrl', 'topics', 'deviceIds', 'deviceGroupIds', 'secretHttp'];
+const FIELDS = ['webhookUrl', 'topics', 'deviceIds', 'deviceGroupIds', 'secretHttp'];
 
 export function fieldOfError(error) {
   if (FIELD_OF_CODE[error.code]) return FIELD_OF_CODE[error.code];
@@ -37,6 +39,7 @@ function field(name, label, control, help) {
   return { wrapper, error, control };
 }
 
+/** @param {HTMLElement} main @param {Portal} portal @param {number | null} webhookId */
 export async function renderWebhookForm(main, portal, webhookId) {
   const editing = webhookId !== null;
   document.title = `${editing ? `Edit webhook #${webhookId}` : 'New webhook'} · Webhooks portal`;
@@ -45,19 +48,8 @@ export async function renderWebhookForm(main, portal, webhookId) {
     return;
   }
   const existing = editing ? await portal.client.getWebhook(webhookId) : null;
-  // A new webhook belongs to the session's organization, known from its other webhooks.
-  let organizationId = existing?.organizationId;
-  if (!editing) {
-    const some = await portal.client.listWebhooks({ size: 1 });
-    organizationId = some[0]?.organizationId;
-  }
 
   const fields = {};
-  const org = field('organizationId', 'Organization id',
-    h('input', { id: 'organizationId', name: 'organizationId', inputmode: 'numeric',
-                 value: organizationId ?? '', required: true }),
-    'The organization this portal session belongs to.');
-  fields.organizationId = org;
   fields.webhookUrl = field('webhookUrl', 'Webhook URL',
     h('input', { id: 'webhookUrl', name: 'webhookUrl', type: 'text', inputmode: 'url',
                  autocomplete: 'url', spellcheck: 'false', value: existing?.webhookUrl ?? '',
@@ -81,10 +73,10 @@ export async function renderWebhookForm(main, portal, webhookId) {
   fields.secretHttp = field('secretHttp', 'Simple secret (optional)',
     h('input', { id: 'secretHttp', name: 'secretHttp', type: 'text', autocomplete: 'off',
                  spellcheck: 'false' }),
-    editing ? (existing.hasSecretHttp ? 'Set: leave empty to keep it, or type a new one.'
-                                      : 'None set. Sent in the x-webhook-secret header.')
-            : 'Sent as is in the x-webhook-secret header of every delivery.');
-  const clearSecret = editing && existing.hasSecretHttp
+    existing ? (existing.hasSecretHttp ? 'Set: leave empty to keep it, or type a new one.'
+                                       : 'None set. Sent in the x-webhook-secret header.')
+             : 'Sent as is in the x-webhook-secret header of every delivery.');
+  const clearSecret = existing?.hasSecretHttp
     ? h('label', { class: 'check' }, h('input', { type: 'checkbox', id: 'clearSecretHttp' }),
         ' Remove the simple secret')
     : null;
@@ -93,7 +85,7 @@ export async function renderWebhookForm(main, portal, webhookId) {
   const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'form-title' },
     h('h1', { id: 'form-title' }, editing ? `Edit webhook #${webhookId}` : 'New webhook'),
     formError,
-    editing ? null : fields.organizationId.wrapper,
+    editing ? null : h('p', { class: 'hint' }, `For organization ${portal.session.organizationId}.`),
     fields.webhookUrl.wrapper, fields.topics.wrapper, fields.deviceIds.wrapper,
     fields.deviceGroupIds.wrapper, fields.secretHttp.wrapper, clearSecret,
     h('div', { class: 'actions' }, submit,
@@ -131,22 +123,19 @@ export async function renderWebhookForm(main, portal, webhookId) {
       topics: topicBoxes.map((l) => l.querySelector('input')).filter((i) => i.checked).map((i) => i.value),
       deviceIds: idList(value('deviceIds')),
       deviceGroupIds: idList(value('deviceGroupIds')),
+      // Left out (undefined) keeps the secret a webhook has.
+      secretHttp: form.elements.secretHttp.value || undefined,
     };
-    const secret = form.elements.secretHttp.value;
-    if (secret) body.secretHttp = secret;
-    if (editing && form.querySelector('#clearSecretHttp')?.checked) body.secretHttp = null;
-    if (!editing) {
-      const orgText = value('organizationId');
-      body.organizationId = /^\d+$/.test(orgText) ? Number(orgText) : orgText;
-    }
     submit.disabled = true;
     try {
-      if (editing) {
-        await portal.client.updateWebhook(webhookId, body);
+      if (webhookId !== null) {
+        const clearing = form.querySelector('#clearSecretHttp')?.checked;
+        await portal.client.updateWebhook(webhookId, { ...body, secretHttp: clearing ? null : body.secretHttp });
         announce('Webhook saved');
         portal.go(`/webhooks/${webhookId}`);
       } else {
-        const created = await portal.client.createWebhook(body);
+        // A new webhook belongs to the token's organization.
+        const created = await portal.client.createWebhook({ ...body, organizationId: portal.session.organizationId });
         form.replaceWith(createdPanel(created));
       }
     } catch (error) {

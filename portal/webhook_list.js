@@ -1,10 +1,13 @@
 // The organization's webhooks: status, URL, topics, scope and the last delivery's outcome.
-import { learnWriteAccess, mayWrite } from './access.js';
+import { mayWrite } from './access.js';
 import { clear, h, time } from './dom.js';
 import { outcomeText, scopeText, statusBadge } from './format.js';
 
 const PAGE = 20;
 
+/** @typedef {import('./app.js').Portal} Portal */
+
+/** @param {HTMLElement} main @param {Portal} portal */
 export async function renderWebhookList(main, portal, offset = 0) {
   document.title = 'Webhooks · Webhooks portal';
   const actions = h('div', { class: 'actions' });
@@ -14,7 +17,6 @@ export async function renderWebhookList(main, portal, offset = 0) {
   const webhooks = await portal.client.listWebhooks({ offset, size: PAGE });
   const lastDeliveries = await Promise.all(webhooks.map((w) =>
     portal.client.listDeliveries(w.id, { size: 1 }).then((list) => list[0]).catch(() => null)));
-  await learnWriteAccess(portal, webhooks[0]?.id);
   if (mayWrite(portal)) {
     actions.append(h('a', { class: 'button primary', href: '#/new' }, 'New webhook'));
   } else {

@@ -1,5 +1,5 @@
 // One webhook: its settings, what may be done to it, and its deliveries.
-import { learnWriteAccess, mayWrite } from './access.js';
+import { mayWrite } from './access.js';
 import { ApiError } from './api.js';
 import { announce, clear, h, time } from './dom.js';
 import { scopeText, statusBadge } from './format.js';
@@ -7,6 +7,8 @@ import { secretPanel } from './secret_panel.js';
 
 const PAGE = 20;
 const REFRESH_MS = 2000;
+
+/** @typedef {import('./app.js').Portal} Portal */
 
 function facts(webhook) {
   const row = (term, ...value) => [h('dt', {}, term), h('dd', {}, ...value)];
@@ -38,9 +40,9 @@ function confirmDialog(title, text, confirmLabel) {
   });
 }
 
+/** @param {HTMLElement} main @param {Portal} portal @param {number} webhookId */
 export async function renderWebhook(main, portal, webhookId) {
   const webhook = await portal.client.getWebhook(webhookId);
-  await learnWriteAccess(portal, webhookId);
   document.title = `Webhook #${webhookId} · Webhooks portal`;
   const notice = h('div', { class: 'notices', 'aria-live': 'polite' });
   const say = (node) => {
@@ -141,7 +143,8 @@ export async function renderWebhook(main, portal, webhookId) {
   }
 
   // Deliveries, newest first, with a status filter, pages and an auto-refresh.
-  const state = { status: '', offset: 0 };
+  /** @type {{ status?: import('hookd-api').components['schemas']['DeliveryStatus'], offset: number }} */
+  const state = { offset: 0 };
   const statusSelect = h('select', { id: 'delivery-status' },
     ['', 'pending', 'succeeded', 'failed', 'skipped'].map((s) => h('option', { value: s }, s || 'all')));
   const autoRefresh = h('input', { type: 'checkbox', id: 'auto-refresh', checked: true });
@@ -190,7 +193,7 @@ export async function renderWebhook(main, portal, webhookId) {
     }
   }
   statusSelect.addEventListener('change', () => {
-    state.status = statusSelect.value;
+    state.status = statusSelect.value || undefined;
     state.offset = 0;
     refresh().catch((e) => portal.failed(e));
   });

@@ -1,6 +1,10 @@
 #include "api/portal_routes.hpp"
 
+#include <boost/json/value.hpp>
+
 #include "api/errors.hpp"
+#include "api/route_helpers.hpp"
+#include "common/clock.hpp"
 #include "portal/assets.hpp"
 
 namespace hookd::api::portal_routes {
@@ -20,6 +24,20 @@ http::Response serve(const ApiContext& ctx, std::string_view name) {
   return r;
 }
 
+// Who the signed-in token is, from the token alone: the organization, the role (whether the
+// page offers writes) and, for a portal session, when it ends.
+http::Response session(const domain::Principal& caller) {
+  boost::json::object out{{"organizationId", caller.organization.value()},
+                          {"role", domain::role_name(caller.role)},
+                          {"portalSession", caller.portal_session},
+                          {"expiresAt", nullptr}};
+  if (caller.expires_at) out["expiresAt"] = format_rfc3339(*caller.expires_at);
+  http::Response r = json_response(200, out);
+  // It names a token's holder: no cache keeps it.
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
 }  // namespace
 
 std::string content_security_policy(std::string_view frame_ancestors) {
@@ -36,6 +54,14 @@ void register_routes(RouteTable& table) {
                   0,
                   Runs::kOnHead,
                   [](const RouteCall& c) { return serve(c.ctx, "index.html"); },
+                  {}});
+  // An organization's tokens alone, portal sessions among them; a platform token is 403.
+  table.add(Route{"GET",
+                  "/portal/session",
+                  Roles::of({domain::Role::kAdmin, domain::Role::kRead}),
+                  0,
+                  Runs::kOnHead,
+                  [](const RouteCall& c) { return session(c.principal()); },
                   {}});
   table.add(Route{"GET",
                   "/portal/{file}",

@@ -5,7 +5,8 @@
 
 #include "api/route_table.hpp"
 
-// /portal/ and its files: the organization's web page, served from the binary, no token.
+// /portal/ and its files: the organization's web page, served from the binary, no token; and
+// /portal/session, who the page's token is.
 namespace hookd::api::portal_routes {
 
 // The portal pages' Content-Security-Policy, framed by `frame_ancestors`.

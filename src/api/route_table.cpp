@@ -31,6 +31,7 @@ void RouteTable::add(Route route) {
 RouteTable::Match RouteTable::find(std::string_view method,
                                    const std::vector<std::string>& segments) const {
   Match match;
+  const Entry* best = nullptr;
   for (size_t i = 0; i < routes_.size(); ++i) {
     const Entry& e = entries_[i];
     if (e.segments.size() != segments.size()) continue;
@@ -41,11 +42,16 @@ RouteTable::Match RouteTable::find(std::string_view method,
     if (!same) continue;
     match.path_known = true;
     if (routes_[i].method != method) continue;
+    // As OpenAPI matches paths: a literal segment wins over a {parameter} in its place
+    // ("/portal/session" over "/portal/{file}"), whichever was registered first.
+    if (best && !(e.is_param < best->is_param)) continue;
+    best = &e;
     match.route = &routes_[i];
+  }
+  if (best) {
     for (size_t s = 0; s < segments.size(); ++s) {
-      if (e.is_param[s]) match.params.push_back(segments[s]);
+      if (best->is_param[s]) match.params.push_back(segments[s]);
     }
-    return match;
   }
   return match;
 }

@@ -85,7 +85,8 @@ inline Route idempotent(Route route) {
   return route;
 }
 
-// The routes of the API, matched by path segment; "{name}" matches any one segment.
+// The routes of the API, matched by path segment; "{name}" matches any one segment, and a
+// literal segment is preferred to a parameter in the same place.
 class RouteTable {
  public:
   // Throws std::logic_error for a pattern and method registered twice.

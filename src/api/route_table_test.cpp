@@ -30,6 +30,23 @@ TEST(RouteTable, MatchesLiteralsAndParametersByWholeSegment) {
   EXPECT_FALSE(table.find("GET", {"v2", "webhooks", "12", "deliveries"}).path_known);
 }
 
+TEST(RouteTable, ALiteralSegmentWinsOverAParameterWhateverTheOrder) {
+  for (bool literal_first : {false, true}) {
+    RouteTable table;
+    if (literal_first) table.add(route("GET", "/portal/session"));
+    table.add(route("GET", "/portal/{file}"));
+    if (!literal_first) table.add(route("GET", "/portal/session"));
+    auto m = table.find("GET", {"portal", "session"});
+    ASSERT_TRUE(m.route);
+    EXPECT_EQ(m.route->pattern, "/portal/session");
+    EXPECT_TRUE(m.params.empty());
+    m = table.find("GET", {"portal", "app.js"});
+    ASSERT_TRUE(m.route);
+    EXPECT_EQ(m.route->pattern, "/portal/{file}");
+    EXPECT_EQ(m.params, (std::vector<std::string>{"app.js"}));
+  }
+}
+
 TEST(RouteTable, ARouteRegisteredTwiceIsAProgrammingError) {
   RouteTable table;
   table.add(route("GET", "/v2/webhooks/{id}"));

@@ -71,9 +71,13 @@ http::Response with_retry_after(http::Response r, std::chrono::seconds after) {
 
 constexpr std::chrono::seconds kBusyRetryAfter{1};
 
-// A portal session holds its organization's webhooks and nothing else of the API.
+bool under(std::string_view pattern, std::string_view prefix) {
+  return pattern == prefix || (pattern.starts_with(prefix) && pattern[prefix.size()] == '/');
+}
+
+// A portal session holds its organization's webhooks and the portal, nothing else of the API.
 bool open_to_portal_sessions(const Route& route) {
-  return route.pattern == "/v2/webhooks" || route.pattern.starts_with("/v2/webhooks/");
+  return under(route.pattern, "/v2/webhooks") || under(route.pattern, "/portal");
 }
 
 }  // namespace
@@ -89,23 +93,27 @@ struct Router::Call {
   std::optional<std::string> idempotency_key_hash;  // an idempotent route's key, as stored
 };
 
-Router::Router(ApiContext ctx)
+Router::Router(ApiContext ctx) : Router(std::move(ctx), RouteTable{}) {
+  system_routes::register_routes(table_, *probe_);
+  webhook_routes::register_routes(table_, ctx_);
+  delivery_routes::register_routes(table_, ctx_);
+  platform_routes::register_routes(table_, ctx_);
+  portal_routes::register_routes(table_);
+}
+
+Router::Router(ApiContext ctx, RouteTable routes)
     : ctx_(std::move(ctx)),
       throttle_(ctx_.auth_failures_per_minute),
       pool_(std::make_unique<WorkQueue>(ctx_.handler_threads, ctx_.handler_queue)),
       probe_(std::make_unique<ReadinessProbe>([&store = ctx_.store] { return store.ping(); },
                                               ctx_.readiness_timeout)),
+      table_(std::move(routes)),
       request_id_prefix_("req_" + security::random_alphanumeric(8) + "_") {
   for (const auto& text : ctx_.trusted_proxies) {
     auto cidr = security::Cidr::parse(text);
     if (!cidr) throw std::invalid_argument("trusted_proxies: not a CIDR: " + text);
     trusted_proxies_.push_back(*cidr);
   }
-  system_routes::register_routes(table_, *probe_);
-  webhook_routes::register_routes(table_, ctx_);
-  delivery_routes::register_routes(table_, ctx_);
-  platform_routes::register_routes(table_, ctx_);
-  portal_routes::register_routes(table_);
 }
 
 void Router::set_portal_base_url(std::string url) { ctx_.portal_base_url = std::move(url); }

@@ -28,6 +28,9 @@ class ReadinessProbe;
 class Router {
  public:
   explicit Router(ApiContext ctx);
+  // Admits against `routes` alone, not the API's (a test's own table, to judge admission apart
+  // from any route of the API).
+  Router(ApiContext ctx, RouteTable routes);
   ~Router();
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;

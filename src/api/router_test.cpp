@@ -266,6 +266,33 @@ TEST_F(RouterAdmitTest, ThrottlingOffWithZero) {
   }
 }
 
+// A portal session is refused wherever its role would be admitted, except under /v2/webhooks
+// and /portal: a table with a route for admins elsewhere shows the rule apart from the API's
+// own routes, of which every one an organization's token reaches is under those two.
+TEST_F(RouterAdmitTest, APortalSessionIsRefusedOutsideTheWebhooksAndThePortal) {
+  const std::string session = security::generate_token();
+  store_->create_portal_session(domain::Role::kAdmin, 6, security::hash_token(session),
+                                clock_.now() + std::chrono::hours(1));
+  auto answer = [](const char* text) {
+    return [text](const RouteCall&) { return http::Response{200, text}; };
+  };
+  const Roles admin = Roles::of({domain::Role::kAdmin});
+  RouteTable table;
+  table.add({"GET", "/v2/reports", admin, 0, Runs::kOnHead, answer(R"({"reports":[]})")});
+  table.add({"GET", "/v2/webhooks", admin, 0, Runs::kOnHead, answer("[]")});
+  table.add({"GET", "/v2/webhooks/{id}", admin, 0, Runs::kOnHead, answer("{}")});
+  table.add({"GET", "/portal/session", admin, 0, Runs::kOnHead, answer("{}")});
+  router_ = std::make_unique<Router>(context(), std::move(table));
+
+  expect_refused(head("GET", "/v2/reports", session), 403, "InsufficientRights");
+  EXPECT_EQ(refused(head("GET", "/v2/reports", admin6_)).status, 200);
+  for (const char* target : {"/v2/webhooks", "/v2/webhooks/12", "/portal/session"}) {
+    SCOPED_TRACE(target);
+    EXPECT_EQ(refused(head("GET", target, session)).status, 200);
+    EXPECT_EQ(refused(head("GET", target, admin6_)).status, 200);
+  }
+}
+
 // The store's write lock held by another connection: handlers queue on the pool, and once
 // its queue is full the next request is answered 503 at once instead of waiting.
 TEST_F(RouterAdmitTest, AFullHandlerPoolAnswers503WithRetryAfter) {

@@ -5,6 +5,7 @@
 #include "api_fixture.hpp"
 #include "common/clock.hpp"
 #include "expect_error.hpp"
+#include "http/security_headers.hpp"
 #include "support/database_reader.hpp"
 #include "support/database_writer.hpp"
 #include "support/test_database.hpp"
@@ -186,6 +187,62 @@ TEST_F(PortalSessionsTest, SessionTokensAreStoredHashed) {
                         ->rows("SELECT token_hash FROM tokens WHERE expires_at IS NOT NULL");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].find(s.token), std::string::npos);
+}
+
+// GET /portal/session: who the portal's token is, in the seed's headers, kept by no cache.
+class PortalCallerTest : public PortalSessionsTest {
+ protected:
+  boost::json::object caller(const std::string& token) {
+    const HttpResponse r = client_->get("/portal/session", token);
+    EXPECT_EQ(r.status, 200) << r;
+    EXPECT_EQ(r.header("Content-Type"), "application/json") << r;
+    EXPECT_EQ(r.header_values("Cache-Control"), std::vector<std::string>{"no-store"}) << r;
+    for (const auto& [name, value] : http::kSecurityHeaders) {
+      EXPECT_EQ(r.header_values(name), std::vector<std::string>{std::string(value)}) << name;
+    }
+    if (r.status != 200) return {};
+    return r.json().as_object();
+  }
+};
+
+TEST_F(PortalCallerTest, AnAdminTokenIsItsOrganizationsAdminWithoutExpiry) {
+  EXPECT_EQ(caller(admin6_), (boost::json::object{{"organizationId", 6},
+                                                  {"role", "admin"},
+                                                  {"portalSession", false},
+                                                  {"expiresAt", nullptr}}));
+  EXPECT_EQ(caller(admin7_).at("organizationId"), 7);
+}
+
+TEST_F(PortalCallerTest, AReadTokenIsRead) {
+  EXPECT_EQ(caller(read6_), (boost::json::object{{"organizationId", 6},
+                                                 {"role", "read"},
+                                                 {"portalSession", false},
+                                                 {"expiresAt", nullptr}}));
+}
+
+TEST_F(PortalCallerTest, APortalSessionSaysItsRoleAndWhenItEnds) {
+  const Session read = create_session(7, "read", "30m");
+  EXPECT_EQ(caller(read.token), (boost::json::object{{"organizationId", 7},
+                                                     {"role", "read"},
+                                                     {"portalSession", true},
+                                                     {"expiresAt", read.expires_at}}));
+  const Session admin = create_session(6, "admin", "2h");
+  const boost::json::object o = caller(admin.token);
+  EXPECT_EQ(o.at("role"), "admin");
+  EXPECT_EQ(o.at("organizationId"), 6);
+  EXPECT_EQ(o.at("expiresAt"), boost::json::value(admin.expires_at));
+}
+
+TEST_F(PortalCallerTest, APlatformTokenIs403AndNoTokenOrAnExpiredSessionIs401) {
+  expect_insufficient_rights(client_->get("/portal/session", platform_token_));
+  expect_invalid_token(client_->get("/portal/session"));
+  expect_invalid_token(client_->get("/portal/session", "3f2b8c1e-9a4d-4e7f-b6c5-1d2e3f4a5b6c"));
+  const Session s = create_session(6, "admin", "1h");
+  expire_portal_sessions(server_->database_url());
+  expect_invalid_token(client_->get("/portal/session", s.token));
+  // The portal's files are still served beside it, without a token.
+  EXPECT_EQ(client_->get("/portal/app.js").status, 200);
+  expect_error(client_->post("/portal/session", std::nullopt, admin6_), 405, "MethodNotAllowed");
 }
 
 class PortalBaseUrlTest : public ApiTest {

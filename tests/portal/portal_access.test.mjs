@@ -1,6 +1,7 @@
-// What a portal session may not do or see, in Chromium: a read session offers no write action,
-// a session of organization 6 never sees organization 7's webhooks, an expired session is
-// refused, and the page's policy refuses inline scripts.
+// What a portal session may not do or see, in Chromium: a read session offers no write action
+// (also before its organization has a webhook), a platform token is not taken, a session of
+// organization 6 never sees organization 7's webhooks, an expired session is refused, and the
+// page's policy refuses inline scripts.
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -68,7 +69,33 @@ test('a read session offers no write action', async () => {
   await page.goto(`${world.base}/portal/#/new`);
   await page.getByRole('heading', { name: 'Read only' }).waitFor();
   assert.deepEqual(await writeActionsOnPage(page), []);
-  // The portal learnt the role from one refused no-op write (403), nothing else failed.
+  // The role came from GET /portal/session: no write was tried, nothing failed.
+  assertClean();
+  await close();
+});
+
+test('a read session of an organization with no webhook yet offers no write action either', async () => {
+  await world.ok('PUT', '/v2/platform/organizations/8', { name: 'org 8' });
+  const session = await world.session(8, 'read');
+  const { page, assertClean, close } = await openPage(world);
+  await page.goto(session.url);
+  await page.getByText('No webhook yet.').waitFor();
+  await page.getByText('This session can read, not change.').waitFor();
+  assert.deepEqual(await writeActionsOnPage(page), []);
+  assertClean();
+  await close();
+});
+
+test('a platform token is not taken at sign-in', async () => {
+  const platform = await world.token('platform');
+  const { page, assertClean, close } = await openPage(world);
+  await page.goto(`${world.base}/portal/`);
+  await page.fill('#token', platform);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('This portal takes an admin or read token of an organization, or a portal link.').waitFor();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  assert.equal(await page.locator('#nav').isHidden(), true);
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
   assertClean([403]);
   await close();
 });

@@ -30,7 +30,7 @@ test('an admin session manages a webhook from creation to deletion', async () =>
 
   await page.getByRole('link', { name: 'New webhook' }).click();
   await page.getByRole('heading', { name: 'New webhook' }).waitFor();
-  await page.fill('#organizationId', '6');
+  await page.getByText('For organization 6.').waitFor();
   await assertAccessible(page, 'create form');
   // The API's validation error is shown beside its field.
   await page.fill('#webhookUrl', 'http://127.0.0.1/plain-http');

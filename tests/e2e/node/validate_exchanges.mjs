@@ -92,11 +92,18 @@ function segmentsOf(path) {
   return segments;
 }
 
+const isParameter = (s) => s.startsWith('{') && s.endsWith('}');
+
+// As OpenAPI matches: a concrete segment before a templated one in its place
+// ("/portal/session" before "/portal/{file}").
 function matchPath(path) {
   const segments = segmentsOf(path);
   if (!segments) return null;
-  return paths.find(({ segments: t }) => t.length === segments.length &&
-    t.every((s, i) => (s.startsWith('{') && s.endsWith('}') ? segments[i] !== '' : s === segments[i])));
+  const matches = paths.filter(({ segments: t }) => t.length === segments.length &&
+    t.every((s, i) => (isParameter(s) ? segments[i] !== '' : s === segments[i])));
+  const specificity = ({ segments: t }) => t.map((s) => (isParameter(s) ? '1' : '0')).join('');
+  matches.sort((a, b) => specificity(a).localeCompare(specificity(b)));
+  return matches[0];
 }
 
 // Answers the server gives before routing, on any request.
