@@ -20,6 +20,7 @@ RUNS=${RUNS:-3}
 export EVENTS=${EVENTS:-60000}
 results_dir=bench/results
 summary=$results_dir/common-case-latest.md
+mkdir -p "$results_dir"
 
 started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 IFS=, read -r -a counts <<<"$COUNTS"

@@ -39,8 +39,8 @@ struct StoreError : std::runtime_error {
 struct StoreOptions {
   // Checked in the transaction that inserts, so that concurrent creates cannot both pass.
   int64_t webhooks_per_organization = 1000;
-  // SQLite: true syncs every commit a client is answered for (synchronous=FULL); false leaves
-  // syncing to checkpoints (NORMAL), which a power cut can undo. PostgreSQL always syncs.
+  // SQLite: true syncs the WAL after every commit a client is answered for, before the answer;
+  // false leaves syncing to checkpoints, which a power cut can undo. PostgreSQL always syncs.
   bool sqlite_sync_commits = true;
 };
 

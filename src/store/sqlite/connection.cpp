@@ -89,8 +89,8 @@ Connection::Connection(const std::string& path, bool sync_commits) : sync_commit
   }
   sqlite3_busy_timeout(db_, 5000);
   // WAL lets readers proceed while one writer commits. NORMAL survives process crashes (a
-  // power loss may drop the last commits, never corrupt the file); WriteTransaction raises it
-  // to FULL for the commits that must survive a power loss too.
+  // power loss may drop the last commits, never corrupt the file); WriteTransaction syncs the
+  // WAL after the commits that must survive a power loss too.
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
   exec("PRAGMA foreign_keys=ON");
@@ -132,16 +132,42 @@ int64_t Connection::last_insert_rowid() const { return sqlite3_last_insert_rowid
 
 int Connection::changes() const { return sqlite3_changes(db_); }
 
-void Connection::set_durability(Durability durability) {
-  if (!sync_commits_) durability = Durability::kMayBeLost;
-  if (durability == durability_) return;
-  exec(durability == Durability::kSynced ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
-  durability_ = durability;
+void Connection::sync_wal() {
+  if (!sync_commits_) return;
+  sqlite3_file* wal = nullptr;
+  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK) {
+    throw StoreError("sqlite: the WAL file to sync cannot be found");
+  }
+  // Open in WAL mode once the connection has written; a database not in WAL mode (in memory)
+  // has no log to sync.
+  if (wal == nullptr || wal->pMethods == nullptr) return;
+  if (wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) != SQLITE_OK) {
+    throw StoreError("sqlite: syncing the WAL failed");
+  }
+}
+
+void Connection::observe_wal(WalObserver observer) {
+  wal_observer_ = std::move(observer);
+  sqlite3_wal_hook(db_, &Connection::on_wal_commit, this);
+}
+
+int Connection::on_wal_commit(void* self, sqlite3* /*db*/, const char* /*schema*/, int frames) {
+  auto& c = *static_cast<Connection*>(self);
+  c.wal_observer_(c, frames);
+  return SQLITE_OK;
+}
+
+int Connection::checkpoint_passive() {
+  int frames = 0;
+  int copied = 0;
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) fail(db_, "sqlite checkpoint");
+  return frames < 0 || copied < 0 ? 0 : frames - copied;
 }
 
 WriteTransaction::WriteTransaction(Connection& c, std::mutex& writer, Durability durability)
-    : lock_(writer), conn_(c) {
-  conn_.set_durability(durability);
+    : lock_(writer), conn_(c), durability_(durability) {
   conn_.exec("BEGIN IMMEDIATE");
 }
 
@@ -158,6 +184,8 @@ WriteTransaction::~WriteTransaction() {
 void WriteTransaction::commit() {
   conn_.exec("COMMIT");
   done_ = true;
+  lock_.unlock();
+  if (durability_ == Durability::kSynced) conn_.sync_wal();
 }
 
 ReadTransaction::ReadTransaction(Connection& c) : conn_(c) { conn_.exec("BEGIN"); }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -61,13 +62,25 @@ class Connection {
   void exec(const char* sql);
   int64_t last_insert_rowid() const;
   int changes() const;
-  // Sets PRAGMA synchronous for the commits that follow (outside a transaction only).
-  void set_durability(Durability durability);
+  // Makes what this connection committed survive a power cut: syncs the WAL through the VFS
+  // (a no-op when `sync_commits` is false). Thread-safe against other connections' writes.
+  void sync_wal();
+
+  // Called on the committing thread after each commit with the WAL's length in frames, in
+  // place of SQLite's automatic checkpoint (see WalCheckpointer).
+  using WalObserver = std::function<void(Connection&, int frames)>;
+  void observe_wal(WalObserver observer);
+  // Copies into the database the WAL's frames that no reader still needs, waiting for no
+  // reader or writer (SQLITE_CHECKPOINT_PASSIVE). Returns the frames left in the WAL and not
+  // yet copied; 0 when everything was.
+  int checkpoint_passive();
 
  private:
+  static int on_wal_commit(void* self, sqlite3* db, const char* schema, int frames);
+
   sqlite3* db_ = nullptr;
+  WalObserver wal_observer_;
   bool sync_commits_ = true;
-  Durability durability_ = Durability::kMayBeLost;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
 };
 
@@ -76,9 +89,11 @@ class Connection {
 // process queue on `writer` first: SQLite's own busy handler waits by sleeping in steps of
 // up to 100 ms, which would put that much latency on every contended write.
 //
-// A kSynced commit runs with synchronous=FULL: the WAL is fsynced before COMMIT returns, and
-// that one sync covers every frame before it, so a group commit costs one sync. A
-// kMayBeLost commit runs with NORMAL: its frames reach the disk at the next synced
+// Every commit runs with synchronous=NORMAL, so COMMIT writes its frames to the WAL without
+// waiting for the disk. A kSynced commit then lets the next writer in and only then syncs
+// the WAL (through SQLite's VFS), before commit() returns: the sync, which covers every frame
+// before it, no longer holds up the writers behind it, and it still ends before the client is
+// answered. A kMayBeLost commit is not synced: its frames reach the disk at the next synced
 // commit or checkpoint. WAL recovery keeps a prefix of the log, so what a power cut can take
 // is only the attempt and lease records written since the last synced commit; every such
 // delivery is then pending again and sent again: a resend, never a lost event.
@@ -88,11 +103,15 @@ class WriteTransaction {
   WriteTransaction(const WriteTransaction&) = delete;
   WriteTransaction& operator=(const WriteTransaction&) = delete;
   ~WriteTransaction();
+  // Throws StoreError when the commit, or a kSynced commit's sync, failed; after a failed
+  // sync the commit may or may not survive a power cut, so its client must not be told it was
+  // stored.
   void commit();
 
  private:
   std::unique_lock<std::mutex> lock_;
   Connection& conn_;
+  const Durability durability_;
   bool done_ = false;
 };
 

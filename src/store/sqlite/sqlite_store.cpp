@@ -155,13 +155,17 @@ SqliteStore::SqliteStore(std::string path, const Clock& clock, size_t pool_size,
       pool_size_(std::max<size_t>(pool_size, 1)),
       options_(options) {
   make_files_private(path_);
+  checkpointer_ = std::make_unique<WalCheckpointer>(
+      std::make_unique<Connection>(path_, options_.sqlite_sync_commits));
   // Open one connection now so that a bad path fails at start, not at the first request.
   release(open_connection());
   open_ = 1;
 }
 
 std::unique_ptr<Connection> SqliteStore::open_connection() const {
-  return std::make_unique<Connection>(path_, options_.sqlite_sync_commits);
+  auto c = std::make_unique<Connection>(path_, options_.sqlite_sync_commits);
+  checkpointer_->watch(*c);
+  return c;
 }
 
 SqliteStore::~SqliteStore() = default;

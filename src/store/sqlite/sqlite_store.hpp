@@ -9,6 +9,7 @@
 #include "common/clock.hpp"
 #include "store/sqlite/lease_table.hpp"
 #include "store/sqlite/sqlite_matcher.hpp"
+#include "store/sqlite/wal_checkpointer.hpp"
 #include "store/store.hpp"
 
 namespace hookd::store::sqlite {
@@ -132,6 +133,8 @@ class SqliteStore final : public Store {
   std::condition_variable available_;
   std::vector<std::unique_ptr<Connection>> idle_;
   size_t open_ = 0;
+  // Last: stopped first; every connection of the pool reports its commits to it.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 }  // namespace hookd::store::sqlite
