@@ -127,6 +127,8 @@ test('the portal is usable by keyboard alone', async () => {
   const { page, assertClean, close } = await openPage(world);
   await page.goto(session.url);
   await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+  // The action is offered once the page knows the session's role (GET /portal/session).
+  await page.getByRole('link', { name: 'New webhook' }).waitFor();
   // Tab from the top reaches the navigation and the "New webhook" action.
   const reached = [];
   for (let i = 0; i < 8; i += 1) {

@@ -157,13 +157,10 @@ int Connection::on_wal_commit(void* self, sqlite3* /*db*/, const char* /*schema*
   return SQLITE_OK;
 }
 
-int Connection::checkpoint_passive() {
-  int frames = 0;
-  int copied = 0;
+void Connection::checkpoint_passive() {
   const int rc =
-      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   if (rc != SQLITE_OK && rc != SQLITE_BUSY) fail(db_, "sqlite checkpoint");
-  return frames < 0 || copied < 0 ? 0 : frames - copied;
 }
 
 WriteTransaction::WriteTransaction(Connection& c, std::mutex& writer, Durability durability)

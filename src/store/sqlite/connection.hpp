@@ -71,9 +71,8 @@ class Connection {
   using WalObserver = std::function<void(Connection&, int frames)>;
   void observe_wal(WalObserver observer);
   // Copies into the database the WAL's frames that no reader still needs, waiting for no
-  // reader or writer (SQLITE_CHECKPOINT_PASSIVE). Returns the frames left in the WAL and not
-  // yet copied; 0 when everything was.
-  int checkpoint_passive();
+  // reader or writer (SQLITE_CHECKPOINT_PASSIVE). Busy is no failure: the next one copies.
+  void checkpoint_passive();
 
  private:
   static int on_wal_commit(void* self, sqlite3* db, const char* schema, int frames);
