@@ -97,6 +97,28 @@ TEST_F(Http1TransportTest, PostsTheRequestAndReadsTheAnswer) {
   EXPECT_EQ(got[0].header("user-agent"), "hookd/test");
 }
 
+// A header line with a CR or LF in its name or value would end the header early and start
+// another: such a line is left out, the rest of the request goes as it is.
+TEST_F(Http1TransportTest, AHeaderWithALineBreakIsLeftOut) {
+  auto t = transport(guard_);
+  OutgoingRequest r = request(receiver_.port(), "/ok/crlf");
+  r.headers.push_back("x-value-cr: a\rinjected-cr: 1");
+  r.headers.push_back("x-value-lf: a\ninjected-lf: 1");
+  r.headers.push_back("x-name\r\ninjected-name: 1");
+  r.headers.push_back("x-kept: fine");
+  EXPECT_EQ(send(*t, r).status_code, 200);
+  ASSERT_TRUE(receiver_.wait_for(1));
+  const auto got = receiver_.received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].header("x-kept"), "fine");
+  EXPECT_EQ(got[0].header("webhook-id"), "evt_1");
+  for (const char* name : {"x-value-cr", "x-value-lf", "injected-cr", "injected-lf",
+                           "injected-name", "x-name"}) {
+    EXPECT_EQ(got[0].header(name), "") << name;
+  }
+  EXPECT_EQ(got[0].body, R"({"n":1})");
+}
+
 TEST_F(Http1TransportTest, RequestsOneAfterAnotherShareOneConnection) {
   auto t = transport(guard_);
   for (int i = 0; i < 3; ++i)
