@@ -47,6 +47,11 @@
 #   DATABASE           sqlite, or postgres: the script runs its own PostgreSQL server
 #                      (Debian's, initdb in the temp dir, fsync on) and a fresh database per
 #                      hookd                                   (default sqlite)
+#   PG_STATEMENTS      1: the server loads pg_stat_statements, and the statements of the
+#                      throughput run, by time spent, go to bench/results/$RESULTS_NAME-statements.txt
+#                      (PostgreSQL only)                       (default 0)
+#   PG_SETTINGS        further server settings, `-c name=value` words (e.g. auto_explain's);
+#                      with any, the server's log is kept as bench/results/$RESULTS_NAME-postgres.log
 #   WORKERS            0: one `hookd serve` (role all); N: one `--role api` beside N
 #                      `--role worker` processes (PostgreSQL only) (default 0)
 #   RESULTS_NAME       prefix of the files in bench/results    (default delivery)
@@ -86,6 +91,8 @@ NGINX_WORKERS=${NGINX_WORKERS:-auto}
 NGINX_HTTP2=${NGINX_HTTP2:-0}
 PERF=${PERF:-0}
 DATABASE=${DATABASE:-sqlite}
+PG_STATEMENTS=${PG_STATEMENTS:-0}
+PG_SETTINGS=${PG_SETTINGS:-}
 WORKERS=${WORKERS:-0}
 RESULTS_NAME=${RESULTS_NAME:-delivery}
 HOOKD_BIN=${HOOKD_BIN:-build/hookd}
@@ -142,6 +149,7 @@ cleanup() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [[ -n ${pg_dir:-} ]]; then
     "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+    if [[ -n $PG_SETTINGS ]]; then cp "$pg_dir/server.log" "$results_dir/$RESULTS_NAME-postgres.log" || true; fi
     rm -rf "$pg_dir"
   fi
   [[ -n ${KEEP_TMP:-} ]] && echo "bench-delivery: kept $tmp" >&2 || rm -rf "$tmp"
@@ -295,9 +303,17 @@ start_postgres() {
   "${as_postgres[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U hookd -E UTF8 --locale=C \
     >"$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log" >&2; die "initdb failed"; }
   pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  local settings="-c listen_addresses=127.0.0.1"
+  if [[ $PG_STATEMENTS == 1 ]]; then
+    settings+=" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on"
+  fi
+  settings+=" $PG_SETTINGS"
   "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
-    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1" start >/dev/null \
+    -o "-p $pg_port -k $pg_dir $settings" start >/dev/null \
     || { cat "$pg_dir/server.log" >&2; die "PostgreSQL did not start"; }
+  if [[ $PG_STATEMENTS == 1 ]]; then
+    sql "postgresql://hookd@127.0.0.1:$pg_port/postgres" "CREATE EXTENSION pg_stat_statements" >/dev/null
+  fi
   pg_version=$("$pg_bin/postgres" --version | awk '{print $3}')
 }
 pg_ticks() {  # CPU ticks of the PostgreSQL server and its backends, 0 without one
@@ -596,6 +612,7 @@ if has_part throughput; then
     pids+=("$perf_pid")
     sleep 1
   fi
+  if [[ $PG_STATEMENTS == 1 ]]; then sql "postgresql://hookd@127.0.0.1:$pg_port/postgres" "SELECT pg_stat_statements_reset()" >/dev/null; fi
   threads_before=$(thread_ticks "$hookd_pid")
   hookd_before=$(hookd_ticks)
   pg_before=$(pg_ticks)
@@ -664,6 +681,19 @@ if has_part throughput; then
         started = 1; lt = t; la = $3 }
       last = $0 }' "$tmp/progress.txt")
   cp "$tmp/progress.txt" "$results_dir/$RESULTS_NAME-progress.txt"
+  if [[ $PG_STATEMENTS == 1 ]]; then
+    # The run's own statements (the progress sampler's and these reads' included), by time.
+    { echo "calls | total ms | planning ms | mean ms | rows | WAL bytes | shared blocks hit+read | statement"
+      sql "postgresql://hookd@127.0.0.1:$pg_port/postgres" \
+        "SELECT calls, round(total_exec_time), round(total_plan_time), round(mean_exec_time::numeric, 3), rows, wal_bytes,
+                shared_blks_hit + shared_blks_read, left(regexp_replace(query, '\\s+', ' ', 'g'), 160)
+         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 30"
+      echo
+      echo "table | rows inserted | rows updated | of those, heap-only (no index written)"
+      sql "$hookd_db" "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+                       WHERE n_tup_ins + n_tup_upd > 0 ORDER BY relname"
+    } >"$results_dir/$RESULTS_NAME-statements.txt"
+  fi
   if [[ $PERF == 1 ]]; then
     perf report -i "$tmp/perf.data" --no-children -g none --percent-limit 0.3 --sort dso,symbol \
       2>/dev/null | grep -v '^#' | grep -v '^$' | cut -c1-160 >"$results_dir/$RESULTS_NAME-perf.txt" || true

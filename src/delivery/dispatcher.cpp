@@ -58,9 +58,11 @@ std::optional<BackgroundLoop::TimePoint> Dispatcher::turn() {
   bool more = false;
   auto next = std::chrono::steady_clock::now() + options_.poll_interval;
   try {
-    more = claim_and_send();
+    const Claimed claimed = claim_and_send();
+    more = claimed == Claimed::kAll;
     // Sleep until the next retry is due, if that comes before the next look at the queue.
-    if (auto due = more ? std::nullopt : queue_.next_due()) {
+    // Without room, what is due waits for a slot, and the answer that frees one wakes the loop.
+    if (auto due = claimed == Claimed::kSome ? queue_.next_due() : std::nullopt) {
       const auto until_due =
           std::chrono::duration_cast<std::chrono::milliseconds>(*due - clock_.now());
       if (until_due < options_.poll_interval) {
@@ -76,7 +78,7 @@ std::optional<BackgroundLoop::TimePoint> Dispatcher::turn() {
   return at_once ? std::chrono::steady_clock::now() : next;
 }
 
-bool Dispatcher::claim_and_send() {
+Dispatcher::Claimed Dispatcher::claim_and_send() {
   std::map<domain::WebhookId, size_t> busy;
   size_t room = 0;
   {
@@ -85,7 +87,7 @@ bool Dispatcher::claim_and_send() {
     // waiting together stay within twice max_in_flight, however long a record takes.
     if (loop_.stopping() || in_flight_ >= options_.max_in_flight ||
         unrecorded_ >= options_.max_in_flight) {
-      return false;
+      return Claimed::kNoRoom;
     }
     room = std::min(options_.claim_batch, options_.max_in_flight - in_flight_);
     busy = in_flight_by_webhook_;
@@ -97,7 +99,7 @@ bool Dispatcher::claim_and_send() {
   for (auto& d : claimed) dispatch(std::move(d));
   // Names found in the cache were answered during dispatch: those attempts go out now.
   send_resolved();
-  return full;
+  return full ? Claimed::kAll : Claimed::kSome;
 }
 
 std::optional<OutgoingRequest> Dispatcher::prepare_request(const store::ClaimedDelivery& d,

@@ -78,8 +78,12 @@ class Dispatcher {
   std::optional<BackgroundLoop::TimePoint> turn();
   // One turn of the recorder: records every attempt answered since the last.
   std::optional<BackgroundLoop::TimePoint> record_turn();
-  // True when it claimed all it asked for: more may be due at once.
-  bool claim_and_send();
+  enum class Claimed {
+    kAll,     // all it asked for: more may be due at once
+    kSome,    // less: nothing more is due now
+    kNoRoom,  // nothing asked for: the caps are reached, and an answer frees a slot
+  };
+  Claimed claim_and_send();
   void dispatch(store::ClaimedDelivery delivery);
   // The URL checked and taken apart; empty (and `refused` filled in) when it cannot be sent.
   std::optional<OutgoingRequest> prepare_request(const store::ClaimedDelivery& d,

@@ -140,6 +140,7 @@ class FakeQueue final : public store::DeliveryQueue {
 
   std::optional<TimePoint> next_due() override {
     std::lock_guard lock(mutex_);
+    ++next_due_calls_;
     std::optional<TimePoint> next;
     for (const Row& row : rows_) {
       if (row.status != DeliveryStatus::kPending) continue;
@@ -201,6 +202,11 @@ class FakeQueue final : public store::DeliveryQueue {
     std::lock_guard lock(mutex_);
     return record_calls_;
   }
+  // The queue's reads so far: claims and next_due calls.
+  size_t reads() {
+    std::lock_guard lock(mutex_);
+    return claims_.size() + next_due_calls_;
+  }
   DeliveryStatus status(domain::DeliveryId id) {
     std::lock_guard lock(mutex_);
     return rows_.at(static_cast<size_t>(id - 1)).status;
@@ -210,6 +216,7 @@ class FakeQueue final : public store::DeliveryQueue {
   std::vector<store::AttemptRecord> recorded_;
   std::vector<Claim> claims_;
   size_t record_calls_ = 0;
+  size_t next_due_calls_ = 0;
 
  private:
   std::mutex mutex_;
@@ -557,6 +564,25 @@ TEST_F(DispatcherTest, NeverHoldsMoreThanItsCapsOverallNorForOneWebhook) {
     EXPECT_LE(held + c.limit, 4u);
     EXPECT_EQ(c.per_webhook_cap, 2u);
   }
+}
+
+// At its cap, with more due, the dispatcher waits for an answer to free a slot: it does not
+// read the queue over and over meanwhile (each read is a database round trip).
+TEST_F(DispatcherTest, AtItsCapItLeavesTheQueueAloneUntilASlotFrees) {
+  auto o = options();
+  o.max_in_flight = 4;
+  for (int i = 0; i < 8; ++i) queue_.add(static_cast<domain::WebhookId>(i + 1), clock_.now());
+  start(o);
+  ASSERT_TRUE(transport_.wait_for_held(4));
+  const size_t reads_at_cap = queue_.reads();
+  // A quiet window: whatever the dispatcher does in it, it does unprompted.
+  std::this_thread::sleep_for(100ms);
+  EXPECT_LE(queue_.reads(), reads_at_cap + 1) << "the queue was read while no slot was free";
+
+  // An answer frees a slot: the next due delivery goes out.
+  transport_.release(1, answered(200));
+  ASSERT_TRUE(transport_.wait_for_sent(5));
+  ASSERT_TRUE(transport_.wait_for_held(4));
 }
 
 TEST_F(DispatcherTest, ARefusedDestinationIsRecordedWithoutBeingSent) {
