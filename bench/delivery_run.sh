@@ -52,6 +52,7 @@
 #                      (PostgreSQL only)                       (default 0)
 #   PG_SETTINGS        further server settings, `-c name=value` words (e.g. auto_explain's);
 #                      with any, the server's log is kept as bench/results/$RESULTS_NAME-postgres.log
+#                      (a shared_preload_libraries here replaces PG_STATEMENTS's: name both)
 #   WORKERS            0: one `hookd serve` (role all); N: one `--role api` beside N
 #                      `--role worker` processes (PostgreSQL only) (default 0)
 #   RESULTS_NAME       prefix of the files in bench/results    (default delivery)

@@ -251,6 +251,21 @@ std::vector<std::string> Connection::take_notifications() {
 
 Transaction::Transaction(Connection& c) : conn_(c) { conn_.exec_script("BEGIN"); }
 
+Transaction::Transaction(Connection& c, const char* settings) : conn_(c) {
+  try {
+    conn_.exec_script(("BEGIN; " + std::string(settings)).c_str());
+  } catch (const StoreError&) {
+    // A setting refused leaves the transaction begun and failed: it is ended here.
+    if (!conn_.broken()) {
+      try {
+        conn_.exec_script("ROLLBACK");
+      } catch (const StoreError&) {
+      }
+    }
+    throw;
+  }
+}
+
 Transaction::~Transaction() {
   if (done_ || conn_.broken()) return;
   try {

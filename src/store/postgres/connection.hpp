@@ -135,6 +135,8 @@ class Connection {
 class Transaction {
  public:
   explicit Transaction(Connection& c);
+  // Begins with `settings` (SET LOCAL statements) in the same round trip.
+  Transaction(Connection& c, const char* settings);
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   ~Transaction();

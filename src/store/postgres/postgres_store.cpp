@@ -207,7 +207,8 @@ PostgresStore::PostgresStore(std::string url, const Clock& clock, PoolOptions op
   // Connect now (the connection then waits in the pool) so that a wrong URL fails at start.
   auto c = pool_.acquire();
   // A 202 follows a commit: with synchronous_commit off PostgreSQL answers COMMIT before the
-  // WAL is flushed, and a crash of the server loses it. hookd never turns it off itself.
+  // WAL is flushed, and a crash of the server loses it. hookd turns it off only for a claim's
+  // lease (see kHeadTransaction), which may be lost.
   if (c->exec(kSynchronousCommit, Params()).get_text(0, 0) == "off") {
     throw StoreError(
         "PostgreSQL runs with synchronous_commit=off: commits answered 202 could be lost;"

@@ -8,6 +8,7 @@
 
 #include "common/log.hpp"
 #include "domain/webhook_health.hpp"
+#include "store/postgres/claim_statements.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/postgres_matcher.hpp"
 #include "store/postgres/postgres_store.hpp"
@@ -50,54 +51,6 @@ constexpr const char* kInsertDeliveries =
 constexpr const char* kDeliveriesOfEvents =
     "SELECT event_id, count(*) FROM deliveries WHERE event_id = ANY($1::text[])"
     " GROUP BY event_id";
-
-// The claim of the common case: the head of the due queue, oldest first, locked (SKIP LOCKED
-// passes over rows another process is claiming right now, so two workers take different
-// heads), at most $8 rows; of those, per webhook no more than its free slots ($7 less what $5
-// and $6 say the caller holds), the oldest $4. Its cost grows with the deliveries it takes,
-// not with the webhooks. When the head holds no more than the rows of webhooks at their cap
-// (a hung receiver's backlog), it takes fewer than it could; kClaimDue then visits each
-// webhook instead.
-constexpr const char* kClaimHead =
-    "WITH head AS (SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d"
-    "   WHERE d.status = 'pending' AND d.next_attempt_at <= $3::bigint"
-    "   AND (d.lease_until IS NULL OR d.lease_until < $3::bigint)"
-    "   ORDER BY d.next_attempt_at, d.id LIMIT $8::bigint FOR UPDATE OF d SKIP LOCKED),"
-    " busy AS (SELECT * FROM unnest($5::bigint[], $6::bigint[]) AS b(webhook_id, n)),"
-    " ranked AS (SELECT h.id, h.next_attempt_at, $7::bigint - COALESCE(busy.n, 0) AS room,"
-    "   row_number() OVER (PARTITION BY h.webhook_id ORDER BY h.next_attempt_at, h.id) AS k"
-    "   FROM head h JOIN webhooks w ON w.id = h.webhook_id LEFT JOIN busy USING (webhook_id)"
-    "   WHERE w.status = 'enabled'),"
-    " chosen AS (SELECT id FROM ranked WHERE k <= room ORDER BY next_attempt_at, id"
-    "   LIMIT $4::bigint),"
-    " claimed AS (UPDATE deliveries d SET lease_owner = $1, lease_until = $2::bigint"
-    "   FROM chosen WHERE d.id = chosen.id"
-    "   RETURNING d.id, d.webhook_id, d.attempt_count, d.event_id, d.next_attempt_at,"
-    "   d.created_at)"
-    " SELECT c.id, c.webhook_id, c.attempt_count, e.id, e.producer_id, e.organization_id,"
-    " e.device_id, e.topic, e.type, e.time, e.data, w.url, w.secret_hmac, w.secret_http,"
-    " c.created_at, (SELECT count(*) FROM head)"
-    " FROM claimed c JOIN events e ON e.id = c.event_id JOIN webhooks w ON w.id = c.webhook_id"
-    " ORDER BY c.next_attempt_at, c.id";
-// Rows the head walks beyond the claim's limit before it gives way to kClaimDue. Each row of
-// the head is locked, and each lock is written to the WAL: a small budget, for the common case
-// of a few webhooks at their cap; a head full of capped rows takes the walk of kClaimDue.
-constexpr int64_t kHeadBudget = 32;
-// How the head's transaction runs.
-// - Its plan, whatever the table's statistics say: an ordered walk of deliveries_due that
-//   stops at the limit. A queue's statistics are stale by nature (a burst of events fills it
-//   between two autovacuum analyses); believing it nearly empty, the planner would read every
-//   due row through a bitmap and sort them all, which costs as much as the backlog is long.
-// - Its commit does not wait for the disk. A lease lost when the database server crashes only
-//   lets another worker take the delivery sooner than when the lease would have run out; the
-//   attempt itself is recorded, with a commit that waits, as before. Either way the delivery
-//   may be sent twice, which at-least-once allows, and nothing accepted is lost.
-constexpr const char* kHeadTransaction =
-    "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off;"
-    " SET LOCAL synchronous_commit = off";
-constexpr const char* kDueCount =
-    "SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE status = 'pending'"
-    " AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1) LIMIT $2) due";
 
 // $5 and $6 are the webhooks the caller has attempts in flight for and how many. The claim
 // walks the webhooks that have pending deliveries, one index seek each (a skip scan of
@@ -595,12 +548,6 @@ void hold_unopenable(const ClaimedDelivery& d, const SecretUnavailable& e) {
              {{"delivery_id", d.id}, {"webhook_id", d.webhook_id}, {"error", e.what()}});
 }
 
-// Whether at least `head` deliveries are due and not leased.
-bool head_filled(Connection& c, TimePoint now, int64_t head) {
-  Result r = c.exec(kDueCount, Params().add(to_unix_micros(now)).add(head));
-  return r.rows() > 0 && r.get_int(0, 0) >= head;
-}
-
 // The caller's attempts in flight for `webhook`, as the claim statements take them.
 int64_t& busy_of(std::vector<int64_t>& ids, std::vector<int64_t>& counts,
                  domain::WebhookId webhook) {
@@ -651,25 +598,39 @@ std::vector<ClaimedDelivery> PostgresStore::claim_due(
     busy_counts.push_back(static_cast<int64_t>(n));
   }
   auto c = pool_.acquire();
-  // One statement each: the rows stay locked until the lease is set. The head first; when it
-  // was full of rows it could not take, each webhook's oldest.
+  // The rows stay locked until the lease is set. The head first; when it was full of rows it
+  // could not take, each webhook's oldest.
   const int64_t head = static_cast<int64_t>(limit) + kHeadBudget;
+  int64_t head_rows = 0;
   Result r = with_retries([&] {
-    Transaction tx(*c);
-    c->exec_script(kHeadTransaction);
-    Result claimed = c->exec(kClaimHead, Params()
+    Transaction tx(*c, kHeadTransaction);
+    Result locked = c->exec(kLockHead, Params().add(to_unix_micros(now)).add(head));
+    head_rows = locked.rows();
+    if (head_rows == 0) {  // nothing due: no lease to write
+      tx.commit();
+      return locked;
+    }
+    std::vector<int64_t> ids, webhooks, due;
+    for (int i = 0; i < locked.rows(); ++i) {
+      ids.push_back(locked.get_int(i, 0));
+      webhooks.push_back(locked.get_int(i, 1));
+      due.push_back(locked.get_int(i, 2));
+    }
+    c->exec_script(kUnpinPlan);
+    Result claimed = c->exec(kLeaseHead, Params()
                                              .add(owner)
                                              .add(to_unix_micros(lease_until))
-                                             .add(to_unix_micros(now))
-                                             .add(static_cast<int64_t>(limit))
+                                             .add(ids)
+                                             .add(webhooks)
+                                             .add(due)
                                              .add(busy_ids)
                                              .add(busy_counts)
                                              .add(static_cast<int64_t>(per_webhook_cap))
-                                             .add(head));
+                                             .add(static_cast<int64_t>(limit)));
     tx.commit();
     return claimed;
   });
-  const bool head_full = r.rows() > 0 ? r.get_int(0, 15) == head : head_filled(*c, now, head);
+  const bool head_full = head_rows == head;
   if (static_cast<size_t>(r.rows()) < limit && head_full) {
     // What the head took is leased now: the walk over each webhook passes it by.
     std::vector<ClaimedDelivery> first = opened_claims(*c, r, now);
