@@ -634,6 +634,9 @@ if has_part throughput; then
   nginx_after=$(tree_ticks "$nginx_pid")
   threads_after=$(thread_ticks "$hookd_pid")
   tp[rss_peak_mib]=$(awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$hookd_pid/status")
+  # How the deliveries reached the dispatchers: handed off as they were stored, or claimed.
+  tp[taken]=$(curl -s "http://127.0.0.1:$hookd_port/metrics" 2>/dev/null \
+    | awk '/^hookd_deliveries_taken_total/ {sub(/.*how="/, ""); sub(/"}/, ""); printf "%s%s", sep, $0; sep=", "}')
   kill "$sampler_pid" 2>/dev/null || true
   wait "$sampler_pid" 2>/dev/null || true
   if [[ -n $perf_pid ]]; then
@@ -901,6 +904,7 @@ verdict() { awk -v v="$1" -v aim="$2" -v dir="$3" 'BEGIN {
     echo "- deliveries: ${tp[counts]}; attempts: ${tp[attempts]} (${tp[failed_attempts]} not 2xx)"
     echo "- CPU over the run: hookd ${tp[hookd_cores]} cores (${tp[hookd_us]} µs per delivery), nginx ${tp[nginx_cores]} cores (${tp[nginx_us]} µs per delivery)$([[ $DATABASE == postgres ]] && echo ", PostgreSQL ${tp[pg_cores]} cores")"
     echo "- hookd peak RSS (VmHWM): ${tp[rss_peak_mib]} MiB"
+    [[ -n ${tp[taken]} ]] && echo "- deliveries taken by the process serving the API (hookd_deliveries_taken_total): ${tp[taken]}"
     echo "- load average before: ${tp[load]}"
     echo "- hookd threads (tid order = creation order):"
     echo

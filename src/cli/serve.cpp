@@ -90,6 +90,8 @@ int serve(const CommonFlags& flags, const ServeFlags& serve_flags) {
     options.retry_schedule = c.delivery.retry_schedule;
     options.disable_after = c.delivery.disable_after;
     options.lease = c.delivery.lease;
+    options.longest_attempt = std::chrono::duration_cast<std::chrono::milliseconds>(
+        c.delivery.timeout + c.delivery.dns_timeout);
     options.max_in_flight = c.delivery.max_in_flight;
     options.max_in_flight_per_webhook = c.delivery.max_in_flight_per_webhook;
     options.secret_header = c.delivery.secret_header;
@@ -119,9 +121,9 @@ int serve(const CommonFlags& flags, const ServeFlags& serve_flags) {
     log::info("matching loaded", {{"ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                              std::chrono::steady_clock::now() - loading)
                                              .count()}});
-    ingest::Ingestor ingestor(*store, clock, [&dispatcher] {
-      if (dispatcher) dispatcher->wake();
-    });
+    // This process's dispatcher is handed the deliveries it has room for as they are stored,
+    // and woken for the rest; a process without one leaves them to the workers (NOTIFY).
+    ingest::Ingestor ingestor(*store, clock, nullptr, dispatcher.get());
     http::ServerOptions options;
     options.address = address.host;
     options.port = address.port;

@@ -40,7 +40,13 @@ void Dispatcher::start() {
   loop_.start([this] { return turn(); });
 }
 
-void Dispatcher::wake() { loop_.wake(); }
+void Dispatcher::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    may_have_due_ = true;
+  }
+  loop_.wake();
+}
 
 void Dispatcher::stop() {
   // Attempts in flight end first; then what they left to record is recorded.
@@ -48,34 +54,165 @@ void Dispatcher::stop() {
   recorder_.stop();
 }
 
+bool Dispatcher::take_slot(domain::WebhookId webhook) {
+  std::lock_guard lock(mutex_);
+  if (loop_.stopping() || waiting_count_ + reserved_ >= options_.max_waiting) return false;
+  size_t& held = held_by_webhook_[webhook];
+  if (held >= 2 * options_.max_in_flight_per_webhook) {
+    if (held == 0) held_by_webhook_.erase(webhook);  // a cap of 0
+    return false;
+  }
+  ++held;
+  ++reserved_;
+  return true;
+}
+
+void Dispatcher::give_back(domain::WebhookId webhook) {
+  std::lock_guard lock(mutex_);
+  --reserved_;
+  release_held(webhook);
+}
+
+void Dispatcher::hand_off(std::vector<store::ClaimedDelivery> deliveries, TimePoint lease_until,
+                          bool left_pending) {
+  std::lock_guard lock(mutex_);
+  reserved_ -= deliveries.size();
+  if (left_pending) may_have_due_ = true;
+  if (ended_) {
+    // Stopped: they stay leased, and a claim takes them when their leases run out.
+    for (const store::ClaimedDelivery& d : deliveries) release_held(d.webhook_id);
+    return;
+  }
+  if (metrics_)
+    metrics_->deliveries_taken(observability::Metrics::Taken::kHandedOff, deliveries.size());
+  for (store::ClaimedDelivery& d : deliveries) enqueue_waiting(std::move(d), lease_until);
+  // Under the lock, as in on_resolved.
+  loop_.wake();
+}
+
+void Dispatcher::release_held(domain::WebhookId webhook) {
+  const auto it = held_by_webhook_.find(webhook);
+  if (it == held_by_webhook_.end()) return;
+  // At its cap, the webhook's due work was left in the queue: a claim may now take some.
+  if (it->second == options_.max_in_flight_per_webhook) may_have_due_ = true;
+  if (--it->second == 0) held_by_webhook_.erase(it);
+}
+
 std::optional<BackgroundLoop::TimePoint> Dispatcher::turn() {
+  const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mutex_);
-    if (loop_.stopping() && in_flight_ == 0) return std::nullopt;
+    if (loop_.stopping() && in_flight_ == 0 && waiting_count_ == 0) {
+      ended_ = true;
+      return std::nullopt;
+    }
+    if (now >= next_look_) may_have_due_ = true;
   }
   send_resolved();
+  start_waiting();
 
   bool more = false;
-  auto next = std::chrono::steady_clock::now() + options_.poll_interval;
   try {
     const Claimed claimed = claim_and_send();
     more = claimed == Claimed::kAll;
+    if (claimed == Claimed::kAll || claimed == Claimed::kSome) {
+      next_look_ = std::chrono::steady_clock::now() + options_.poll_interval;
+    }
     // Sleep until the next retry is due, if that comes before the next look at the queue.
     // Without room, what is due waits for a slot, and the answer that frees one wakes the loop.
     if (auto due = claimed == Claimed::kSome ? queue_.next_due() : std::nullopt) {
       const auto until_due =
           std::chrono::duration_cast<std::chrono::milliseconds>(*due - clock_.now());
       if (until_due < options_.poll_interval) {
-        next = std::chrono::steady_clock::now() + std::max(until_due, std::chrono::milliseconds(1));
+        next_look_ =
+            std::chrono::steady_clock::now() + std::max(until_due, std::chrono::milliseconds(1));
       }
     }
   } catch (const std::exception& e) {
     log::error("reading the delivery queue failed", {{"error", e.what()}});
+    next_look_ = std::chrono::steady_clock::now() + options_.poll_interval;
   }
+  const auto after = std::chrono::steady_clock::now();
+  // Without room, the look that was due waits for an answer to free a slot (which wakes the
+  // loop), or for the next poll.
+  if (next_look_ <= after) next_look_ = after + options_.poll_interval;
   std::lock_guard lock(mutex_);
   // Once stopped, the loop ends as soon as nothing is in flight.
-  const bool at_once = loop_.stopping() ? in_flight_ == 0 : more;
-  return at_once ? std::chrono::steady_clock::now() : next;
+  const bool at_once = loop_.stopping() ? in_flight_ == 0 && waiting_count_ == 0 : more;
+  return at_once ? after : next_look_;
+}
+
+bool Dispatcher::try_count_in_flight(const store::ClaimedDelivery& d) {
+  if (in_flight_ >= options_.max_in_flight || unrecorded_ >= options_.max_in_flight) return false;
+  const auto busy = in_flight_by_webhook_.find(d.webhook_id);
+  if (busy != in_flight_by_webhook_.end() && busy->second >= options_.max_in_flight_per_webhook) {
+    return false;
+  }
+  ++in_flight_;
+  ++in_flight_by_webhook_[d.webhook_id];
+  if (metrics_) metrics_->set_in_flight(static_cast<int64_t>(in_flight_));
+  return true;
+}
+
+void Dispatcher::enqueue_waiting(store::ClaimedDelivery d, TimePoint lease_until) {
+  const domain::WebhookId webhook = d.webhook_id;
+  waiting_[webhook].queue.push_back({std::move(d), lease_until});
+  ++waiting_count_;
+  mark_ready(webhook);
+}
+
+void Dispatcher::mark_ready(domain::WebhookId webhook) {
+  const auto it = waiting_.find(webhook);
+  if (it == waiting_.end() || it->second.ready || it->second.queue.empty()) return;
+  const auto busy = in_flight_by_webhook_.find(webhook);
+  if (busy != in_flight_by_webhook_.end() && busy->second >= options_.max_in_flight_per_webhook) {
+    return;  // its next answer makes it ready
+  }
+  it->second.ready = true;
+  ready_.push_back(webhook);
+}
+
+void Dispatcher::start_waiting() {
+  std::vector<store::ClaimedDelivery> starting;
+  {
+    std::lock_guard lock(mutex_);
+    const TimePoint now = clock_.now();
+    while (!ready_.empty() && in_flight_ < options_.max_in_flight &&
+           unrecorded_ < options_.max_in_flight) {
+      const domain::WebhookId webhook = ready_.front();
+      ready_.pop_front();
+      auto it = waiting_.find(webhook);
+      WebhookWaiting& w = it->second;
+      w.ready = false;
+      Waiting next = std::move(w.queue.front());
+      w.queue.pop_front();
+      --waiting_count_;
+      // Sent this late, its attempt could outlast its lease and another process send it too:
+      // it is left to its lease, and a claim takes it once the lease has run out.
+      if (next.lease_until - now < options_.longest_attempt) {
+        log::warn(
+            "a delivery waited too long for a slot to be sent within its lease; it is left"
+            " for a claim",
+            {{"delivery_id", next.delivery.id}, {"webhook_id", webhook}});
+        release_held(webhook);
+      } else if (try_count_in_flight(next.delivery)) {
+        starting.push_back(std::move(next.delivery));
+      } else {
+        // A claim took the webhook's last free slot meanwhile: its next answer makes it ready.
+        w.queue.push_front(std::move(next));
+        ++waiting_count_;
+        continue;
+      }
+      if (w.queue.empty()) {
+        waiting_.erase(it);
+      } else {
+        mark_ready(webhook);  // to the back: the other webhooks' turns come first
+      }
+    }
+  }
+  if (starting.empty()) return;
+  for (auto& d : starting) dispatch(std::move(d));
+  send_resolved();
 }
 
 Dispatcher::Claimed Dispatcher::claim_and_send() {
@@ -83,20 +220,49 @@ Dispatcher::Claimed Dispatcher::claim_and_send() {
   size_t room = 0;
   {
     std::lock_guard lock(mutex_);
+    if (loop_.stopping()) return Claimed::kNoRoom;
+    if (!may_have_due_) return Claimed::kNotDue;
     // No claim while max_in_flight answered attempts wait to be recorded: in flight and
-    // waiting together stay within twice max_in_flight, however long a record takes.
-    if (loop_.stopping() || in_flight_ >= options_.max_in_flight ||
-        unrecorded_ >= options_.max_in_flight) {
+    // waiting together stay within twice max_in_flight, however long a record takes. Work
+    // waiting for a slot that a slot was free for has just been started (start_waiting); what
+    // still waits belongs to webhooks at their caps, which the claim passes over.
+    if (in_flight_ >= options_.max_in_flight || unrecorded_ >= options_.max_in_flight) {
       return Claimed::kNoRoom;
     }
     room = std::min(options_.claim_batch, options_.max_in_flight - in_flight_);
-    busy = in_flight_by_webhook_;
+    busy = held_by_webhook_;
+    // Anything that makes work due from here on is looked for by the next claim.
+    may_have_due_ = false;
   }
   const TimePoint now = clock_.now();
-  auto claimed = queue_.claim_due(owner_, now, now + options_.lease, room,
-                                  options_.max_in_flight_per_webhook, busy);
+  const TimePoint lease_until = now + options_.lease;
+  std::vector<store::ClaimedDelivery> claimed;
+  try {
+    claimed =
+        queue_.claim_due(owner_, now, lease_until, room, options_.max_in_flight_per_webhook, busy);
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    may_have_due_ = true;
+    throw;
+  }
   const bool full = claimed.size() == room;
-  for (auto& d : claimed) dispatch(std::move(d));
+  if (metrics_) metrics_->deliveries_taken(observability::Metrics::Taken::kClaimed, claimed.size());
+  std::vector<store::ClaimedDelivery> starting;
+  {
+    std::lock_guard lock(mutex_);
+    if (full) may_have_due_ = true;
+    for (auto& d : claimed) {
+      ++held_by_webhook_[d.webhook_id];
+      // A hand-off of the same webhook during the claim may have taken its last free slots:
+      // the delivery then waits for one.
+      if (try_count_in_flight(d)) {
+        starting.push_back(std::move(d));
+      } else {
+        enqueue_waiting(std::move(d), lease_until);
+      }
+    }
+  }
+  for (auto& d : starting) dispatch(std::move(d));
   // Names found in the cache were answered during dispatch: those attempts go out now.
   send_resolved();
   return full ? Claimed::kAll : Claimed::kSome;
@@ -141,13 +307,6 @@ void Dispatcher::sign_and_send(store::ClaimedDelivery d, OutgoingRequest request
 void Dispatcher::dispatch(store::ClaimedDelivery d) {
   domain::AttemptResult refused;
   auto request = prepare_request(d, refused);
-  // Counted from here until answered, so that the caps include attempts still being resolved.
-  {
-    std::lock_guard lock(mutex_);
-    ++in_flight_;
-    ++in_flight_by_webhook_[d.webhook_id];
-    if (metrics_) metrics_->set_in_flight(static_cast<int64_t>(in_flight_));
-  }
   if (!request) return complete(std::move(d), std::move(refused));
   if (request->address) return sign_and_send(std::move(d), std::move(*request));
 
@@ -207,6 +366,8 @@ void Dispatcher::complete(store::ClaimedDelivery delivery, domain::AttemptResult
   if (--in_flight_by_webhook_[delivery.webhook_id] == 0) {
     in_flight_by_webhook_.erase(delivery.webhook_id);
   }
+  release_held(delivery.webhook_id);
+  mark_ready(delivery.webhook_id);
   if (metrics_) metrics_->set_in_flight(static_cast<int64_t>(in_flight_));
   to_record_.push_back(Completion{std::move(delivery), std::move(result)});
   ++unrecorded_;
@@ -226,14 +387,16 @@ std::optional<BackgroundLoop::TimePoint> Dispatcher::record_turn() {
     return recorder_.stopping() ? std::nullopt : std::optional(BackgroundLoop::TimePoint::max());
   }
   const size_t recorded = batch.size();
-  record(std::move(batch));
+  const bool retries = record(std::move(batch));
   std::lock_guard lock(mutex_);
   unrecorded_ -= recorded;
-  loop_.wake();  // room to claim again
+  if (retries) may_have_due_ = true;  // the next claim finds when the first retry is due
+  loop_.wake();                       // room to claim again
   return std::chrono::steady_clock::now();
 }
 
-void Dispatcher::record(std::vector<Completion> completions) {
+bool Dispatcher::record(std::vector<Completion> completions) {
+  bool retries = false;
   const TimePoint now = clock_.now();
   std::vector<store::AttemptRecord> records;
   records.reserve(completions.size());
@@ -252,6 +415,7 @@ void Dispatcher::record(std::vector<Completion> completions) {
       case Verdict::kRetry:
         r.new_status = domain::DeliveryStatus::kPending;
         r.next_attempt_at = decision.next_attempt_at;
+        retries = true;
         break;
       case Verdict::kFailed:
         r.new_status = domain::DeliveryStatus::kFailed;
@@ -283,6 +447,7 @@ void Dispatcher::record(std::vector<Completion> completions) {
     log::error("recording attempts failed; their leases will expire and they will be retried",
                {{"error", e.what()}, {"attempts", records.size()}});
   }
+  return retries;
 }
 
 }  // namespace hookd::delivery

@@ -108,6 +108,15 @@ class FakeQueue final : public store::DeliveryQueue {
     rows_.push_back(std::move(row));
     return rows_.back().delivery.id;
   }
+  // A delivery stored leased until `until`, as an ingestion commit stores one it hands off;
+  // returns it as handed off.
+  store::ClaimedDelivery add_handed_off(domain::WebhookId webhook, TimePoint now, TimePoint until) {
+    const auto id = add(webhook, now);
+    std::lock_guard lock(mutex_);
+    Row& row = rows_.at(static_cast<size_t>(id - 1));
+    row.leased_until = until;
+    return row.delivery;
+  }
   // Changes a delivery before it is claimed.
   template <typename Change>
   void edit(domain::DeliveryId id, Change change) {
@@ -716,6 +725,129 @@ TEST_F(DispatcherTest, ARecordWaitingForTheDatabaseHoldsUpNoClaimWithinItsBound)
   queue_.hold_records(false);
   ASSERT_TRUE(queue_.wait_for_records(20));
   EXPECT_EQ(transport_.sent().size(), 20u);
+}
+
+// A delivery handed off by ingestion goes out without a claim, under the lease it was stored
+// with, and is recorded like a claimed one.
+TEST_F(DispatcherTest, AHandedOffDeliveryIsSentWithoutAClaim) {
+  transport_.answer([](const OutgoingRequest&) { return answered(200); });
+  start();
+  // The first turn claims (nothing is due), and then nothing asks for another.
+  ASSERT_TRUE(queue_.wait_until([](const FakeQueue& q) { return q.claims_.size() >= 1; }));
+  const size_t claims = queue_.claims().size();
+
+  ASSERT_TRUE(dispatcher_->take_slot(3));
+  const auto d = queue_.add_handed_off(3, clock_.now(), clock_.now() + 30s);
+  dispatcher_->hand_off({d}, clock_.now() + 30s, false);
+  ASSERT_TRUE(queue_.wait_for_records(1));
+  const auto records = queue_.recorded();
+  EXPECT_EQ(records[0].delivery_id, d.id);
+  EXPECT_EQ(records[0].new_status, DeliveryStatus::kSucceeded);
+  ASSERT_EQ(transport_.sent().size(), 1u);
+  EXPECT_EQ(header(transport_.sent()[0].headers, "webhook-id"), d.event.id);
+  EXPECT_EQ(queue_.claims().size(), claims) << "a claim looked for what was handed off";
+}
+
+// Slots for handed-off work keep the caps: of one webhook no more waiting than its cap beyond
+// what it has in flight, no more waiting in all than max_waiting, and never more in flight
+// than the caps allow; a slot given back is free again.
+TEST_F(DispatcherTest, TheHandOffKeepsTheCaps) {
+  auto o = options();
+  o.max_in_flight = 4;
+  o.max_in_flight_per_webhook = 2;
+  o.max_waiting = 5;
+  queue_.add(1, clock_.now());
+  start(o);
+  ASSERT_TRUE(transport_.wait_for_held(1));  // one of webhook 1's in flight
+
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(dispatcher_->take_slot(1));
+  EXPECT_FALSE(dispatcher_->take_slot(1)) << "webhook 1 held more than twice its cap";
+  EXPECT_TRUE(dispatcher_->take_slot(2));
+  EXPECT_TRUE(dispatcher_->take_slot(2));
+  EXPECT_FALSE(dispatcher_->take_slot(3)) << "more waiting than max_waiting";
+  dispatcher_->give_back(2);
+  EXPECT_TRUE(dispatcher_->take_slot(3));
+
+  // Handed off, what the caps let start goes out; the rest waits for a slot.
+  const TimePoint until = clock_.now() + 30s;
+  std::vector<store::ClaimedDelivery> handed;
+  for (domain::WebhookId w : {1, 1, 1, 2, 3}) {
+    handed.push_back(queue_.add_handed_off(w, clock_.now(), until));
+  }
+  dispatcher_->hand_off(handed, until, false);
+  ASSERT_TRUE(transport_.wait_for_held(4));
+  // Each answer frees a slot for a delivery that waits.
+  transport_.answer([](const OutgoingRequest&) { return answered(200); });
+  transport_.release_all(answered(200));
+  ASSERT_TRUE(queue_.wait_for_records(6));
+  EXPECT_EQ(transport_.max_outstanding(), 4u);
+  EXPECT_EQ(transport_.max_outstanding_per_url(), 2u);
+  EXPECT_EQ(transport_.sent().size(), 6u);
+}
+
+// Webhooks with handed-off work waiting take turns at the free slots: a webhook with a long
+// backlog does not hold back one whose work arrived after it.
+TEST_F(DispatcherTest, WebhooksWithWorkWaitingTakeTurnsAtTheSlots) {
+  auto o = options();
+  o.max_in_flight = 1;
+  start(o);
+  ASSERT_TRUE(queue_.wait_until([](const FakeQueue& q) { return q.claims_.size() >= 1; }));
+  const TimePoint until = clock_.now() + 30s;
+  std::vector<store::ClaimedDelivery> handed;
+  for (domain::WebhookId w : {1, 1, 1, 2}) {
+    ASSERT_TRUE(dispatcher_->take_slot(w));
+    handed.push_back(queue_.add_handed_off(w, clock_.now(), until));
+  }
+  dispatcher_->hand_off(handed, until, false);
+  for (size_t n = 1; n <= 4; ++n) {
+    ASSERT_TRUE(transport_.wait_for_held(1));
+    transport_.release(1, answered(200));
+    ASSERT_TRUE(queue_.wait_for_records(n));
+  }
+  std::vector<std::string> urls;
+  for (const auto& r : transport_.sent()) urls.push_back(r.url);
+  EXPECT_EQ(urls, (std::vector<std::string>{url_of(1), url_of(2), url_of(1), url_of(1)}));
+}
+
+// What a commit left pending for want of a slot is claimed at once, without waiting for a poll.
+TEST_F(DispatcherTest, WorkAHandOffLeftPendingIsClaimed) {
+  transport_.answer([](const OutgoingRequest&) { return answered(200); });
+  start();
+  ASSERT_TRUE(queue_.wait_until([](const FakeQueue& q) { return q.claims_.size() >= 1; }));
+  const auto id = queue_.add(5, clock_.now());
+  dispatcher_->hand_off({}, clock_.now() + 30s, true);
+  ASSERT_TRUE(queue_.wait_for_records(1));
+  EXPECT_EQ(queue_.recorded()[0].delivery_id, id);
+}
+
+// Handed-off work that waited for a slot until less of its lease is left than an attempt can
+// take is not sent: it is left to its lease, and a claim takes it once the lease has run out.
+TEST_F(DispatcherTest, HandedOffWorkThatWaitedTooLongForASlotIsLeftForAClaim) {
+  auto o = options();
+  o.max_in_flight = 1;
+  o.longest_attempt = 15s;
+  queue_.add(1, clock_.now());
+  start(o);
+  ASSERT_TRUE(transport_.wait_for_held(1));
+  const TimePoint until = clock_.now() + 30s;
+  ASSERT_TRUE(dispatcher_->take_slot(2));
+  const auto late = queue_.add_handed_off(2, clock_.now(), until);
+  dispatcher_->hand_off({late}, until, false);
+
+  clock_.advance(16s);
+  transport_.answer([](const OutgoingRequest&) { return answered(200); });
+  transport_.release(1, answered(200));
+  ASSERT_TRUE(queue_.wait_for_records(1));
+  clock_.advance(15s);  // the lease has run out
+  dispatcher_->wake();
+  ASSERT_TRUE(queue_.wait_for_records(2));
+  EXPECT_EQ(queue_.recorded()[1].delivery_id, late.id);
+  EXPECT_EQ(transport_.sent().size(), 2u);
+  bool claimed = false;
+  for (const auto& c : queue_.claims()) {
+    claimed = claimed || std::count(c.ids.begin(), c.ids.end(), late.id) > 0;
+  }
+  EXPECT_TRUE(claimed) << "it was sent from the hand-off with 14 s of its lease left";
 }
 
 }  // namespace

@@ -3,15 +3,52 @@
 #include <algorithm>
 
 #include "common/log.hpp"
+#include "store/delivery_queue.hpp"
 
 namespace hookd::ingest {
+namespace {
+
+// The room as one commit sees it: slots are taken and given back at once, and the hand-off is
+// kept until the commit's requests are answered, so that the answers do not wait for the
+// dispatcher's thread to take up the new work.
+class AnswersFirst final : public store::HandOffRoom {
+ public:
+  explicit AnswersFirst(store::HandOffRoom& room) : room_(room) {}
+  const std::string& owner() const override { return room_.owner(); }
+  std::chrono::milliseconds lease() const override { return room_.lease(); }
+  bool take_slot(domain::WebhookId webhook) override { return room_.take_slot(webhook); }
+  void give_back(domain::WebhookId webhook) override { room_.give_back(webhook); }
+  void hand_off(std::vector<store::ClaimedDelivery> deliveries, TimePoint lease_until,
+                bool left_pending) override {
+    kept_ = Kept{std::move(deliveries), lease_until, left_pending};
+  }
+  // After the answers; also when the commit failed after the store handed off (nothing then).
+  void pass_on() {
+    if (!kept_) return;
+    room_.hand_off(std::move(kept_->deliveries), kept_->lease_until, kept_->left_pending);
+    kept_.reset();
+  }
+
+ private:
+  struct Kept {
+    std::vector<store::ClaimedDelivery> deliveries;
+    TimePoint lease_until;
+    bool left_pending;
+  };
+  store::HandOffRoom& room_;
+  std::optional<Kept> kept_;
+};
+
+}  // namespace
 
 Ingestor::Ingestor(store::EventIngest& ingest, const Clock& clock,
-                   std::function<void()> after_commit, size_t max_requests_per_commit,
-                   size_t max_queued_requests, size_t max_deliveries_per_commit)
+                   std::function<void()> after_commit, store::HandOffRoom* room,
+                   size_t max_requests_per_commit, size_t max_queued_requests,
+                   size_t max_deliveries_per_commit)
     : ingest_(ingest),
       clock_(clock),
       after_commit_(std::move(after_commit)),
+      room_(room),
       max_batch_(max_requests_per_commit),
       max_queue_(max_queued_requests),
       max_deliveries_(std::max<size_t>(max_deliveries_per_commit, 1)) {
@@ -67,8 +104,11 @@ std::optional<BackgroundLoop::TimePoint> Ingestor::turn() {
   std::vector<const store::IngestRequest*> requests;
   requests.reserve(batch.size());
   for (const Pending& p : batch) requests.push_back(&p.request);
+  std::optional<AnswersFirst> room;
+  if (room_) room.emplace(*room_);
   try {
-    const auto outcomes = ingest_.ingest(requests, clock_.now(), max_deliveries_);
+    const auto outcomes =
+        ingest_.ingest(requests, clock_.now(), max_deliveries_, room ? &*room : nullptr);
     // The commit filled up before these: new ones go back to the head of the queue (not
     // behind the large request that filled it), started ones before those that moved on.
     std::vector<Pending> not_started, stalled, moved_on;
@@ -100,12 +140,14 @@ std::optional<BackgroundLoop::TimePoint> Ingestor::turn() {
         queue_.push_front(std::move(*it));
       }
     }
+    if (room) room->pass_on();
     if (after_commit_) after_commit_();
   } catch (const std::exception& e) {
     // A request some of whose parts were committed is refused too: its producer sends it
     // again, and the events it gave an id are then answered as duplicates, not stored twice.
     log::error("ingestion commit failed", {{"error", e.what()}, {"requests", batch.size()}});
     for (Pending& p : batch) p.done(nullptr, "the database did not accept the events");
+    if (room) room->pass_on();  // a commit that stored (and handed off) before a later failure
   }
   // More may be waiting: the next turn looks at once.
   return std::chrono::steady_clock::now();

@@ -21,10 +21,12 @@ class Ingestor {
  public:
   using Done = std::function<void(const store::IngestOutcome*, const char* error)>;
 
-  // `after_commit` runs on the ingestor's thread after each commit that stored events (the
-  // delivery engine's wake-up).
+  // `after_commit` runs on the ingestor's thread after each commit that stored events. A
+  // `room` (this process's dispatcher) is handed the new deliveries it has room for, and told
+  // of those left for a claim (store::HandOffRoom).
   Ingestor(store::EventIngest& ingest, const Clock& clock, std::function<void()> after_commit,
-           size_t max_requests_per_commit = 256, size_t max_queued_requests = 10'000,
+           store::HandOffRoom* room = nullptr, size_t max_requests_per_commit = 256,
+           size_t max_queued_requests = 10'000,
            size_t max_deliveries_per_commit = store::kMaxDeliveriesPerCommit);
   ~Ingestor();
   Ingestor(const Ingestor&) = delete;
@@ -50,6 +52,7 @@ class Ingestor {
   store::EventIngest& ingest_;
   const Clock& clock_;
   std::function<void()> after_commit_;
+  store::HandOffRoom* const room_;
   const size_t max_batch_;
   const size_t max_queue_;
   const size_t max_deliveries_;

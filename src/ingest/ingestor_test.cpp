@@ -56,7 +56,7 @@ class IngestorTest : public ::testing::Test, public store::test_support::StoreSc
 TEST_F(IngestorTest, ALargeRequestIsCommittedInPartsAndASmallOneBesideItIsNotHeld) {
   constexpr size_t kBound = 3;  // delivery rows per commit: one event of device 85
   Ingestor ingestor(
-      *store_, clock_, [this] { after_commit(); }, 256, 10'000, kBound);
+      *store_, clock_, [this] { after_commit(); }, nullptr, 256, 10'000, kBound);
   auto request = [&](domain::DeviceId device, int events) {
     store::IngestRequest r;
     for (int i = 0; i < events; ++i)

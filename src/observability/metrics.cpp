@@ -76,6 +76,14 @@ std::string Metrics::render(int64_t pending,
   line(out, "hookd_events_ingested_total", "",
        static_cast<double>(events_ingested_.load(std::memory_order_relaxed)));
 
+  header(out, "hookd_deliveries_taken_total", "counter",
+         "Deliveries the dispatcher took: handed off by this process's ingestion as it stored"
+         " them, or claimed from the queue.");
+  line(out, "hookd_deliveries_taken_total", "how=\"handed_off\"",
+       static_cast<double>(taken_[0].load(std::memory_order_relaxed)));
+  line(out, "hookd_deliveries_taken_total", "how=\"claimed\"",
+       static_cast<double>(taken_[1].load(std::memory_order_relaxed)));
+
   header(out, "hookd_delivery_attempts_total", "counter",
          "Delivery attempts by the class of the receiver's answer.");
   static constexpr const char* kClasses[] = {"2xx", "3xx", "4xx", "5xx", "no_answer"};

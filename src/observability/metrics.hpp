@@ -24,6 +24,11 @@ class Metrics {
   // From the delivery's creation to its successful attempt.
   void delivered_after(std::chrono::milliseconds latency);
   void set_in_flight(int64_t n) { in_flight_.store(n, std::memory_order_relaxed); }
+  // Deliveries the dispatcher took: handed off by this process's ingestion, or claimed.
+  enum class Taken { kHandedOff, kClaimed };
+  void deliveries_taken(Taken how, uint64_t n) {
+    taken_[static_cast<size_t>(how)].fetch_add(n, std::memory_order_relaxed);
+  }
   void http_response(int status);
 
   static AttemptClass classify(int status_code);  // 0: no answer
@@ -58,6 +63,7 @@ class Metrics {
   std::array<std::atomic<uint64_t>, 3> attempts_by_outcome_{};
   std::array<std::atomic<uint64_t>, 5> http_by_class_{};  // 1xx..5xx
   std::atomic<int64_t> in_flight_{0};
+  std::array<std::atomic<uint64_t>, 2> taken_{};
   Histogram attempt_duration_;
   Histogram delivery_latency_;
   std::function<HttpConnections()> http_connections_;

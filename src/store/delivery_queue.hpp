@@ -40,6 +40,31 @@ struct AttemptRecord {
   bool disable_webhook = false;              // the receiver answered 410 Gone
 };
 
+// The room a dispatcher of this process offers for the deliveries this process stores: a new
+// pending delivery given a slot is stored leased to the dispatcher, and handed to it after the
+// commit, so that no claim has to find it again (the hand-off). The database stays the truth:
+// after a crash such a delivery is pending under a lease that runs out like a claim's.
+// Thread-safe: an ingestion commit asks it while the dispatcher runs.
+class HandOffRoom {
+ public:
+  virtual ~HandOffRoom() = default;
+
+  // The lease holder and the lease's length, as for claim_due.
+  virtual const std::string& owner() const = 0;
+  virtual std::chrono::milliseconds lease() const = 0;
+  // A slot for one new pending delivery of `webhook`; false when the dispatcher has none to
+  // spare (it holds the webhook's cap, its room for handed-off work is full, or it is stopping).
+  virtual bool take_slot(domain::WebhookId webhook) = 0;
+  // A slot taken for a delivery that was not stored leased after all (its commit failed, or
+  // its webhook was disabled or deleted meanwhile, or its secrets do not open).
+  virtual void give_back(domain::WebhookId webhook) = 0;
+  // After the commit: one delivery for each slot taken and not given back, leased until
+  // `lease_until`; `left_pending` when the commit also stored pending deliveries without a
+  // lease, which a claim has to find.
+  virtual void hand_off(std::vector<ClaimedDelivery> deliveries, TimePoint lease_until,
+                        bool left_pending) = 0;
+};
+
 // Calls back while it lives; destroying it stops the calls (see Store::watch_new_work).
 class WorkWatch {
  public:

@@ -11,6 +11,8 @@
 
 namespace hookd::store {
 
+class HandOffRoom;
+
 // Delivery rows one ingestion commit writes at most (whole events: the event that reaches the
 // bound is the last of the commit). 5,000 rows commit in about 0.1 s (0.3 s on a loaded
 // machine), so a request of 1,000 events x 1,000 webhooks never holds the writer, or other
@@ -52,8 +54,12 @@ class EventIngest {
   // that event: the requests not finished get the outcomes of the events stored so far, and
   // the caller submits them again with resume_at moved on (devices are not checked again; an
   // event whose device has gone since is answered with no deliveries and not stored).
+  // With a `room`, each pending delivery the room gives a slot to is stored leased to it and
+  // handed to it after the commit (HandOffRoom); the room is told of pending deliveries left
+  // for a claim.
   virtual std::vector<IngestOutcome> ingest(const std::vector<const IngestRequest*>& requests,
-                                            TimePoint now, size_t max_deliveries = SIZE_MAX) = 0;
+                                            TimePoint now, size_t max_deliveries = SIZE_MAX,
+                                            HandOffRoom* room = nullptr) = 0;
   // Loads what ingestion matches with (webhooks and devices, into memory) now, so that the
   // first ingestion does not wait for it; a process that ingests calls it at start.
   virtual void prepare_ingestion() {}

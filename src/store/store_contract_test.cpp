@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -301,6 +302,109 @@ TEST_P(StoreContractTest, ALeaseKeepsADeliveryFromASecondWorkerUntilItRunsOut) {
   const auto taken = store_->claim_due("other", t0 + 31s, t0 + 61s, 10, 16, {});
   ASSERT_EQ(taken.size(), 1u);
   EXPECT_EQ(taken[0].id, claimed.id);
+}
+
+// A dispatcher's room as the hand-off sees it: slots for the webhooks the test names, and what
+// it was handed.
+class TestRoom final : public HandOffRoom {
+ public:
+  explicit TestRoom(std::map<domain::WebhookId, size_t> slots) : slots_(std::move(slots)) {}
+  const std::string& owner() const override { return owner_; }
+  std::chrono::milliseconds lease() const override { return 30s; }
+  bool take_slot(domain::WebhookId webhook) override {
+    auto it = slots_.find(webhook);
+    if (it == slots_.end() || it->second == 0) return false;
+    --it->second;
+    return true;
+  }
+  void give_back(domain::WebhookId webhook) override { ++slots_[webhook]; }
+  void hand_off(std::vector<ClaimedDelivery> deliveries, TimePoint until,
+                bool pending_left) override {
+    ++hand_offs;
+    for (auto& d : deliveries) handed.push_back(std::move(d));
+    lease_until = until;
+    left_pending = left_pending || pending_left;
+  }
+  size_t slots(domain::WebhookId webhook) const {
+    const auto it = slots_.find(webhook);
+    return it == slots_.end() ? 0 : it->second;
+  }
+
+  std::vector<ClaimedDelivery> handed;
+  TimePoint lease_until{};
+  bool left_pending = false;
+  int hand_offs = 0;
+
+ private:
+  const std::string owner_ = "worker-handoff";
+  std::map<domain::WebhookId, size_t> slots_;
+};
+
+// Ingestion hands a room the new deliveries it has slots for, stored leased to it with all a
+// claim would have given (the event, the URL, every secret in grace), and leaves the rest
+// pending for a claim. No claim takes a handed-off delivery until its lease has run out.
+TEST_P(StoreContractTest, IngestionHandsOffWhatARoomHasSlotsForAndLeavesTheRestToClaims) {
+  const TimePoint t0 = clock_.now();
+  const auto handed_to = create(webhook({85}));
+  const auto left = create(webhook({85}));
+  auto disabled = webhook({85});
+  disabled.status = domain::WebhookStatus::kDisabled;
+  const auto skipped = create(disabled);
+  ASSERT_TRUE(store_->rotate_secret(handed_to, "new-secret-1", t0 + 24h, t0));
+
+  TestRoom room({{handed_to, 1}, {skipped, 1}});
+  IngestRequest request;
+  request.events = {event(85, Topic::kDeviceStatus, t0)};
+  const auto outcomes = store_->ingest({&request}, t0, SIZE_MAX, &room);
+  ASSERT_EQ(outcomes.at(0).events.at(0).deliveries, 3);
+
+  EXPECT_EQ(room.hand_offs, 1);
+  ASSERT_EQ(room.handed.size(), 1u);
+  const ClaimedDelivery& d = room.handed[0];
+  EXPECT_EQ(d.webhook_id, handed_to);
+  EXPECT_EQ(d.id, store_->list_deliveries({handed_to, std::nullopt, 0, 50}).at(0).id);
+  EXPECT_EQ(d.attempts_made, 0);
+  EXPECT_EQ(d.event.id, request.events[0].id);
+  EXPECT_EQ(d.event.organization_id, 6);
+  EXPECT_EQ(d.event.data_json, R"({"level":3})");
+  EXPECT_EQ(d.url, "https://example.com/hook");
+  EXPECT_EQ(d.hmac_secrets,
+            (std::vector<std::string>{"new-secret-1", "bSxyOp4vaSNpvyUMfrA98WsOqRSlzBBB"}));
+  EXPECT_EQ(d.created_at, t0);
+  EXPECT_EQ(room.lease_until, t0 + 30s);
+  EXPECT_TRUE(room.left_pending) << "the room was not told of the delivery left for a claim";
+  // The disabled webhook's delivery is skipped: no slot was taken for it.
+  EXPECT_EQ(room.slots(skipped), 1u);
+  EXPECT_EQ(store_->queue_stats().pending, 2);
+
+  // A claim takes only what was left; the handed-off one once its lease has run out.
+  const auto claimed = store_->claim_due("other", t0, t0 + 1h, 10, 16, {});
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].webhook_id, left);
+  EXPECT_TRUE(store_->claim_due("other", t0 + 29s, t0 + 59s, 10, 16, {}).empty());
+  const auto taken = store_->claim_due("other", t0 + 31s, t0 + 61s, 10, 16, {});
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].id, d.id);
+  finish(taken[0], DeliveryStatus::kSucceeded, t0 + 32s);
+  EXPECT_EQ(store_->list_deliveries({handed_to, std::nullopt, 0, 50}).at(0).status,
+            DeliveryStatus::kSucceeded);
+}
+
+// Recorded, a handed-off delivery is done like a claimed one: nothing is left to claim.
+TEST_P(StoreContractTest, AHandedOffDeliveryRecordedIsNotClaimedAgain) {
+  const TimePoint t0 = clock_.now();
+  const auto w = create(webhook({85}));
+  TestRoom room({{w, 4}});
+  IngestRequest request;
+  request.events = {event(85, Topic::kDeviceStatus, t0), event(85, Topic::kDeviceStatus, t0)};
+  store_->ingest({&request}, t0, SIZE_MAX, &room);
+  ASSERT_EQ(room.handed.size(), 2u);
+  EXPECT_FALSE(room.left_pending);
+  EXPECT_EQ(room.slots(w), 2u);
+  finish(room.handed[0], DeliveryStatus::kSucceeded, t0 + 1s);
+  finish(room.handed[1], DeliveryStatus::kFailed, t0 + 1s);
+  EXPECT_TRUE(store_->claim_due("other", t0 + 31s, t0 + 61s, 10, 16, {}).empty());
+  EXPECT_EQ(store_->queue_stats().pending, 0);
 }
 
 TEST_P(StoreContractTest, TheCapPerWebhookLimitsAClaim) {

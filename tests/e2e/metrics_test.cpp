@@ -69,6 +69,9 @@ TEST_F(DeliveryTest, MetricsCountWhatHappened) {
   EXPECT_EQ(m["hookd_delivery_latency_seconds_count"], 4);
   EXPECT_EQ(m["hookd_delivery_latency_seconds_bucket{le=\"+Inf\"}"], 4);
   EXPECT_EQ(m["hookd_delivery_attempt_duration_seconds_count"], 5);
+  // Each event's delivery was handed to the dispatcher as it was stored; the retry was claimed.
+  EXPECT_EQ(m["hookd_deliveries_taken_total{how=\"handed_off\"}"], 4);
+  EXPECT_EQ(m["hookd_deliveries_taken_total{how=\"claimed\"}"], 1);
   EXPECT_EQ(m["hookd_deliveries_pending"], 0);
   EXPECT_EQ(m["hookd_deliveries_in_flight"], 0);
   EXPECT_GE(m["hookd_http_responses_total{class=\"2xx\"}"], 5);

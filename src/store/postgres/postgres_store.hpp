@@ -55,7 +55,8 @@ class PostgresStore final : public Store {
   bool delete_webhook(domain::WebhookId id) override;
 
   std::vector<IngestOutcome> ingest(const std::vector<const IngestRequest*>& requests,
-                                    TimePoint now, size_t max_deliveries = SIZE_MAX) override;
+                                    TimePoint now, size_t max_deliveries = SIZE_MAX,
+                                    HandOffRoom* room = nullptr) override;
   void prepare_ingestion() override;
   std::vector<ClaimedDelivery> claim_due(
       std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
@@ -100,6 +101,11 @@ class PostgresStore final : public Store {
   // The claimed rows of a claim statement as deliveries, their secrets opened (those whose
   // secrets do not open are left leased and logged).
   std::vector<ClaimedDelivery> opened_claims(Connection& c, const Result& r, TimePoint now);
+  // The deliveries an ingest commit stored leased to a HandOffRoom, with each webhook's URL
+  // and opened secrets; one whose secrets do not open is left out (it stays leased, and a
+  // claim takes it when the lease runs out).
+  std::vector<ClaimedDelivery> opened_hand_off(Connection& c, std::vector<ClaimedDelivery> leased,
+                                               TimePoint now);
 
   const std::string url_;
   const PoolOptions options_;

@@ -8,6 +8,7 @@
 
 #include "common/log.hpp"
 #include "domain/webhook_health.hpp"
+#include "store/hand_off_slots.hpp"
 #include "store/postgres/claim_statements.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/postgres_matcher.hpp"
@@ -40,17 +41,21 @@ constexpr const char* kInsertEvents =
     " $5::int[], $6::text[], $7::bigint[], $8::text[])";
 // One delivery per (event, webhook) pair the matching index found, in the order given, pending
 // or skipped as the webhook's row says now (another process may have just disabled or deleted
-// it: a webhook gone makes none).
+// it: a webhook gone makes none). A pending one whose pair is marked `leased` is stored leased
+// to $4 until $5 (the hand-off). Each row stored comes back.
 constexpr const char* kInsertDeliveries =
-    "INSERT INTO deliveries (webhook_id, event_id, status, next_attempt_at, created_at,"
-    " updated_at)"
+    "INSERT INTO deliveries (webhook_id, event_id, status, next_attempt_at, lease_owner,"
+    " lease_until, created_at, updated_at)"
     " SELECT w.id, m.event_id, CASE w.status WHEN 'enabled' THEN 'pending' ELSE 'skipped' END,"
-    " CASE w.status WHEN 'enabled' THEN $3::bigint ELSE NULL END, $3::bigint, $3::bigint"
-    " FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS m(event_id, webhook_id, n)"
-    " JOIN webhooks w ON w.id = m.webhook_id ORDER BY m.n";
-constexpr const char* kDeliveriesOfEvents =
-    "SELECT event_id, count(*) FROM deliveries WHERE event_id = ANY($1::text[])"
-    " GROUP BY event_id";
+    " CASE w.status WHEN 'enabled' THEN $3::bigint ELSE NULL END,"
+    " CASE WHEN m.leased AND w.status = 'enabled' THEN $4::text END,"
+    " CASE WHEN m.leased AND w.status = 'enabled' THEN $5::bigint END, $3::bigint, $3::bigint"
+    " FROM unnest($1::text[], $2::bigint[], $6::bool[]) WITH ORDINALITY"
+    "   AS m(event_id, webhook_id, leased, n)"
+    " JOIN webhooks w ON w.id = m.webhook_id ORDER BY m.n"
+    " RETURNING id, webhook_id, event_id, status = 'pending', lease_owner IS NOT NULL";
+constexpr const char* kSendingWebhooks =
+    "SELECT id, url, secret_hmac, secret_http FROM webhooks WHERE id = ANY($1::bigint[])";
 
 // $5 and $6 are the webhooks the caller has attempts in flight for and how many. The claim
 // walks the webhooks that have pending deliveries, one index seek each (a skip scan of
@@ -156,14 +161,22 @@ class IngestCommit {
  public:
   IngestCommit(Connection& c, const PostgresMatcher& matcher,
                const std::vector<const IngestRequest*>& requests, int64_t now_us,
-               int64_t window_start, size_t max_deliveries)
+               int64_t window_start, size_t max_deliveries, HandOffSlots& slots,
+               int64_t lease_until_us)
       : c_(c),
         matcher_(matcher),
         requests_(requests),
         now_us_(now_us),
         window_start_(window_start),
         max_deliveries_(max_deliveries),
+        slots_(slots),
+        lease_until_us_(lease_until_us),
         outcomes_(requests.size()) {}
+
+  // After run(): the deliveries stored leased to the slots' room (without their webhooks' URLs
+  // and secrets), and whether pending ones were stored without a lease.
+  std::vector<ClaimedDelivery>& leased() { return leased_; }
+  bool left_pending() const { return left_pending_; }
 
   std::vector<IngestOutcome> run() {
     // The walk takes every producer id not yet looked up as free; one found held turns its
@@ -251,7 +264,10 @@ class IngestCommit {
     const size_t first_match = match_webhooks_.size();
     matches_.clear();
     matcher_.match(e.device_id, *device, e.topic, matches_);
-    for (const WebhookMatch& m : matches_) match_webhooks_.push_back(m.webhook_id);
+    for (const WebhookMatch& m : matches_) {
+      match_webhooks_.push_back(m.webhook_id);
+      match_enabled_.push_back(m.enabled);
+    }
     stored_.push_back(StoredEvent{&e, device->organization_id, next_request_, outcome.events.size(),
                                   first_match, matches_.size()});
     written_ += matches_.size();
@@ -339,24 +355,46 @@ class IngestCommit {
   }
 
   void write_deliveries() {
-    std::vector<std::optional<std::string>> events, counted;
+    std::vector<std::optional<std::string>> events;
     std::vector<int64_t> webhooks;
+    std::vector<bool> leased;
+    std::unordered_map<std::string_view, const StoredEvent*> by_id;
     for (const StoredEvent& s : stored_) {
       if (s.dropped || s.match_count == 0) continue;
-      counted.emplace_back(s.event->id);
+      by_id.emplace(s.event->id, &s);
       for (size_t i = s.first_match; i < s.first_match + s.match_count; ++i) {
         events.emplace_back(s.event->id);
         webhooks.push_back(match_webhooks_[i]);
+        // A slot is taken for what the index knows as enabled; the row decides.
+        leased.push_back(match_enabled_[i] && slots_.take(match_webhooks_[i]));
       }
     }
     if (webhooks.empty()) return;
-    const int64_t written =
-        c_.exec(kInsertDeliveries, Params().add(events).add(webhooks).add(now_us_)).affected();
-    if (written == static_cast<int64_t>(webhooks.size())) return;
-    // A webhook the index matched is gone: each event's own count is read back.
-    std::unordered_map<std::string, int64_t> per_event;
-    Result r = c_.exec(kDeliveriesOfEvents, Params().add(counted));
-    for (int i = 0; i < r.rows(); ++i) per_event.emplace(r.get_text(i, 0), r.get_int(i, 1));
+    const HandOffRoom* room = slots_.room();
+    Result r = c_.exec(kInsertDeliveries, Params()
+                                              .add(events)
+                                              .add(webhooks)
+                                              .add(now_us_)
+                                              .add(room ? room->owner() : std::string())
+                                              .add(lease_until_us_)
+                                              .add(leased));
+    std::unordered_map<std::string_view, int64_t> per_event;
+    for (int i = 0; i < r.rows(); ++i) {
+      const StoredEvent& s = *by_id.at(r.get_text(i, 2));
+      ++per_event[s.event->id];
+      const bool stored_leased = r.get_bool(i, 4);
+      if (r.get_bool(i, 3) && !stored_leased) left_pending_ = true;  // for a claim
+      if (!stored_leased) continue;
+      ClaimedDelivery d;
+      d.id = r.get_int(i, 0);
+      d.webhook_id = r.get_int(i, 1);
+      d.event = *s.event;
+      d.event.organization_id = s.organization_id;
+      d.created_at = from_unix_micros(now_us_);
+      leased_.push_back(std::move(d));
+    }
+    if (static_cast<size_t>(r.rows()) == webhooks.size()) return;
+    // A webhook the index matched is gone: each event's own count is what was stored.
     for (const StoredEvent& s : stored_) {
       if (s.dropped || s.match_count == 0) continue;
       const auto it = per_event.find(s.event->id);
@@ -374,7 +412,11 @@ class IngestCommit {
   const int64_t now_us_;
   const int64_t window_start_;
   const size_t max_deliveries_;
+  HandOffSlots& slots_;
+  const int64_t lease_until_us_;
   std::vector<IngestOutcome> outcomes_;
+  std::vector<ClaimedDelivery> leased_;
+  bool left_pending_ = false;
 
   // Where the walk stands.
   size_t next_request_ = 0;
@@ -385,6 +427,7 @@ class IngestCommit {
 
   std::vector<StoredEvent> stored_;
   std::vector<domain::WebhookId> match_webhooks_;
+  std::vector<bool> match_enabled_;  // as the index knows it: match_webhooks_[i] is enabled
   std::vector<WebhookMatch> matches_;
   std::vector<Duplicate> duplicates_;
   // Producer ids, as views into the requests' events.
@@ -532,16 +575,6 @@ void record_batch(Connection& c, const std::vector<const AttemptRecord*>& ordere
   });
 }
 
-// True when the requests created deliveries, which the workers of every process should hear of.
-bool made_work_due(const std::vector<IngestOutcome>& outcomes) {
-  for (const IngestOutcome& o : outcomes) {
-    for (const IngestedEvent& e : o.events) {
-      if (!e.duplicate && e.deliveries > 0) return true;
-    }
-  }
-  return false;
-}
-
 // Never sent unsigned or wrongly signed: it stays leased, and is tried when the lease ends.
 void hold_unopenable(const ClaimedDelivery& d, const SecretUnavailable& e) {
   log::error("delivery held: its webhook's secret does not open",
@@ -570,22 +603,90 @@ void PostgresStore::prepare_ingestion() {
 }
 
 std::vector<IngestOutcome> PostgresStore::ingest(const std::vector<const IngestRequest*>& requests,
-                                                 TimePoint now, size_t max_deliveries) {
+                                                 TimePoint now, size_t max_deliveries,
+                                                 HandOffRoom* room) {
   const int64_t now_us = to_unix_micros(now);
   const int64_t window_start = to_unix_micros(now - domain::kProducerIdWindow);
+  const TimePoint lease_until = room ? now + room->lease() : now;
   auto c = pool_.acquire();
   // Ingestors of several processes can take the same producer ids in different orders and
   // deadlock; PostgreSQL then aborts one of them, which is simply run again.
   return with_retries([&] {
+    // A commit run again takes its slots anew: those of the failed run go back here.
+    HandOffSlots slots(room);
     Transaction tx(*c);
     std::lock_guard matching(matcher_mutex_);
     matcher_.refresh(*c);
-    std::vector<IngestOutcome> outcomes =
-        IngestCommit(*c, matcher_, requests, now_us, window_start, max_deliveries).run();
-    if (made_work_due(outcomes)) c->exec_script(kNotifyNewWork);
+    IngestCommit commit(*c, matcher_, requests, now_us, window_start, max_deliveries, slots,
+                        to_unix_micros(lease_until));
+    std::vector<IngestOutcome> outcomes = commit.run();
+    std::vector<ClaimedDelivery> leased;
+    if (!commit.leased().empty()) leased = opened_hand_off(*c, std::move(commit.leased()), now);
+    // What no process holds yet: the workers of every process hear of it.
+    if (commit.left_pending()) {
+      slots.left_pending();
+      c->exec_script(kNotifyNewWork);
+    }
     tx.commit();
+    slots.hand_off(std::move(leased), lease_until);
     return outcomes;
   });
+}
+
+std::vector<ClaimedDelivery> PostgresStore::opened_hand_off(Connection& c,
+                                                            std::vector<ClaimedDelivery> leased,
+                                                            TimePoint now) {
+  std::vector<int64_t> webhooks;
+  for (const ClaimedDelivery& d : leased) webhooks.push_back(d.webhook_id);
+  std::sort(webhooks.begin(), webhooks.end());
+  webhooks.erase(std::unique(webhooks.begin(), webhooks.end()), webhooks.end());
+  struct Sender {
+    std::string url;
+    std::vector<std::string> hmac;  // newest first
+    std::optional<std::string> http;
+    std::optional<SecretUnavailable> error;  // set: they do not open
+  };
+  std::unordered_map<int64_t, Sender> senders;
+  Result w = c.exec(kSendingWebhooks, Params().add(webhooks));
+  for (int i = 0; i < w.rows(); ++i) {
+    const int64_t webhook = w.get_int(i, 0);
+    Sender& s = senders[webhook];
+    s.url = w.get_text(i, 1);
+    try {
+      s.hmac.push_back(
+          open_secret(webhook, SecretField::kHmac, std::string_view(w.get_text(i, 2))));
+      s.http = open_secret(webhook, SecretField::kHttp, w.get_optional_text(i, 3));
+    } catch (const SecretUnavailable& e) {
+      s.error = e;
+    }
+  }
+  Result older = c.exec(kSecretsInGrace, Params().add(webhooks).add(to_unix_micros(now)));
+  for (int i = 0; i < older.rows(); ++i) {
+    const int64_t webhook = older.get_int(i, 0);
+    Sender& s = senders[webhook];
+    if (s.error) continue;
+    try {
+      s.hmac.push_back(
+          open_secret(webhook, SecretField::kHmacInGrace, std::string_view(older.get_text(i, 1))));
+    } catch (const SecretUnavailable& e) {
+      s.error = e;
+    }
+  }
+  std::vector<ClaimedDelivery> out;
+  out.reserve(leased.size());
+  for (ClaimedDelivery& d : leased) {
+    // Its row is there: the insert's foreign key check holds it until the commit.
+    const Sender& s = senders.at(d.webhook_id);
+    if (s.error) {
+      hold_unopenable(d, *s.error);
+      continue;
+    }
+    d.url = s.url;
+    d.hmac_secrets = s.hmac;
+    d.secret_http = s.http;
+    out.push_back(std::move(d));
+  }
+  return out;
 }
 
 std::vector<ClaimedDelivery> PostgresStore::claim_due(

@@ -12,6 +12,10 @@
 #include "store/sqlite/wal_checkpointer.hpp"
 #include "store/store.hpp"
 
+namespace hookd::store {
+class HandOffSlots;
+}
+
 namespace hookd::store::sqlite {
 
 class Connection;
@@ -56,7 +60,8 @@ class SqliteStore final : public Store {
   bool delete_webhook(domain::WebhookId id) override;
 
   std::vector<IngestOutcome> ingest(const std::vector<const IngestRequest*>& requests,
-                                    TimePoint now, size_t max_deliveries = SIZE_MAX) override;
+                                    TimePoint now, size_t max_deliveries = SIZE_MAX,
+                                    HandOffRoom* room = nullptr) override;
   void prepare_ingestion() override;
   std::vector<ClaimedDelivery> claim_due(
       std::string_view owner, TimePoint now, TimePoint lease_until, size_t limit,
@@ -111,6 +116,18 @@ class SqliteStore final : public Store {
 
   Lease acquire();
   void release(std::unique_ptr<Connection> c);
+  // A webhook's secrets as a delivery is signed with: the current HMAC secret, then those in
+  // their grace period at `now_us`, newest first; and the simple secret. Throws
+  // SecretUnavailable when one does not open.
+  void signing_secrets(Connection& c, domain::WebhookId webhook,
+                       const std::optional<std::string>& stored_hmac,
+                       const std::optional<std::string>& stored_http, int64_t now_us,
+                       std::vector<std::string>& hmac, std::optional<std::string>& http);
+  // Fills in the deliveries an ingest commit stored leased to a HandOffRoom with their
+  // webhooks' URLs and opened secrets; those that cannot be sent are released to the queue
+  // and left out (see ingest).
+  void with_senders(Connection& c, std::vector<ClaimedDelivery>& handed, TimePoint now,
+                    HandOffSlots& slots);
   void write_lists(Connection& c, const domain::Webhook& webhook);
   // After deleting secrets: copies the WAL into the database and truncates it, so that the
   // pages as they were before the delete do not stay in the -wal file.

@@ -7,6 +7,7 @@
 
 #include "common/log.hpp"
 #include "domain/webhook_health.hpp"
+#include "store/hand_off_slots.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/valid_text.hpp"
@@ -100,11 +101,43 @@ void SqliteStore::prepare_ingestion() {
   tx.commit();
 }
 
+void SqliteStore::signing_secrets(Connection& c, domain::WebhookId webhook,
+                                  const std::optional<std::string>& stored_hmac,
+                                  const std::optional<std::string>& stored_http, int64_t now_us,
+                                  std::vector<std::string>& hmac,
+                                  std::optional<std::string>& http) {
+  hmac.push_back(
+      open_secret(webhook, SecretField::kHmac, std::string_view(stored_hmac.value_or(""))));
+  http = open_secret(webhook, SecretField::kHttp, stored_http);
+  Statement older = c.prepare(kSecretsInGrace);
+  older.bind(1, webhook).bind(2, now_us);
+  while (older.step()) {
+    hmac.push_back(
+        open_secret(webhook, SecretField::kHmacInGrace, std::string_view(older.column_text(0))));
+  }
+}
+
 std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestRequest*>& requests,
-                                               TimePoint now, size_t max_deliveries) {
+                                               TimePoint now, size_t max_deliveries,
+                                               HandOffRoom* room) {
   Lease c = acquire();
   WriteTransaction tx(*c, write_mutex_);
   const int64_t now_us = to_unix_micros(now);
+  // The hand-off: the deliveries stored leased to the room, held in memory from before the
+  // commit (a claim that sees their rows sees them leased), released if it fails.
+  HandOffSlots slots(room);
+  const TimePoint lease_until = room ? now + room->lease() : now;
+  const int64_t lease_until_us = to_unix_micros(lease_until);
+  std::vector<ClaimedDelivery> handed;
+  struct EndLeasesUnlessCommitted {
+    LeaseTable& leases;
+    const std::vector<ClaimedDelivery>& handed;
+    bool committed = false;
+    ~EndLeasesUnlessCommitted() {
+      if (committed) return;
+      for (const ClaimedDelivery& d : handed) leases.release(d.id);
+    }
+  } end_leases{leases_, handed};
   const int64_t window_start = to_unix_micros(now - domain::kProducerIdWindow);
   matcher_.refresh(*c);
   std::vector<IngestOutcome> outcomes;
@@ -172,6 +205,9 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
       matches.clear();
       matcher_.match(e.device_id, *device, e.topic, matches);
       for (const WebhookMatch& m : matches) {
+        // The index's state is exact under the write lock.
+        const bool leased = m.enabled && slots.take(m.webhook_id);
+        if (m.enabled && !leased) slots.left_pending();
         c->prepare(kInsertDelivery)
             .bind(1, m.webhook_id)
             .bind(2, std::string_view(e.id))
@@ -179,6 +215,16 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
             .bind(4, m.enabled ? std::optional<int64_t>(now_us) : std::nullopt)
             .bind(5, now_us)
             .run();
+        if (!leased) continue;
+        ClaimedDelivery d;
+        d.id = c->last_insert_rowid();
+        d.webhook_id = m.webhook_id;
+        d.event = e;
+        d.event.organization_id = device->organization_id;
+        d.created_at = now;
+        // Held before the commit: a claim that sees the row sees it leased.
+        leases_.hold(d.id, d.webhook_id, lease_until_us);
+        handed.push_back(std::move(d));
       }
       written += matches.size();
       outcome.events.push_back(IngestedEvent{e.id, static_cast<int64_t>(matches.size()), false});
@@ -186,7 +232,63 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
     outcomes.push_back(std::move(outcome));
   }
   tx.commit();
+  end_leases.committed = true;
+  if (!handed.empty()) {
+    try {
+      with_senders(*c, handed, now, slots);
+    } catch (const std::exception& e) {
+      // Stored all the same: the events are answered as stored, their deliveries claimed.
+      log::error("handing off new deliveries failed; they are left for a claim",
+                 {{"error", e.what()}, {"deliveries", handed.size()}});
+      for (const ClaimedDelivery& d : handed) leases_.release(d.id);
+      handed.clear();
+      slots.left_pending();
+    }
+  }
+  slots.hand_off(std::move(handed), lease_until);
   return outcomes;
+}
+
+void SqliteStore::with_senders(Connection& c, std::vector<ClaimedDelivery>& handed, TimePoint now,
+                               HandOffSlots& slots) {
+  // Read after the commit, outside the writer's lock: each webhook's URL and opened secrets.
+  // One that cannot be sent as it stands (its secrets do not open, or it changed meanwhile) is
+  // released to the queue, where a claim deals with it.
+  const int64_t now_us = to_unix_micros(now);
+  std::unordered_map<domain::WebhookId, std::optional<ClaimedDelivery>> senders;
+  std::vector<ClaimedDelivery> out;
+  out.reserve(handed.size());
+  // What is given up is only released once every webhook was read: a read that fails leaves
+  // the caller every lease to release.
+  std::vector<domain::DeliveryId> released;
+  for (ClaimedDelivery& d : handed) {
+    auto [it, first] = senders.try_emplace(d.webhook_id);
+    if (first) {
+      Statement w = c.prepare(kClaimedWebhook);
+      w.bind(1, d.webhook_id);
+      if (w.step() && w.column_text(0) == "enabled") {
+        ClaimedDelivery sender;
+        sender.url = w.column_text(1);
+        try {
+          signing_secrets(c, d.webhook_id, w.column_optional_text(2), w.column_optional_text(3),
+                          now_us, sender.hmac_secrets, sender.secret_http);
+          it->second = std::move(sender);
+        } catch (const SecretUnavailable&) {
+        }
+      }
+    }
+    if (!it->second) {
+      released.push_back(d.id);
+      continue;
+    }
+    d.url = it->second->url;
+    d.hmac_secrets = it->second->hmac_secrets;
+    d.secret_http = it->second->secret_http;
+    out.push_back(std::move(d));
+  }
+  for (domain::DeliveryId id : released) leases_.release(id);
+  if (!released.empty()) slots.left_pending();
+  handed.swap(out);
 }
 
 std::vector<ClaimedDelivery> SqliteStore::claim_due(
@@ -303,15 +405,7 @@ std::vector<ClaimedDelivery> SqliteStore::claim_due(
     if (!w.opened) {
       w.opened = true;
       try {
-        w.hmac.push_back(open_secret(t.webhook, SecretField::kHmac,
-                                     std::string_view(w.stored_hmac.value_or(""))));
-        w.http = open_secret(t.webhook, SecretField::kHttp, w.stored_http);
-        Statement older = c->prepare(kSecretsInGrace);
-        older.bind(1, t.webhook).bind(2, now_us);
-        while (older.step()) {
-          w.hmac.push_back(open_secret(t.webhook, SecretField::kHmacInGrace,
-                                       std::string_view(older.column_text(0))));
-        }
+        signing_secrets(*c, t.webhook, w.stored_hmac, w.stored_http, now_us, w.hmac, w.http);
       } catch (const SecretUnavailable& e) {
         w.error = e.what();
       }
