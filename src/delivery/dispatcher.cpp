@@ -54,23 +54,28 @@ void Dispatcher::stop() {
   recorder_.stop();
 }
 
-bool Dispatcher::take_slot(domain::WebhookId webhook) {
+std::vector<bool> Dispatcher::take_slots(const std::vector<domain::WebhookId>& webhooks) {
+  std::vector<bool> granted(webhooks.size(), false);
   std::lock_guard lock(mutex_);
-  if (loop_.stopping() || waiting_count_ + reserved_ >= options_.max_waiting) return false;
-  size_t& held = held_by_webhook_[webhook];
-  if (held >= 2 * options_.max_in_flight_per_webhook) {
-    if (held == 0) held_by_webhook_.erase(webhook);  // a cap of 0
-    return false;
+  if (loop_.stopping()) return granted;
+  for (size_t i = 0; i < webhooks.size(); ++i) {
+    if (waiting_count_ + reserved_ >= options_.max_waiting) break;
+    const auto held = held_by_webhook_.find(webhooks[i]);
+    const size_t n = held == held_by_webhook_.end() ? 0 : held->second;
+    if (n >= 2 * options_.max_in_flight_per_webhook) continue;
+    ++held_by_webhook_[webhooks[i]];
+    ++reserved_;
+    granted[i] = true;
   }
-  ++held;
-  ++reserved_;
-  return true;
+  return granted;
 }
 
-void Dispatcher::give_back(domain::WebhookId webhook) {
+void Dispatcher::give_back(const std::vector<domain::WebhookId>& webhooks) {
   std::lock_guard lock(mutex_);
-  --reserved_;
-  release_held(webhook);
+  for (domain::WebhookId webhook : webhooks) {
+    --reserved_;
+    release_held(webhook);
+  }
 }
 
 void Dispatcher::hand_off(std::vector<store::ClaimedDelivery> deliveries, TimePoint lease_until,

@@ -72,8 +72,8 @@ class Dispatcher final : public store::HandOffRoom {
   // max_waiting deliveries, and of one webhook no more than its cap beyond those in flight.
   // Webhooks take turns at the free slots, each its oldest first.
   std::chrono::milliseconds lease() const override { return options_.lease; }
-  bool take_slot(domain::WebhookId webhook) override;
-  void give_back(domain::WebhookId webhook) override;
+  std::vector<bool> take_slots(const std::vector<domain::WebhookId>& webhooks) override;
+  void give_back(const std::vector<domain::WebhookId>& webhooks) override;
   void hand_off(std::vector<store::ClaimedDelivery> deliveries, TimePoint lease_until,
                 bool left_pending) override;
   // Claims nothing more, waits for the attempts in flight and records them.

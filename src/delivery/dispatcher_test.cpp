@@ -765,7 +765,7 @@ TEST_F(DispatcherTest, TheHandOffKeepsTheCaps) {
   EXPECT_TRUE(dispatcher_->take_slot(2));
   EXPECT_TRUE(dispatcher_->take_slot(2));
   EXPECT_FALSE(dispatcher_->take_slot(3)) << "more waiting than max_waiting";
-  dispatcher_->give_back(2);
+  dispatcher_->give_back({2});
   EXPECT_TRUE(dispatcher_->take_slot(3));
 
   // Handed off, what the caps let start goes out; the rest waits for a slot.

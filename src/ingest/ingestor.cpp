@@ -16,8 +16,12 @@ class AnswersFirst final : public store::HandOffRoom {
   explicit AnswersFirst(store::HandOffRoom& room) : room_(room) {}
   const std::string& owner() const override { return room_.owner(); }
   std::chrono::milliseconds lease() const override { return room_.lease(); }
-  bool take_slot(domain::WebhookId webhook) override { return room_.take_slot(webhook); }
-  void give_back(domain::WebhookId webhook) override { room_.give_back(webhook); }
+  std::vector<bool> take_slots(const std::vector<domain::WebhookId>& webhooks) override {
+    return room_.take_slots(webhooks);
+  }
+  void give_back(const std::vector<domain::WebhookId>& webhooks) override {
+    room_.give_back(webhooks);
+  }
   void hand_off(std::vector<store::ClaimedDelivery> deliveries, TimePoint lease_until,
                 bool left_pending) override {
     kept_ = Kept{std::move(deliveries), lease_until, left_pending};

@@ -52,12 +52,15 @@ class HandOffRoom {
   // The lease holder and the lease's length, as for claim_due.
   virtual const std::string& owner() const = 0;
   virtual std::chrono::milliseconds lease() const = 0;
-  // A slot for one new pending delivery of `webhook`; false when the dispatcher has none to
-  // spare (it holds the webhook's cap, its room for handed-off work is full, or it is stopping).
-  virtual bool take_slot(domain::WebhookId webhook) = 0;
-  // A slot taken for a delivery that was not stored leased after all (its commit failed, or
-  // its webhook was disabled or deleted meanwhile, or its secrets do not open).
-  virtual void give_back(domain::WebhookId webhook) = 0;
+  // A slot for each new pending delivery of `webhooks[i]`, in order, taken at once:
+  // granted[i] is false when the dispatcher has none to spare (it holds the webhook's cap, its
+  // room for handed-off work is full, or it is stopping).
+  virtual std::vector<bool> take_slots(const std::vector<domain::WebhookId>& webhooks) = 0;
+  // Slots taken for deliveries that were not stored leased after all (their commit failed, or
+  // their webhooks were disabled or deleted meanwhile, or their secrets do not open).
+  virtual void give_back(const std::vector<domain::WebhookId>& webhooks) = 0;
+
+  bool take_slot(domain::WebhookId webhook) { return take_slots({webhook}).front(); }
   // After the commit: one delivery for each slot taken and not given back, leased until
   // `lease_until`; `left_pending` when the commit also stored pending deliveries without a
   // lease, which a claim has to find.

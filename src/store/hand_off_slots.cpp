@@ -2,23 +2,23 @@
 
 namespace hookd::store {
 
-HandOffSlots::~HandOffSlots() {
-  for (const auto& [webhook, n] : held_) {
-    for (size_t i = 0; i < n; ++i) room_->give_back(webhook);
+HandOffSlots::~HandOffSlots() { give_back_held(); }
+
+std::vector<bool> HandOffSlots::take(const std::vector<domain::WebhookId>& webhooks) {
+  if (!room_ || webhooks.empty()) return std::vector<bool>(webhooks.size(), false);
+  std::vector<bool> granted = room_->take_slots(webhooks);
+  for (size_t i = 0; i < webhooks.size(); ++i) {
+    if (granted[i]) ++held_[webhooks[i]];
   }
+  return granted;
 }
 
-bool HandOffSlots::take(domain::WebhookId webhook) {
-  if (!room_ || !room_->take_slot(webhook)) return false;
-  ++held_[webhook];
-  return true;
-}
-
-void HandOffSlots::give_back(domain::WebhookId webhook) {
-  const auto it = held_.find(webhook);
-  if (it == held_.end()) return;
-  room_->give_back(webhook);
-  if (--it->second == 0) held_.erase(it);
+void HandOffSlots::give_back_held() {
+  if (held_.empty()) return;
+  std::vector<domain::WebhookId> back;
+  for (const auto& [webhook, n] : held_) back.insert(back.end(), n, webhook);
+  held_.clear();
+  room_->give_back(back);
 }
 
 void HandOffSlots::hand_off(std::vector<ClaimedDelivery> deliveries, TimePoint lease_until) {
@@ -28,10 +28,7 @@ void HandOffSlots::hand_off(std::vector<ClaimedDelivery> deliveries, TimePoint l
     const auto it = held_.find(d.webhook_id);
     if (it != held_.end() && --it->second == 0) held_.erase(it);
   }
-  for (const auto& [webhook, n] : held_) {
-    for (size_t i = 0; i < n; ++i) room_->give_back(webhook);
-  }
-  held_.clear();
+  give_back_held();
   if (!deliveries.empty() || left_pending_) {
     room_->hand_off(std::move(deliveries), lease_until, left_pending_);
   }

@@ -19,16 +19,18 @@ class HandOffSlots {
   HandOffSlots& operator=(const HandOffSlots&) = delete;
 
   HandOffRoom* room() const { return room_; }
-  // A slot for a new pending delivery of `webhook`, which is then stored leased to the room.
-  bool take(domain::WebhookId webhook);
-  // One slot taken for `webhook` whose delivery was not stored leased after all.
-  void give_back(domain::WebhookId webhook);
+  // A slot for each new pending delivery of `webhooks[i]`, whose delivery is then stored leased
+  // to the room; all false without a room. One call per commit: the room is locked once.
+  std::vector<bool> take(const std::vector<domain::WebhookId>& webhooks);
   // The commit stores a pending delivery without a lease: a claim has to find it.
   void left_pending() { left_pending_ = true; }
-  // After the commit: the deliveries stored leased, one per slot still held.
+  // After the commit: the deliveries stored leased, one per slot still held; the other slots
+  // go back.
   void hand_off(std::vector<ClaimedDelivery> deliveries, TimePoint lease_until);
 
  private:
+  void give_back_held();
+
   HandOffRoom* const room_;
   std::unordered_map<domain::WebhookId, size_t> held_;
   bool left_pending_ = false;

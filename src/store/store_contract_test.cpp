@@ -311,13 +311,18 @@ class TestRoom final : public HandOffRoom {
   explicit TestRoom(std::map<domain::WebhookId, size_t> slots) : slots_(std::move(slots)) {}
   const std::string& owner() const override { return owner_; }
   std::chrono::milliseconds lease() const override { return 30s; }
-  bool take_slot(domain::WebhookId webhook) override {
-    auto it = slots_.find(webhook);
-    if (it == slots_.end() || it->second == 0) return false;
-    --it->second;
-    return true;
+  std::vector<bool> take_slots(const std::vector<domain::WebhookId>& webhooks) override {
+    std::vector<bool> granted;
+    for (domain::WebhookId webhook : webhooks) {
+      auto it = slots_.find(webhook);
+      granted.push_back(it != slots_.end() && it->second > 0);
+      if (granted.back()) --it->second;
+    }
+    return granted;
   }
-  void give_back(domain::WebhookId webhook) override { ++slots_[webhook]; }
+  void give_back(const std::vector<domain::WebhookId>& webhooks) override {
+    for (domain::WebhookId webhook : webhooks) ++slots_[webhook];
+  }
   void hand_off(std::vector<ClaimedDelivery> deliveries, TimePoint until,
                 bool pending_left) override {
     ++hand_offs;

@@ -357,7 +357,7 @@ class IngestCommit {
   void write_deliveries() {
     std::vector<std::optional<std::string>> events;
     std::vector<int64_t> webhooks;
-    std::vector<bool> leased;
+    std::vector<domain::WebhookId> enabled;  // a slot is asked for each
     std::unordered_map<std::string_view, const StoredEvent*> by_id;
     for (const StoredEvent& s : stored_) {
       if (s.dropped || s.match_count == 0) continue;
@@ -365,11 +365,21 @@ class IngestCommit {
       for (size_t i = s.first_match; i < s.first_match + s.match_count; ++i) {
         events.emplace_back(s.event->id);
         webhooks.push_back(match_webhooks_[i]);
-        // A slot is taken for what the index knows as enabled; the row decides.
-        leased.push_back(match_enabled_[i] && slots_.take(match_webhooks_[i]));
+        if (match_enabled_[i]) enabled.push_back(match_webhooks_[i]);
       }
     }
     if (webhooks.empty()) return;
+    // Slots for what the index knows as enabled, all at once; the row decides.
+    const std::vector<bool> granted = slots_.take(enabled);
+    std::vector<bool> leased;
+    leased.reserve(webhooks.size());
+    size_t next_enabled = 0;
+    for (const StoredEvent& s : stored_) {
+      if (s.dropped || s.match_count == 0) continue;
+      for (size_t i = s.first_match; i < s.first_match + s.match_count; ++i) {
+        leased.push_back(match_enabled_[i] && granted[next_enabled++]);
+      }
+    }
     const HandOffRoom* room = slots_.room();
     Result r = c_.exec(kInsertDeliveries, Params()
                                               .add(events)

@@ -9,6 +9,18 @@ void LeaseTable::hold(domain::DeliveryId delivery, domain::WebhookId webhook, in
   leases_[delivery] = Held{webhook, until_us};
 }
 
+void LeaseTable::hold(const std::vector<Entry>& entries) {
+  if (entries.empty()) return;
+  std::lock_guard lock(mutex_);
+  for (const Entry& e : entries) leases_[e.delivery] = Held{e.webhook, e.until_us};
+}
+
+void LeaseTable::release(const std::vector<Entry>& entries) {
+  if (entries.empty()) return;
+  std::lock_guard lock(mutex_);
+  for (const Entry& e : entries) leases_.erase(e.delivery);
+}
+
 bool LeaseTable::held(domain::DeliveryId delivery, int64_t now_us) const {
   std::lock_guard lock(mutex_);
   const auto it = leases_.find(delivery);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "domain/delivery.hpp"
 #include "domain/webhook.hpp"
@@ -17,6 +18,14 @@ namespace hookd::store::sqlite {
 class LeaseTable {
  public:
   void hold(domain::DeliveryId delivery, domain::WebhookId webhook, int64_t until_us);
+  // Several at once, under one lock.
+  struct Entry {
+    domain::DeliveryId delivery = 0;
+    domain::WebhookId webhook = 0;
+    int64_t until_us = 0;
+  };
+  void hold(const std::vector<Entry>& entries);
+  void release(const std::vector<Entry>& entries);
   // True while a lease on `delivery` has not run out at `now_us`.
   bool held(domain::DeliveryId delivery, int64_t now_us) const;
   void release(domain::DeliveryId delivery);

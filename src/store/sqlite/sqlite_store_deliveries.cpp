@@ -123,21 +123,27 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
   Lease c = acquire();
   WriteTransaction tx(*c, write_mutex_);
   const int64_t now_us = to_unix_micros(now);
-  // The hand-off: the deliveries stored leased to the room, held in memory from before the
-  // commit (a claim that sees their rows sees them leased), released if it fails.
+  // The hand-off: the new pending deliveries a room may take, which get their slots and
+  // in-memory leases at once just before the commit (a claim that sees their rows sees them
+  // leased; the leases end if the commit fails), and are made up for sending after it.
   HandOffSlots slots(room);
   const TimePoint lease_until = room ? now + room->lease() : now;
-  const int64_t lease_until_us = to_unix_micros(lease_until);
-  std::vector<ClaimedDelivery> handed;
+  struct Candidate {
+    domain::DeliveryId id;
+    domain::WebhookId webhook;
+    const domain::Event* event;
+    domain::OrganizationId organization;
+  };
+  std::vector<Candidate> candidates;
+  std::vector<LeaseTable::Entry> leased;
   struct EndLeasesUnlessCommitted {
     LeaseTable& leases;
-    const std::vector<ClaimedDelivery>& handed;
+    const std::vector<LeaseTable::Entry>& leased;
     bool committed = false;
     ~EndLeasesUnlessCommitted() {
-      if (committed) return;
-      for (const ClaimedDelivery& d : handed) leases.release(d.id);
+      if (!committed) leases.release(leased);
     }
-  } end_leases{leases_, handed};
+  } end_leases{leases_, leased};
   const int64_t window_start = to_unix_micros(now - domain::kProducerIdWindow);
   matcher_.refresh(*c);
   std::vector<IngestOutcome> outcomes;
@@ -205,9 +211,6 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
       matches.clear();
       matcher_.match(e.device_id, *device, e.topic, matches);
       for (const WebhookMatch& m : matches) {
-        // The index's state is exact under the write lock.
-        const bool leased = m.enabled && slots.take(m.webhook_id);
-        if (m.enabled && !leased) slots.left_pending();
         c->prepare(kInsertDelivery)
             .bind(1, m.webhook_id)
             .bind(2, std::string_view(e.id))
@@ -215,24 +218,45 @@ std::vector<IngestOutcome> SqliteStore::ingest(const std::vector<const IngestReq
             .bind(4, m.enabled ? std::optional<int64_t>(now_us) : std::nullopt)
             .bind(5, now_us)
             .run();
-        if (!leased) continue;
-        ClaimedDelivery d;
-        d.id = c->last_insert_rowid();
-        d.webhook_id = m.webhook_id;
-        d.event = e;
-        d.event.organization_id = device->organization_id;
-        d.created_at = now;
-        // Held before the commit: a claim that sees the row sees it leased.
-        leases_.hold(d.id, d.webhook_id, lease_until_us);
-        handed.push_back(std::move(d));
+        // The index's state is exact under the write lock.
+        if (!m.enabled || !room) continue;
+        candidates.push_back({c->last_insert_rowid(), m.webhook_id, &e, device->organization_id});
       }
       written += matches.size();
       outcome.events.push_back(IngestedEvent{e.id, static_cast<int64_t>(matches.size()), false});
     }
     outcomes.push_back(std::move(outcome));
   }
+  if (!candidates.empty()) {
+    std::vector<domain::WebhookId> webhooks;
+    webhooks.reserve(candidates.size());
+    for (const Candidate& k : candidates) webhooks.push_back(k.webhook);
+    const std::vector<bool> granted = slots.take(webhooks);
+    const int64_t until_us = to_unix_micros(lease_until);
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (granted[i]) {
+        leased.push_back({candidates[i].id, candidates[i].webhook, until_us});
+      } else {
+        slots.left_pending();
+      }
+    }
+    leases_.hold(leased);
+  }
   tx.commit();
   end_leases.committed = true;
+  std::vector<ClaimedDelivery> handed;
+  handed.reserve(leased.size());
+  for (size_t i = 0, k = 0; i < candidates.size() && k < leased.size(); ++i) {
+    if (candidates[i].id != leased[k].delivery) continue;
+    ClaimedDelivery d;
+    d.id = candidates[i].id;
+    d.webhook_id = candidates[i].webhook;
+    d.event = *candidates[i].event;
+    d.event.organization_id = candidates[i].organization;
+    d.created_at = now;
+    handed.push_back(std::move(d));
+    ++k;
+  }
   if (!handed.empty()) {
     try {
       with_senders(*c, handed, now, slots);
