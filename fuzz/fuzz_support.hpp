@@ -105,7 +105,7 @@ class AcceptingStore final : public store::Store {
   size_t replace_stored_secrets(const std::vector<store::SecretReplacement>&) override { return 0; }
   int64_t forget_expired_secrets(TimePoint) override { return 0; }
   std::vector<store::IngestOutcome> ingest(const std::vector<const store::IngestRequest*>&,
-                                           TimePoint, size_t) override {
+                                           TimePoint, size_t, store::HandOffRoom*) override {
     return {};
   }
   std::vector<store::ClaimedDelivery> claim_due(
