@@ -125,7 +125,11 @@ std::optional<BackgroundLoop::TimePoint> Dispatcher::turn() {
     }
     // Sleep until the next retry is due, if that comes before the next look at the queue.
     // Without room, what is due waits for a slot, and the answer that frees one wakes the loop.
-    if (auto due = claimed == Claimed::kSome ? queue_.next_due() : std::nullopt) {
+    // What was due when the claim looked and was not taken belongs to webhooks at their caps
+    // (release_held marks the queue when one drops below): looking again at once would find
+    // the same.
+    auto due = claimed == Claimed::kSome ? queue_.next_due() : std::nullopt;
+    if (due && *due > claimed_at_) {
       const auto until_due =
           std::chrono::duration_cast<std::chrono::milliseconds>(*due - clock_.now());
       if (until_due < options_.poll_interval) {
@@ -240,6 +244,7 @@ Dispatcher::Claimed Dispatcher::claim_and_send() {
     may_have_due_ = false;
   }
   const TimePoint now = clock_.now();
+  claimed_at_ = now;
   const TimePoint lease_until = now + options_.lease;
   std::vector<store::ClaimedDelivery> claimed;
   try {

@@ -69,8 +69,8 @@ class Dispatcher final : public store::HandOffRoom {
   void wake();
 
   // The hand-off (store::HandOffRoom). Handed-off work waits in memory for a slot: at most
-  // max_waiting deliveries, and of one webhook no more than its cap beyond those in flight.
-  // Webhooks take turns at the free slots, each its oldest first.
+  // max_waiting deliveries in all, and for one webhook no more than twice its cap held (in
+  // flight, waiting or reserved). Webhooks take turns at the free slots, each its oldest first.
   std::chrono::milliseconds lease() const override { return options_.lease; }
   std::vector<bool> take_slots(const std::vector<domain::WebhookId>& webhooks) override;
   void give_back(const std::vector<domain::WebhookId>& webhooks) override;
@@ -99,7 +99,7 @@ class Dispatcher final : public store::HandOffRoom {
   std::optional<BackgroundLoop::TimePoint> record_turn();
   enum class Claimed {
     kAll,     // all it asked for: more may be due at once
-    kSome,    // less: nothing more is due now
+    kSome,    // less: nothing more is due now that the caps let it take
     kNoRoom,  // nothing asked for: the caps are reached, and an answer frees a slot
     kNotDue,  // nothing asked for: the queue holds nothing due that the dispatcher has not got
   };
@@ -165,6 +165,8 @@ class Dispatcher final : public store::HandOffRoom {
   bool may_have_due_ = true;
   // When the next claim is due anyway: the poll, or the next retry (the loop's thread alone).
   std::chrono::steady_clock::time_point next_look_{};
+  // The time the last claim looked for due work at (the loop's thread alone).
+  TimePoint claimed_at_{};
   bool ended_ = false;  // the loop has ended: nothing handed off now would be started
   // Last: their threads use everything above.
   BackgroundLoop recorder_;

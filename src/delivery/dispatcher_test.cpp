@@ -420,6 +420,9 @@ class DispatcherTest : public ::testing::Test {
     return security::DestinationGuard({*security::Cidr::parse("192.0.2.0/24")});
   }
 
+  // One slot, as an ingestion commit of one delivery asks for it.
+  bool take_slot(domain::WebhookId webhook) { return dispatcher_->take_slots({webhook}).front(); }
+
   ManualClock clock_;
   FakeQueue queue_;
   FakeTransport transport_;
@@ -594,6 +597,26 @@ TEST_F(DispatcherTest, AtItsCapItLeavesTheQueueAloneUntilASlotFrees) {
   ASSERT_TRUE(transport_.wait_for_held(4));
 }
 
+// The same for one webhook at its own cap, with room left overall: its due work stays in the
+// queue, and the dispatcher does not look for it again until the webhook frees a slot.
+TEST_F(DispatcherTest, AWebhookAtItsCapLeavesTheQueueAloneUntilItFreesASlot) {
+  auto o = options();
+  o.max_in_flight = 8;
+  o.max_in_flight_per_webhook = 2;
+  for (int i = 0; i < 5; ++i) queue_.add(1, clock_.now());
+  start(o);
+  ASSERT_TRUE(transport_.wait_for_held(2));
+  const size_t reads_at_cap = queue_.reads();
+  // A quiet window: whatever the dispatcher does in it, it does unprompted.
+  std::this_thread::sleep_for(100ms);
+  EXPECT_LE(queue_.reads(), reads_at_cap + 2)
+      << "the queue was read while the webhook was at its cap";
+
+  transport_.release(1, answered(200));
+  ASSERT_TRUE(transport_.wait_for_sent(3));
+  ASSERT_TRUE(transport_.wait_for_held(2));
+}
+
 TEST_F(DispatcherTest, ARefusedDestinationIsRecordedWithoutBeingSent) {
   // A private address, a plain-HTTP URL, and a name that resolves to a private address.
   const auto privately = queue_.add(1, clock_.now(), "https://10.0.0.7/hook");
@@ -736,7 +759,7 @@ TEST_F(DispatcherTest, AHandedOffDeliveryIsSentWithoutAClaim) {
   ASSERT_TRUE(queue_.wait_until([](const FakeQueue& q) { return q.claims_.size() >= 1; }));
   const size_t claims = queue_.claims().size();
 
-  ASSERT_TRUE(dispatcher_->take_slot(3));
+  ASSERT_TRUE(take_slot(3));
   const auto d = queue_.add_handed_off(3, clock_.now(), clock_.now() + 30s);
   dispatcher_->hand_off({d}, clock_.now() + 30s, false);
   ASSERT_TRUE(queue_.wait_for_records(1));
@@ -760,13 +783,13 @@ TEST_F(DispatcherTest, TheHandOffKeepsTheCaps) {
   start(o);
   ASSERT_TRUE(transport_.wait_for_held(1));  // one of webhook 1's in flight
 
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(dispatcher_->take_slot(1));
-  EXPECT_FALSE(dispatcher_->take_slot(1)) << "webhook 1 held more than twice its cap";
-  EXPECT_TRUE(dispatcher_->take_slot(2));
-  EXPECT_TRUE(dispatcher_->take_slot(2));
-  EXPECT_FALSE(dispatcher_->take_slot(3)) << "more waiting than max_waiting";
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(take_slot(1));
+  EXPECT_FALSE(take_slot(1)) << "webhook 1 held more than twice its cap";
+  EXPECT_TRUE(take_slot(2));
+  EXPECT_TRUE(take_slot(2));
+  EXPECT_FALSE(take_slot(3)) << "more waiting than max_waiting";
   dispatcher_->give_back({2});
-  EXPECT_TRUE(dispatcher_->take_slot(3));
+  EXPECT_TRUE(take_slot(3));
 
   // Handed off, what the caps let start goes out; the rest waits for a slot.
   const TimePoint until = clock_.now() + 30s;
@@ -795,7 +818,7 @@ TEST_F(DispatcherTest, WebhooksWithWorkWaitingTakeTurnsAtTheSlots) {
   const TimePoint until = clock_.now() + 30s;
   std::vector<store::ClaimedDelivery> handed;
   for (domain::WebhookId w : {1, 1, 1, 2}) {
-    ASSERT_TRUE(dispatcher_->take_slot(w));
+    ASSERT_TRUE(take_slot(w));
     handed.push_back(queue_.add_handed_off(w, clock_.now(), until));
   }
   dispatcher_->hand_off(handed, until, false);
@@ -830,7 +853,7 @@ TEST_F(DispatcherTest, HandedOffWorkThatWaitedTooLongForASlotIsLeftForAClaim) {
   start(o);
   ASSERT_TRUE(transport_.wait_for_held(1));
   const TimePoint until = clock_.now() + 30s;
-  ASSERT_TRUE(dispatcher_->take_slot(2));
+  ASSERT_TRUE(take_slot(2));
   const auto late = queue_.add_handed_off(2, clock_.now(), until);
   dispatcher_->hand_off({late}, until, false);
 
@@ -848,6 +871,21 @@ TEST_F(DispatcherTest, HandedOffWorkThatWaitedTooLongForASlotIsLeftForAClaim) {
     claimed = claimed || std::count(c.ids.begin(), c.ids.end(), late.id) > 0;
   }
   EXPECT_TRUE(claimed) << "it was sent from the hand-off with 14 s of its lease left";
+}
+
+// Once stopped, the dispatcher grants no slot, and what a commit already had slots for is not
+// sent: it stays leased in the queue, for a claim once its lease runs out.
+TEST_F(DispatcherTest, AStoppedDispatcherTakesNoNewWork) {
+  start();
+  ASSERT_TRUE(queue_.wait_until([](const FakeQueue& q) { return q.claims_.size() >= 1; }));
+  ASSERT_TRUE(take_slot(3));
+  const auto d = queue_.add_handed_off(3, clock_.now(), clock_.now() + 30s);
+  dispatcher_->stop();
+
+  EXPECT_FALSE(take_slot(4)) << "a slot was granted after stop";
+  dispatcher_->hand_off({d}, clock_.now() + 30s, false);
+  EXPECT_TRUE(transport_.sent().empty());
+  EXPECT_TRUE(queue_.recorded().empty());
 }
 
 }  // namespace

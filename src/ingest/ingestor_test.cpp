@@ -1,6 +1,7 @@
 // The ingestor's group commits against a real SQLite store: a request larger than one commit's
 // delivery bound is committed in parts and answered whole, and a small request that arrives
-// beside it is answered after one commit, not after all its parts.
+// beside it is answered after one commit, not after all its parts; the new deliveries are
+// handed to the process's dispatcher only after the requests of their commit are answered.
 #include "ingest/ingestor.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "store/delivery_queue.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store_scenario.hpp"
 #include "support/temp_dir.hpp"
@@ -96,6 +98,69 @@ TEST_F(IngestorTest, ALargeRequestIsCommittedInPartsAndASmallOneBesideItIsNotHel
   ASSERT_EQ(large_outcome.events.size(), 20u);
   for (const store::IngestedEvent& e : large_outcome.events) EXPECT_EQ(e.deliveries, 3);
   EXPECT_EQ(store_->queue_stats().pending, 60);
+}
+
+// A dispatcher's side of the hand-off, with a slot for everything; it notes whether the
+// requests of a commit were answered by the time their deliveries reach it.
+class RecordingRoom final : public store::HandOffRoom {
+ public:
+  const std::string& owner() const override { return owner_; }
+  std::chrono::milliseconds lease() const override { return 30s; }
+  std::vector<bool> take_slots(const std::vector<domain::WebhookId>& webhooks) override {
+    return std::vector<bool>(webhooks.size(), true);
+  }
+  void give_back(const std::vector<domain::WebhookId>& webhooks) override {
+    std::lock_guard lock(mutex_);
+    given_back_ += webhooks.size();
+  }
+  void hand_off(std::vector<store::ClaimedDelivery> deliveries, TimePoint,
+                bool left_pending) override {
+    std::lock_guard lock(mutex_);
+    handed_off_ += deliveries.size();
+    answered_before_hand_off_ = answered_;
+    left_pending_ = left_pending;
+    changed_.notify_all();
+  }
+  void answered() {
+    std::lock_guard lock(mutex_);
+    answered_ = true;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  size_t handed_off_ = 0;
+  size_t given_back_ = 0;
+  bool answered_ = false;
+  bool answered_before_hand_off_ = false;
+  bool left_pending_ = true;
+
+ private:
+  const std::string owner_ = "ingestor-test";
+};
+
+TEST_F(IngestorTest, ACommitsDeliveriesAreHandedOffOnlyAfterItsRequestsAreAnswered) {
+  RecordingRoom room;
+  Ingestor ingestor(*store_, clock_, nullptr, &room);
+  store::IngestRequest request;
+  request.events.push_back(event(85, Topic::kDeviceStatus, clock_.now()));
+  ingestor.submit(std::move(request), [&](const store::IngestOutcome* o, const char* error) {
+    ASSERT_EQ(error, nullptr);
+    EXPECT_EQ(o->events.at(0).deliveries, 3);
+    room.answered();
+  });
+  {
+    std::unique_lock lock(room.mutex_);
+    ASSERT_TRUE(room.changed_.wait_for(lock, 10s, [&] { return room.handed_off_ > 0; }));
+    EXPECT_TRUE(room.answered_before_hand_off_)
+        << "the answer waited for the dispatcher to take up the new work";
+    EXPECT_EQ(room.handed_off_, 3u);
+    EXPECT_EQ(room.given_back_, 0u);
+    EXPECT_FALSE(room.left_pending_);
+  }
+  // Stored leased to the room's owner: no claim finds them while the lease runs.
+  EXPECT_TRUE(
+      store_->claim_due("another-process", clock_.now(), clock_.now() + 30s, 10, 10, {}).empty());
+  EXPECT_EQ(store_->queue_stats().pending, 3);
 }
 
 }  // namespace

@@ -59,8 +59,6 @@ class HandOffRoom {
   // Slots taken for deliveries that were not stored leased after all (their commit failed, or
   // their webhooks were disabled or deleted meanwhile, or their secrets do not open).
   virtual void give_back(const std::vector<domain::WebhookId>& webhooks) = 0;
-
-  bool take_slot(domain::WebhookId webhook) { return take_slots({webhook}).front(); }
   // After the commit: one delivery for each slot taken and not given back, leased until
   // `lease_until`; `left_pending` when the commit also stored pending deliveries without a
   // lease, which a claim has to find.

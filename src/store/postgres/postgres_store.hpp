@@ -2,6 +2,7 @@
 
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -100,6 +101,18 @@ class PostgresStore final : public Store {
   static void write_lists(Connection& c, const domain::Webhook& webhook);
   // The claimed rows of a claim statement as deliveries, their secrets opened (those whose
   // secrets do not open are left leased and logged).
+  // A webhook's URL and its current secrets, as stored.
+  struct StoredSigning {
+    std::string url;
+    std::string hmac;
+    std::optional<std::string> http;
+  };
+  // The deliveries with their webhooks' URLs and opened secrets (those still in grace read
+  // here); one whose secrets do not open is left out and logged: it stays leased, and is
+  // tried when the lease ends, never sent unsigned or wrongly signed.
+  std::vector<ClaimedDelivery> with_signing(
+      Connection& c, std::vector<ClaimedDelivery> deliveries,
+      const std::unordered_map<int64_t, StoredSigning>& stored, TimePoint now);
   std::vector<ClaimedDelivery> opened_claims(Connection& c, const Result& r, TimePoint now);
   // The deliveries an ingest commit stored leased to a HandOffRoom, with each webhook's URL
   // and opened secrets; one whose secrets do not open is left out (it stays leased, and a

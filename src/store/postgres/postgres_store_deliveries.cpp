@@ -57,43 +57,6 @@ constexpr const char* kInsertDeliveries =
 constexpr const char* kSendingWebhooks =
     "SELECT id, url, secret_hmac, secret_http FROM webhooks WHERE id = ANY($1::bigint[])";
 
-// $5 and $6 are the webhooks the caller has attempts in flight for and how many. The claim
-// walks the webhooks that have pending deliveries, one index seek each (a skip scan of
-// deliveries_pending_by_webhook), and takes from each webhook below the cap $7 its oldest due
-// deliveries, as many as it has free slots; then the oldest $4 of those. Its cost grows with
-// the webhooks and the slots, not with the backlog behind a webhook at its cap.
-// FOR UPDATE SKIP LOCKED passes over rows another process is claiming right now; a row it has
-// claimed and committed is re-checked against the lease condition and dropped. So no two
-// processes ever hold the same delivery.
-constexpr const char* kClaimDue =
-    "WITH RECURSIVE pending_webhooks(webhook_id) AS ("
-    "   (SELECT webhook_id FROM deliveries WHERE status = 'pending'"
-    "     ORDER BY webhook_id LIMIT 1)"
-    "   UNION ALL SELECT (SELECT d.webhook_id FROM deliveries d WHERE d.status = 'pending'"
-    "     AND d.webhook_id > p.webhook_id ORDER BY d.webhook_id LIMIT 1)"
-    "   FROM pending_webhooks p WHERE p.webhook_id IS NOT NULL),"
-    " busy AS (SELECT * FROM unnest($5::bigint[], $6::bigint[]) AS b(webhook_id, n)),"
-    " open AS (SELECT p.webhook_id, $7::bigint - COALESCE(busy.n, 0) AS room"
-    "   FROM pending_webhooks p JOIN webhooks w ON w.id = p.webhook_id"
-    "   LEFT JOIN busy USING (webhook_id)"
-    "   WHERE w.status = 'enabled' AND COALESCE(busy.n, 0) < $7::bigint),"
-    " due AS (SELECT x.id, x.next_attempt_at FROM open o CROSS JOIN LATERAL ("
-    "   SELECT d.id, d.next_attempt_at FROM deliveries d"
-    "   WHERE d.webhook_id = o.webhook_id AND d.status = 'pending'"
-    "   AND d.next_attempt_at <= $3::bigint"
-    "   AND (d.lease_until IS NULL OR d.lease_until < $3::bigint)"
-    "   ORDER BY d.next_attempt_at LIMIT LEAST(o.room, $4::bigint)"
-    "   FOR UPDATE OF d SKIP LOCKED) x),"
-    " chosen AS (SELECT id FROM due ORDER BY next_attempt_at, id LIMIT $4::bigint),"
-    " claimed AS (UPDATE deliveries d SET lease_owner = $1, lease_until = $2::bigint"
-    "   FROM chosen WHERE d.id = chosen.id"
-    "   RETURNING d.id, d.webhook_id, d.attempt_count, d.event_id, d.next_attempt_at,"
-    "   d.created_at)"
-    " SELECT c.id, c.webhook_id, c.attempt_count, e.id, e.producer_id, e.organization_id,"
-    " e.device_id, e.topic, e.type, e.time, e.data, w.url, w.secret_hmac, w.secret_http,"
-    " c.created_at"
-    " FROM claimed c JOIN events e ON e.id = c.event_id JOIN webhooks w ON w.id = c.webhook_id"
-    " ORDER BY c.next_attempt_at, c.id";
 constexpr const char* kSecretsInGrace =
     "SELECT webhook_id, secret FROM webhook_secrets"
     " WHERE webhook_id = ANY($1::bigint[]) AND expires_at > $2"
@@ -650,53 +613,13 @@ std::vector<ClaimedDelivery> PostgresStore::opened_hand_off(Connection& c,
   for (const ClaimedDelivery& d : leased) webhooks.push_back(d.webhook_id);
   std::sort(webhooks.begin(), webhooks.end());
   webhooks.erase(std::unique(webhooks.begin(), webhooks.end()), webhooks.end());
-  struct Sender {
-    std::string url;
-    std::vector<std::string> hmac;  // newest first
-    std::optional<std::string> http;
-    std::optional<SecretUnavailable> error;  // set: they do not open
-  };
-  std::unordered_map<int64_t, Sender> senders;
+  std::unordered_map<int64_t, StoredSigning> stored;
   Result w = c.exec(kSendingWebhooks, Params().add(webhooks));
   for (int i = 0; i < w.rows(); ++i) {
-    const int64_t webhook = w.get_int(i, 0);
-    Sender& s = senders[webhook];
-    s.url = w.get_text(i, 1);
-    try {
-      s.hmac.push_back(
-          open_secret(webhook, SecretField::kHmac, std::string_view(w.get_text(i, 2))));
-      s.http = open_secret(webhook, SecretField::kHttp, w.get_optional_text(i, 3));
-    } catch (const SecretUnavailable& e) {
-      s.error = e;
-    }
+    stored[w.get_int(i, 0)] = {w.get_text(i, 1), w.get_text(i, 2), w.get_optional_text(i, 3)};
   }
-  Result older = c.exec(kSecretsInGrace, Params().add(webhooks).add(to_unix_micros(now)));
-  for (int i = 0; i < older.rows(); ++i) {
-    const int64_t webhook = older.get_int(i, 0);
-    Sender& s = senders[webhook];
-    if (s.error) continue;
-    try {
-      s.hmac.push_back(
-          open_secret(webhook, SecretField::kHmacInGrace, std::string_view(older.get_text(i, 1))));
-    } catch (const SecretUnavailable& e) {
-      s.error = e;
-    }
-  }
-  std::vector<ClaimedDelivery> out;
-  out.reserve(leased.size());
-  for (ClaimedDelivery& d : leased) {
-    // Its row is there: the insert's foreign key check holds it until the commit.
-    const Sender& s = senders.at(d.webhook_id);
-    if (s.error) {
-      hold_unopenable(d, *s.error);
-      continue;
-    }
-    d.url = s.url;
-    d.hmac_secrets = s.hmac;
-    d.secret_http = s.http;
-    out.push_back(std::move(d));
-  }
-  return out;
+  // Each row is there: the insert's foreign key check holds it until the commit.
+  return with_signing(c, std::move(leased), stored, now);
 }
 
 std::vector<ClaimedDelivery> PostgresStore::claim_due(
@@ -766,14 +689,7 @@ std::vector<ClaimedDelivery> PostgresStore::opened_claims(Connection& c, const R
                                                           TimePoint now) {
   std::vector<ClaimedDelivery> out;
   out.reserve(static_cast<size_t>(r.rows()));
-  std::vector<int64_t> webhooks;
-  // A webhook's secrets are opened once per claim, however many of its deliveries it holds.
-  struct OpenedSecrets {
-    std::string hmac;
-    std::optional<std::string> http;
-    std::optional<SecretUnavailable> error;  // set: they do not open
-  };
-  std::unordered_map<int64_t, OpenedSecrets> opened_secrets;
+  std::unordered_map<int64_t, StoredSigning> stored;
   for (int i = 0; i < r.rows(); ++i) {
     ClaimedDelivery d;
     d.id = r.get_int(i, 0);
@@ -787,60 +703,61 @@ std::vector<ClaimedDelivery> PostgresStore::opened_claims(Connection& c, const R
     d.event.type = r.get_optional_text(i, 8);
     d.event.time = from_unix_micros(r.get_int(i, 9));
     d.event.data_json = r.get_text(i, 10);
-    d.url = r.get_text(i, 11);
     d.created_at = from_unix_micros(r.get_int(i, 14));
-    auto [secrets, first_of_webhook] = opened_secrets.try_emplace(d.webhook_id);
-    if (first_of_webhook) {
-      try {
-        secrets->second.hmac =
-            open_secret(d.webhook_id, SecretField::kHmac, std::string_view(r.get_text(i, 12)));
-        secrets->second.http =
-            open_secret(d.webhook_id, SecretField::kHttp, r.get_optional_text(i, 13));
-      } catch (const SecretUnavailable& e) {
-        secrets->second.error = e;
-      }
+    if (!stored.contains(d.webhook_id)) {
+      stored[d.webhook_id] = {r.get_text(i, 11), r.get_text(i, 12), r.get_optional_text(i, 13)};
     }
-    if (secrets->second.error) {
-      hold_unopenable(d, *secrets->second.error);
-      continue;
-    }
-    d.hmac_secrets.push_back(secrets->second.hmac);
-    d.secret_http = secrets->second.http;
-    webhooks.push_back(d.webhook_id);
     out.push_back(std::move(d));
   }
-  if (out.empty()) return out;
-  // The older secrets still in grace, newest first, for all the claimed webhooks at once.
-  std::sort(webhooks.begin(), webhooks.end());
-  webhooks.erase(std::unique(webhooks.begin(), webhooks.end()), webhooks.end());
-  Result s = c.exec(kSecretsInGrace, Params().add(webhooks).add(to_unix_micros(now)));
-  if (s.rows() > 0) {
-    std::unordered_map<int64_t, std::vector<std::string>> older;
-    for (int i = 0; i < s.rows(); ++i) older[s.get_int(i, 0)].push_back(s.get_text(i, 1));
-    // Opened once per webhook, in place.
-    std::unordered_map<int64_t, SecretUnavailable> unopenable;
-    for (auto& [webhook, texts] : older) {
-      try {
-        for (std::string& text : texts) {
-          text = open_secret(webhook, SecretField::kHmacInGrace, std::string_view(text));
-        }
-      } catch (const SecretUnavailable& e) {
-        unopenable.emplace(webhook, e);
-      }
+  return with_signing(c, std::move(out), stored, now);
+}
+
+std::vector<ClaimedDelivery> PostgresStore::with_signing(
+    Connection& c, std::vector<ClaimedDelivery> deliveries,
+    const std::unordered_map<int64_t, StoredSigning>& stored, TimePoint now) {
+  if (deliveries.empty()) return deliveries;
+  // Each webhook's secrets are opened once, however many of its deliveries there are: the
+  // current ones, then those still in grace, newest first.
+  struct Opened {
+    std::vector<std::string> hmac;
+    std::optional<std::string> http;
+    std::optional<SecretUnavailable> error;  // set: they do not open
+  };
+  std::unordered_map<int64_t, Opened> opened;
+  std::vector<int64_t> webhooks;
+  for (const auto& [webhook, s] : stored) {
+    webhooks.push_back(webhook);
+    Opened& o = opened[webhook];
+    try {
+      o.hmac.push_back(open_secret(webhook, SecretField::kHmac, std::string_view(s.hmac)));
+      o.http = open_secret(webhook, SecretField::kHttp, s.http);
+    } catch (const SecretUnavailable& e) {
+      o.error = e;
     }
-    std::vector<ClaimedDelivery> opened;
-    opened.reserve(out.size());
-    for (ClaimedDelivery& d : out) {
-      if (auto bad = unopenable.find(d.webhook_id); bad != unopenable.end()) {
-        hold_unopenable(d, bad->second);
-        continue;
-      }
-      if (auto it = older.find(d.webhook_id); it != older.end()) {
-        d.hmac_secrets.insert(d.hmac_secrets.end(), it->second.begin(), it->second.end());
-      }
-      opened.push_back(std::move(d));
+  }
+  Result older = c.exec(kSecretsInGrace, Params().add(webhooks).add(to_unix_micros(now)));
+  for (int i = 0; i < older.rows(); ++i) {
+    Opened& o = opened[older.get_int(i, 0)];
+    if (o.error) continue;
+    try {
+      o.hmac.push_back(open_secret(older.get_int(i, 0), SecretField::kHmacInGrace,
+                                   std::string_view(older.get_text(i, 1))));
+    } catch (const SecretUnavailable& e) {
+      o.error = e;
     }
-    return opened;
+  }
+  std::vector<ClaimedDelivery> out;
+  out.reserve(deliveries.size());
+  for (ClaimedDelivery& d : deliveries) {
+    const Opened& o = opened.at(d.webhook_id);
+    if (o.error) {
+      hold_unopenable(d, *o.error);
+      continue;
+    }
+    d.url = stored.at(d.webhook_id).url;
+    d.hmac_secrets = o.hmac;
+    d.secret_http = o.http;
+    out.push_back(std::move(d));
   }
   return out;
 }
