@@ -98,9 +98,12 @@ void Dispatcher::hand_off(std::vector<store::ClaimedDelivery> deliveries, TimePo
 void Dispatcher::release_held(domain::WebhookId webhook) {
   const auto it = held_by_webhook_.find(webhook);
   if (it == held_by_webhook_.end()) return;
-  // At its cap, the webhook's due work was left in the queue: a claim may now take some.
-  if (it->second == options_.max_in_flight_per_webhook) may_have_due_ = true;
-  if (--it->second == 0) held_by_webhook_.erase(it);
+  const size_t left = --it->second;
+  if (left == 0) held_by_webhook_.erase(it);
+  // A claim passed the webhook's due work over at its cap: with a slot free, it may take some.
+  if (left < options_.max_in_flight_per_webhook && passed_over_.erase(webhook) > 0) {
+    may_have_due_ = true;
+  }
 }
 
 std::optional<BackgroundLoop::TimePoint> Dispatcher::turn() {
@@ -261,6 +264,7 @@ Dispatcher::Claimed Dispatcher::claim_and_send() {
   {
     std::lock_guard lock(mutex_);
     if (full) may_have_due_ = true;
+    for (const auto& d : claimed) ++busy[d.webhook_id];  // what the claim left each webhook
     for (auto& d : claimed) {
       ++held_by_webhook_[d.webhook_id];
       // A hand-off of the same webhook during the claim may have taken its last free slots:
@@ -269,6 +273,17 @@ Dispatcher::Claimed Dispatcher::claim_and_send() {
         starting.push_back(std::move(d));
       } else {
         enqueue_waiting(std::move(d), lease_until);
+      }
+    }
+    for (const auto& [webhook, n] : busy) {
+      if (n < options_.max_in_flight_per_webhook) continue;
+      // The claim may have left due work of this webhook for want of a slot: the next claim
+      // is due when it has one, or now if one was freed during the claim.
+      const auto held = held_by_webhook_.find(webhook);
+      if (held == held_by_webhook_.end() || held->second < options_.max_in_flight_per_webhook) {
+        may_have_due_ = true;
+      } else {
+        passed_over_.insert(webhook);
       }
     }
   }

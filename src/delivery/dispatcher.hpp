@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -163,6 +164,8 @@ class Dispatcher final : public store::HandOffRoom {
   std::map<domain::WebhookId, size_t> held_by_webhook_;
   // The queue may hold due work this dispatcher has not got: the next turn claims.
   bool may_have_due_ = true;
+  // Webhooks a claim found at their cap: the first slot one frees makes the queue worth a look.
+  std::set<domain::WebhookId> passed_over_;
   // When the next claim is due anyway: the poll, or the next retry (the loop's thread alone).
   std::chrono::steady_clock::time_point next_look_{};
   // The time the last claim looked for due work at (the loop's thread alone).

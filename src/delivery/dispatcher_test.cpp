@@ -617,6 +617,22 @@ TEST_F(DispatcherTest, AWebhookAtItsCapLeavesTheQueueAloneUntilItFreesASlot) {
   ASSERT_TRUE(transport_.wait_for_held(2));
 }
 
+// A webhook's backlog behind its cap drains without waiting for a poll (which is an hour
+// here), however the answers fall between the claims: each slot it frees, during a claim or
+// after, brings the next claim.
+TEST_F(DispatcherTest, AWebhookAtItsCapDrainsItsBacklogWithoutAPoll) {
+  auto o = options();
+  o.max_in_flight = 8;
+  o.max_in_flight_per_webhook = 2;
+  constexpr size_t kBacklog = 200;
+  for (size_t i = 0; i < kBacklog; ++i) queue_.add(1, clock_.now());
+  transport_.answer([](const OutgoingRequest&) { return answered(200); });
+  start(o);
+  ASSERT_TRUE(queue_.wait_for_records(kBacklog))
+      << queue_.recorded().size() << " of " << kBacklog << " sent before the dispatcher waited";
+  EXPECT_EQ(transport_.max_outstanding_per_url(), 2u);
+}
+
 TEST_F(DispatcherTest, ARefusedDestinationIsRecordedWithoutBeingSent) {
   // A private address, a plain-HTTP URL, and a name that resolves to a private address.
   const auto privately = queue_.add(1, clock_.now(), "https://10.0.0.7/hook");
