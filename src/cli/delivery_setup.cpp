@@ -27,4 +27,17 @@ delivery::ResolverOptions resolver_options(const config::DeliveryConfig& deliver
   return options;
 }
 
+delivery::DispatcherOptions dispatcher_options(const config::DeliveryConfig& delivery) {
+  delivery::DispatcherOptions options;
+  options.retry_schedule = delivery.retry_schedule;
+  options.disable_after = delivery.disable_after;
+  options.lease = delivery.lease;
+  options.longest_attempt = std::chrono::duration_cast<std::chrono::milliseconds>(
+      delivery.timeout + delivery.dns_timeout);
+  options.max_in_flight = delivery.max_in_flight;
+  options.max_in_flight_per_webhook = delivery.max_in_flight_per_webhook;
+  options.secret_header = delivery.secret_header;
+  return options;
+}
+
 }  // namespace hookd::cli

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/config.hpp"
+#include "delivery/dispatcher.hpp"
 #include "delivery/resolver.hpp"
 #include "security/destination_guard.hpp"
 
@@ -12,5 +13,9 @@ security::DestinationGuard build_guard(const config::DeliveryConfig& delivery);
 
 // delivery.dns_timeout and dns_servers; throws config::ConfigError for a malformed server.
 delivery::ResolverOptions resolver_options(const config::DeliveryConfig& delivery);
+
+// The dispatcher's options. Its longest attempt is the name's resolution and the whole request
+// (dns_timeout + timeout): handed-off work with less of its lease left is left to a claim.
+delivery::DispatcherOptions dispatcher_options(const config::DeliveryConfig& delivery);
 
 }  // namespace hookd::cli

@@ -86,15 +86,7 @@ int serve(const CommonFlags& flags, const ServeFlags& serve_flags) {
                                 user_agent, c.delivery.max_in_flight},
         guard, clock);
     resolver = std::make_unique<delivery::AresResolver>(resolver_options(c.delivery), clock);
-    delivery::DispatcherOptions options;
-    options.retry_schedule = c.delivery.retry_schedule;
-    options.disable_after = c.delivery.disable_after;
-    options.lease = c.delivery.lease;
-    options.longest_attempt = std::chrono::duration_cast<std::chrono::milliseconds>(
-        c.delivery.timeout + c.delivery.dns_timeout);
-    options.max_in_flight = c.delivery.max_in_flight;
-    options.max_in_flight_per_webhook = c.delivery.max_in_flight_per_webhook;
-    options.secret_header = c.delivery.secret_header;
+    const delivery::DispatcherOptions options = dispatcher_options(c.delivery);
     auto jitter = [rng = std::mt19937_64(std::random_device{}()),
                    dist = std::uniform_real_distribution<double>(-1.0, 1.0)]() mutable {
       return dist(rng);
