@@ -38,6 +38,9 @@
 #   INGEST_DURATION    measured ingest run per case            (default 10s)
 #   INGEST_CONNECTIONS concurrent producers of the ingest run  (default 4)
 #   NGINX_WORKERS      nginx worker_processes                  (default auto: one per core)
+#   NGINX_KEEPALIVE_REQUESTS  requests nginx answers on one connection before closing it; 1: a
+#                      receiver that closes after each answer, so every request pays a TLS
+#                      handshake (resumed when the client offers a session) (default 1000000)
 #   NGINX_HTTP2        1: nginx also offers h2, which hookd's libcurl takes (wrk speaks HTTP/1.1
 #                      only); with Debian 12's libcurl 7.88 about 2 in 3 of hookd's attempts then
 #                      fail (see BENCHMARKS.md), so the throughput run stops  (default 0)
@@ -90,6 +93,7 @@ INGEST_DURATION=${INGEST_DURATION:-10s}
 INGEST_CONNECTIONS=${INGEST_CONNECTIONS:-4}
 NGINX_WORKERS=${NGINX_WORKERS:-auto}
 NGINX_HTTP2=${NGINX_HTTP2:-0}
+NGINX_KEEPALIVE_REQUESTS=${NGINX_KEEPALIVE_REQUESTS:-1000000}
 PERF=${PERF:-0}
 DATABASE=${DATABASE:-sqlite}
 PG_STATEMENTS=${PG_STATEMENTS:-0}
@@ -120,6 +124,7 @@ if has_part latency; then
 fi
 [[ $DATABASE == sqlite || $DATABASE == postgres ]] || die "DATABASE must be sqlite or postgres"
 [[ $WORKERS =~ ^[0-9]+$ ]] || die "WORKERS must be a number"
+[[ $NGINX_KEEPALIVE_REQUESTS =~ ^[1-9][0-9]*$ ]] || die "NGINX_KEEPALIVE_REQUESTS must be a positive number"
 (( WORKERS == 0 )) || [[ $DATABASE == postgres ]] || die "WORKERS needs DATABASE=postgres: SQLite serves one process"
 [[ $RESULTS_NAME =~ ^[A-Za-z0-9_.-]+$ ]] || die "RESULTS_NAME must be a plain file name prefix"
 if [[ $DATABASE == postgres ]]; then
@@ -260,6 +265,7 @@ start_nginx() {
     port_in_use "$nginx_port" && continue
     sed -e "s|@TMP@|$tmp|g" -e "s|@PORT@|$nginx_port|g" -e "s|@WORKERS@|$NGINX_WORKERS|g" \
         -e "s|@USER_LINE@|$user_line|g" -e "s|@HTTP2@|$http2|g" \
+        -e "s|@KEEPALIVE_REQUESTS@|$NGINX_KEEPALIVE_REQUESTS|g" \
         bench/nginx-tls.conf.template >"$tmp/nginx-tls.conf"
     : >"$tmp/nginx-error.log"
     "$NGINX_BIN" -c "$tmp/nginx-tls.conf" -p "$tmp/" -e "$tmp/nginx-error.log" \
@@ -862,7 +868,7 @@ verdict() { awk -v v="$1" -v aim="$2" -v dir="$3" 'BEGIN {
   echo "- hookd $hookd_version, commit $commit; \`$HOOKD_BIN\`${HOOKD_ENV:+, run with \`$HOOKD_ENV\` (HOOKD_ENV)}"
   echo "- machine: $(nproc) CPUs, ${cpu_model:-unknown CPU}, $(uname -sr), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2 / 1048576}' /proc/meminfo)"
   echo "- load average at the start: $load_start; at the end: $load_end"
-  echo "- nginx ${nginx_version:-not run} (worker_processes $NGINX_WORKERS, TLS$([[ $NGINX_HTTP2 == 1 ]] && echo ' + HTTP/2'), \`return 200\`, access_log off), $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}'), node $(node --version 2>/dev/null || echo '-'), $(openssl version | awk '{print $1, $2}')"
+  echo "- nginx ${nginx_version:-not run} (worker_processes $NGINX_WORKERS, TLS$([[ $NGINX_HTTP2 == 1 ]] && echo ' + HTTP/2'), \`return 200\`, keepalive_requests $NGINX_KEEPALIVE_REQUESTS, access_log off), $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}'), node $(node --version 2>/dev/null || echo '-'), $(openssl version | awk '{print $1, $2}')"
   if [[ $DATABASE == postgres ]]; then
     if (( WORKERS > 0 )); then
       layout="one \`hookd serve --role api\` and $WORKERS \`--role worker\` processes"

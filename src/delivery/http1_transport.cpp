@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "delivery/tls_session_cache.hpp"
 #include "security/destination_guard.hpp"
 
 namespace hookd::delivery {
@@ -46,11 +47,37 @@ constexpr auto kMaxIdle = std::chrono::seconds(30);
 // How often idle connections past kMaxIdle are closed, for origins no request goes to any more.
 constexpr auto kPruneEvery = std::chrono::seconds(5);
 
+// Where the sessions a connection's handshake and tickets bring go: its origin's store.
+struct SessionSink {
+  TlsSessionCache* cache = nullptr;
+  std::string origin;
+};
+
+// The SSL ex_data slot holding a connection's SessionSink (Asio's own use of the SSL, its
+// verify callback, is in the app data slot).
+int session_sink_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// OpenSSL's new-session callback: a verified handshake, or a ticket received after one. The
+// cache keeps a copy: the session the connection holds is marked not resumable when it is freed
+// without a close_notify sent (as after a receiver's Connection: close), a rule of TLS 1.0 that
+// TLS 1.1 and later dropped (RFC 4346 and RFC 5246, 7.2.1).
+int keep_session(SSL* ssl, SSL_SESSION* session) {
+  auto* sink = static_cast<SessionSink*>(SSL_get_ex_data(ssl, session_sink_index()));
+  if (sink && sink->cache) {
+    if (SSL_SESSION* copy = SSL_SESSION_dup(session)) sink->cache->put(sink->origin, copy);
+  }
+  return 0;  // OpenSSL frees the reference it passed
+}
+
 struct Connection {
   Connection(asio::io_context& io, asio::ssl::context& tls) : stream(io, tls) {}
   Stream stream;
   beast::flat_buffer buffer;
   std::chrono::steady_clock::time_point idle_since;
+  SessionSink sessions;
 };
 using ConnectionPtr = std::shared_ptr<Connection>;
 
@@ -110,6 +137,9 @@ class Http1Transport::Impl {
     tls_.set_verify_mode(asio::ssl::verify_peer);
     static const unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
     SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof kAlpn);
+    // Sessions are kept by TlsSessionCache alone, by origin, and offered on reconnecting.
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, keep_session);
     schedule_prune();
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -193,7 +223,7 @@ class Http1Transport::Impl {
       const std::string wire = to_wire(request);
       ConnectionPtr connection = take_idle(origin);
       const bool reused = connection != nullptr;
-      outcome = co_await attempt(connection, reused, request, wire, options_.timeout);
+      outcome = co_await attempt(connection, reused, origin, request, wire, options_.timeout);
       // A kept-alive connection the receiver closed meanwhile fails before any answer: the
       // request goes once more on a new connection, as HTTP clients do.
       // Within what is left of the timeout, so that an attempt never outlasts delivery.timeout
@@ -203,7 +233,8 @@ class Http1Transport::Impl {
       if (reused && outcome.nothing_read && !outcome.result.status_code &&
           elapsed < options_.timeout / 2) {
         connection.reset();
-        outcome = co_await attempt(connection, false, request, wire, options_.timeout - elapsed);
+        outcome =
+            co_await attempt(connection, false, origin, request, wire, options_.timeout - elapsed);
       }
       if (outcome.keep && connection) give_back(origin, std::move(connection));
     } catch (const std::exception& e) {
@@ -249,8 +280,8 @@ class Http1Transport::Impl {
 
   // One try on `connection` (a new one is opened when it is null), bounded by `timeout`.
   asio::awaitable<Outcome> attempt(ConnectionPtr& connection, bool reused,
-                                   const OutgoingRequest& request, const std::string& wire,
-                                   std::chrono::milliseconds timeout) {
+                                   const std::string& origin, const OutgoingRequest& request,
+                                   const std::string& wire, std::chrono::milliseconds timeout) {
     Outcome out;
     if (!connection) connection = std::make_shared<Connection>(io_, tls_);
     Connection& c = *connection;
@@ -280,8 +311,17 @@ class Http1Transport::Impl {
         const std::string name = certificate_name(request.host);
         boost::system::error_code not_an_address;
         asio::ip::make_address(name, not_an_address);
-        if (not_an_address) SSL_set_tlsext_host_name(c.stream.native_handle(), name.c_str());
+        SSL* ssl = c.stream.native_handle();
+        if (not_an_address) SSL_set_tlsext_host_name(ssl, name.c_str());
         c.stream.set_verify_callback(asio::ssl::host_name_verification(name));
+        // A session of this origin's (host, port, address) is offered once; the server takes it
+        // or makes a full handshake.
+        c.sessions = SessionSink{&sessions_, origin};
+        SSL_set_ex_data(ssl, session_sink_index(), &c.sessions);
+        if (SSL_SESSION* session = sessions_.take(origin)) {
+          SSL_set_session(ssl, session);
+          SSL_SESSION_free(session);
+        }
         co_await c.stream.async_handshake(asio::ssl::stream_base::client, on);
       }
     }
@@ -338,6 +378,8 @@ class Http1Transport::Impl {
   const Clock& clock_;
   asio::io_context io_{1};
   asio::ssl::context tls_;
+  // Touched on the transport's thread alone; outlives every connection of idle_.
+  TlsSessionCache sessions_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   // Touched on the transport's thread alone.
   asio::steady_timer prune_timer_;

@@ -16,7 +16,8 @@ namespace hookd::delivery {
 
 // HTTPS/1.1 on Asio and Beast, for receivers known to answer over HTTP/1.1: kept-alive
 // connections from a pool per origin, one request at a time on each, a few system calls per
-// request. SenderOptions::http1_threads threads, each with its own connections and pools,
+// request, and a new connection resuming the TLS session of an earlier one to its origin
+// (TlsSessionCache). SenderOptions::http1_threads threads, each with its own connections and pools,
 // take the requests in turn. libcurl stays the way in for every other receiver (HTTP/2, or not yet
 // known); HttpSender chooses. The same rules as libcurl's path: TLS verified against `trust`, the
 // connection only to the address the guard checked, connect and total timeouts, redirects

@@ -112,8 +112,8 @@ TEST_F(Http1TransportTest, AHeaderWithALineBreakIsLeftOut) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].header("x-kept"), "fine");
   EXPECT_EQ(got[0].header("webhook-id"), "evt_1");
-  for (const char* name : {"x-value-cr", "x-value-lf", "injected-cr", "injected-lf",
-                           "injected-name", "x-name"}) {
+  for (const char* name :
+       {"x-value-cr", "x-value-lf", "injected-cr", "injected-lf", "injected-name", "x-name"}) {
     EXPECT_EQ(got[0].header(name), "") << name;
   }
   EXPECT_EQ(got[0].body, R"({"n":1})");
@@ -146,6 +146,48 @@ TEST_F(Http1TransportTest, AKeptAliveConnectionTheReceiverClosedIsReplacedByANew
   } while (receiver_.received().back().client_port == receiver_.received().front().client_port &&
            std::chrono::steady_clock::now() < deadline);
   EXPECT_NE(receiver_.received().back().client_port, receiver_.received().front().client_port);
+}
+
+// A receiver that closes each connection with its answer: every request opens a new one, which
+// resumes the TLS session the last one left (no certificate exchange, no verification).
+TEST_F(Http1TransportTest, AReconnectResumesTheTlsSessionOfItsOrigin) {
+  auto t = transport(guard_);
+  for (int i = 0; i < 3; ++i) {
+    const auto r = send(*t, request(receiver_.port(), "/close/l"));
+    ASSERT_EQ(r.status_code, 200) << r.error.value_or("");
+  }
+  ASSERT_TRUE(receiver_.wait_for(3));
+  const auto got = receiver_.received();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_NE(got[1].client_port, got[0].client_port);
+  EXPECT_NE(got[2].client_port, got[1].client_port);
+  EXPECT_FALSE(got[0].tls_resumed);
+  EXPECT_TRUE(got[1].tls_resumed);
+  EXPECT_TRUE(got[2].tls_resumed);
+}
+
+// A session is offered only where its verified handshake was made: another name on the same
+// receiver makes a full handshake (its certificate checked for that name), and so does another
+// receiver; each then resumes its own.
+TEST_F(Http1TransportTest, ASessionIsOfferedOnlyToTheOriginThatMadeIt) {
+  auto t = transport(guard_);
+  WebhookReceiver other(certs_);
+  ASSERT_EQ(send(*t, request(receiver_.port(), "/close/m")).status_code, 200);
+  ASSERT_EQ(send(*t, request(receiver_.port(), "/close/m", "localhost")).status_code, 200);
+  ASSERT_EQ(send(*t, request(other.port(), "/close/m")).status_code, 200);
+  ASSERT_EQ(send(*t, request(receiver_.port(), "/close/m", "localhost")).status_code, 200);
+  ASSERT_EQ(send(*t, request(other.port(), "/close/m")).status_code, 200);
+  ASSERT_TRUE(receiver_.wait_for(3));
+  ASSERT_TRUE(other.wait_for(2));
+  const auto here = receiver_.received();
+  const auto there = other.received();
+  EXPECT_EQ(here[0].header("host"), "127.0.0.1:" + std::to_string(receiver_.port()));
+  EXPECT_FALSE(here[0].tls_resumed);
+  EXPECT_EQ(here[1].header("host"), "localhost:" + std::to_string(receiver_.port()));
+  EXPECT_FALSE(here[1].tls_resumed);
+  EXPECT_TRUE(here[2].tls_resumed);
+  EXPECT_FALSE(there[0].tls_resumed);
+  EXPECT_TRUE(there[1].tls_resumed);
 }
 
 TEST_F(Http1TransportTest, ARedirectIsNotFollowed) {

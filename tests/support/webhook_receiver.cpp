@@ -20,6 +20,7 @@ std::optional<ReceivedRequest> parse_line(std::string_view line) {
   out.nth_on_path = static_cast<int>(r.at("n").to_number<int64_t>());
   out.http_version = std::string(r.at("version").as_string());
   out.client_port = static_cast<int>(r.at("peer").to_number<int64_t>());
+  if (const auto* resumed = r.if_contains("resumed")) out.tls_resumed = resumed->as_bool();
   for (const auto& [name, value] : r.at("headers").as_object()) {
     if (value.is_string()) out.headers[std::string(name)] = std::string(value.as_string());
   }

@@ -21,13 +21,14 @@ struct ReceivedRequest {
   int nth_on_path = 0;       // 1 for the first request to this path
   std::string http_version;  // "1.1" or "2.0"
   int client_port = 0;       // tells the connections apart
+  bool tls_resumed = false;  // its connection resumed a TLS session
 
   std::string header(const std::string& name) const;
 };
 
 // A real HTTPS receiver on 127.0.0.1 (tests/e2e/node/receiver.mjs on Node.js) whose answer is
 // chosen by the path: /ok, /fail/N, /status/CODE, /retry-after/S/N, /hang, /slow/MS,
-// /then-close, /big/BYTES.
+// /then-close, /close, /big/BYTES.
 class WebhookReceiver {
  public:
   enum class Protocols { kHttp1, kHttp2AndHttp1 };

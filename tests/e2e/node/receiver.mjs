@@ -2,8 +2,8 @@
 // Usage: node receiver.mjs CERT KEY [--http2]
 // With --http2 it offers HTTP/2 by ALPN (and still answers HTTP/1.1).
 // Writes one JSON line to stderr when listening ({"listening": port}) and one per request
-// received ({"received": {...}}, with the HTTP version and the client's port, which tells
-// connections apart). With HOOKD_TEST_EXCHANGE_DIR set, each request received is appended to
+// received ({"received": {...}}, with the HTTP version, the client's port, which tells
+// connections apart, and whether the connection resumed a TLS session). With HOOKD_TEST_EXCHANGE_DIR set, each request received is appended to
 // deliveries-<pid>.jsonl there too, for validate_exchanges.mjs. The path chooses the answer:
 //   /ok/...                        200
 //   /fail/N/...                    500 for the first N requests to that path, then 200
@@ -12,6 +12,7 @@
 //   /hang/...                      never answers
 //   /slow/MS/...                   200 after MS milliseconds
 //   /then-close/...                200 on a kept-alive connection, which it then closes
+//   /close/...                     200 with Connection: close, the connection ending with it
 //   /big/BYTES/...                 200 with a body of BYTES x's
 //   /script/...                    500 with an HTML body holding a <script>, every time
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -28,6 +29,14 @@ function emit(obj) {
 }
 
 const tls = { cert: readFileSync(cert), key: readFileSync(key) };
+// HTTP/1.1's socket is the TLS socket; HTTP/2's compatibility API wraps it in a proxy.
+const resumed = (req) => {
+  try {
+    return req.socket.isSessionReused();
+  } catch {
+    return false;
+  }
+};
 const handle = (req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -37,7 +46,8 @@ const handle = (req, res) => {
     counts.set(req.url, seen);
     emit({ received: { t: performance.timeOrigin + performance.now(), method: req.method,
                        path: req.url, headers: req.headers, body, n: seen,
-                       version: req.httpVersion, peer: req.socket.remotePort } });
+                       version: req.httpVersion, peer: req.socket.remotePort,
+                       resumed: resumed(req) } });
     if (deliveryLog) {
       appendFileSync(deliveryLog, JSON.stringify({ method: req.method, path: req.url,
                                                    headers: req.headers, body }) + '\n');
@@ -67,6 +77,8 @@ const handle = (req, res) => {
                       '<script>window.hookdAnswerRan = true</script><b>failing</b>');
       case 'big':
         return answer(200, {}, 'x'.repeat(Number(parts[1])));
+      case 'close':
+        return answer(200, { connection: 'close' });
       case 'then-close':
         res.on('finish', () => setTimeout(() => req.socket.destroy(), 20));
         return answer(200);
