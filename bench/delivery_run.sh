@@ -464,12 +464,13 @@ create_webhook() {  # organization url [device]: the device alone, else the whol
 
 # The event payload of every run; a delivery body is then about 250 bytes.
 event_data='{"battery":87,"locked":true,"firmware":"2.4.1","rssi":-61}'
-batch_body() {  # first-device device-count events -> a {"events": [...]} body
-  awk -v first="$1" -v n="$2" -v count="$3" -v data="$event_data" 'BEGIN {
+batch_body() {  # first-device device-count events [offset] -> a {"events": [...]} body
+  # Event i is for device first + (offset + i) % device-count.
+  awk -v first="$1" -v n="$2" -v count="$3" -v offset="${4:-0}" -v data="$event_data" 'BEGIN {
     printf "{\"events\":["
     for (i = 0; i < count; i++) {
       printf "%s{\"deviceId\":%d,\"topic\":\"DeviceStatusEvents\",\"type\":\"DeviceStatusUpdate\",\"data\":%s}",
-        (i ? "," : ""), first + i % n, data
+        (i ? "," : ""), first + (offset + i) % n, data
     }
     printf "]}"
   }'
@@ -543,18 +544,25 @@ if has_part throughput; then
       echo "POST /v2/webhooks {\"organizationId\":6,\"deviceIds\":[$((84 + w))],\"webhookUrl\":\"https://127.0.0.1:$nginx_port/hook/$w\",\"topics\":[\"DeviceStatusEvents\"]}"
     done >"$tmp/webhooks.list"
     api_many "$tmp/webhooks.list"
-    batch_body 85 "$WEBHOOKS" "$BATCH" >"$tmp/batch.json"
+    # With more webhooks than a batch has events, the batches take the devices in turn, so
+    # that every webhook gets its share of the events.
+    tp[bodies]=$(( (WEBHOOKS + BATCH - 1) / BATCH ))
+    (( tp[bodies] <= EVENTS / BATCH )) || tp[bodies]=$(( EVENTS / BATCH ))
+    for ((k = 0; k < tp[bodies]; k++)); do
+      batch_body 85 "$WEBHOOKS" "$BATCH" $((k * BATCH)) >"$tmp/batch-$k.json"
+    done
   else
     put_devices 6 85 94
     for ((w = 1; w <= WEBHOOKS; w++)); do create_webhook 6 "https://127.0.0.1:$nginx_port/hook/$w"; done
-    batch_body 85 10 "$BATCH" >"$tmp/batch.json"
+    tp[bodies]=1
+    batch_body 85 10 "$BATCH" >"$tmp/batch-0.json"
   fi
-  tp[request_bytes]=$(wc -c <"$tmp/batch.json")
-  post_batch() {  # [producer]
-    local code answer=$tmp/batch-answer-${1:-0}.json
+  tp[request_bytes]=$(wc -c <"$tmp/batch-0.json")
+  post_batch() {  # [producer [request number]]
+    local code answer=$tmp/batch-answer-${1:-0}.json body=$tmp/batch-$(( ${2:-0} % tp[bodies] )).json
     code=$(curl -sS -o "$answer" -w '%{http_code}' -X POST "$hookd_url/v2/platform/events" \
              -H "Authorization: Bearer $platform_token" -H 'Content-Type: application/json' \
-             --data-binary "@$tmp/batch.json") || die "throughput: curl failed"
+             --data-binary "@$body") || die "throughput: curl failed"
     [[ $code == 202 ]] || die "throughput: POST /v2/platform/events answered $code: $(head -c 300 "$answer")"
   }
   # Progress samples (time, last delivery id, last attempt id: both cheap to read, as the
@@ -609,7 +617,7 @@ if has_part throughput; then
 
   tp[expected]=$(( EVENTS * FANOUT ))
   tp[load]=$(load_avg)
-  cmd_line[throughput_ingest]="$(shell_words curl -sS -X POST "$hookd_url/v2/platform/events" -H 'Authorization: Bearer $PLATFORM_TOKEN' -H 'Content-Type: application/json' --data-binary @batch.json)  # $((EVENTS / BATCH)) times, from $PRODUCERS concurrent producers, each one request after another"
+  cmd_line[throughput_ingest]="$(shell_words curl -sS -X POST "$hookd_url/v2/platform/events" -H 'Authorization: Bearer $PLATFORM_TOKEN' -H 'Content-Type: application/json' --data-binary @batch-K.json)  # $((EVENTS / BATCH)) times, from $PRODUCERS concurrent producers, each one request after another, over ${tp[bodies]} bodies in turn"
   note "throughput: $EVENTS events x $FANOUT = ${tp[expected]} deliveries ($WEBHOOKS webhooks, scope $SCOPE, $PRODUCERS producers)"
   perf_pid=""
   if [[ $PERF == 1 ]]; then
@@ -627,7 +635,7 @@ if has_part throughput; then
   t_start=$(now_us)
   producer_pids=()
   for ((p = 0; p < PRODUCERS; p++)); do
-    ( for ((b = 0; b < EVENTS / BATCH / PRODUCERS; b++)); do post_batch "$p"; done ) &
+    ( for ((b = 0; b < EVENTS / BATCH / PRODUCERS; b++)); do post_batch "$p" $((b * PRODUCERS + p)); done ) &
     producer_pids+=($!)
   done
   for p in "${producer_pids[@]}"; do wait "$p" || die "throughput: a producer failed"; done
@@ -905,7 +913,7 @@ verdict() { awk -v v="$1" -v aim="$2" -v dir="$3" 'BEGIN {
     echo
     echo "## Throughput"
     echo
-    echo "- $EVENTS events in $((EVENTS / BATCH)) requests of $BATCH (${tp[request_bytes]} bytes each) from $PRODUCERS concurrent producers, each one request after another; all ingested after ${tp[ingest_seconds]} s"
+    echo "- $EVENTS events in $((EVENTS / BATCH)) requests of $BATCH (${tp[request_bytes]} bytes each) from $PRODUCERS concurrent producers, each one request after another$( (( tp[bodies] > 1 )) && echo ", ${tp[bodies]} bodies in turn that take the devices in turn"); all ingested after ${tp[ingest_seconds]} s"
     echo "- last delivery recorded ${tp[seconds]} s after the first request: **${tp[rate]} deliveries/s**; steady state (10 % → 90 % of the attempts): ${tp[steady]}/s"
     echo "- deliveries: ${tp[counts]}; attempts: ${tp[attempts]} (${tp[failed_attempts]} not 2xx)"
     echo "- CPU over the run: hookd ${tp[hookd_cores]} cores (${tp[hookd_us]} µs per delivery), nginx ${tp[nginx_cores]} cores (${tp[nginx_us]} µs per delivery)$([[ $DATABASE == postgres ]] && echo ", PostgreSQL ${tp[pg_cores]} cores")"
