@@ -5,22 +5,22 @@
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <map>
 #include <thread>
@@ -28,6 +28,7 @@
 
 #include "common/log.hpp"
 #include "delivery/tls_session_cache.hpp"
+#include "delivery/tls_socket.hpp"
 #include "security/destination_guard.hpp"
 
 namespace hookd::delivery {
@@ -37,7 +38,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-using Stream = asio::ssl::stream<tcp::socket>;
 
 constexpr size_t kMaxResponseHeaderBytes = 16 * 1024;
 // A kept-alive connection idle longer than this is closed rather than reused: receivers close
@@ -53,8 +53,7 @@ struct SessionSink {
   std::string origin;
 };
 
-// The SSL ex_data slot holding a connection's SessionSink (Asio's own use of the SSL, its
-// verify callback, is in the app data slot).
+// The SSL ex_data slot holding a connection's SessionSink.
 int session_sink_index() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
@@ -73,8 +72,8 @@ int keep_session(SSL* ssl, SSL_SESSION* session) {
 }
 
 struct Connection {
-  Connection(asio::io_context& io, asio::ssl::context& tls) : stream(io, tls) {}
-  Stream stream;
+  Connection(asio::io_context& io, SSL_CTX* tls) : stream(io.get_executor(), tls) {}
+  TlsSocket stream;
   beast::flat_buffer buffer;
   std::chrono::steady_clock::time_point idle_since;
   SessionSink sessions;
@@ -95,7 +94,7 @@ void arm(asio::steady_timer& timer, std::chrono::milliseconds after, std::shared
     if (ec || watch->done) return;
     watch->fired = true;
     boost::system::error_code ignored;
-    watch->connection->stream.lowest_layer().close(ignored);
+    watch->connection->stream.socket().close(ignored);
   });
 }
 
@@ -128,13 +127,16 @@ class Http1Transport::Impl {
       : options_(options),
         guard_(guard),
         clock_(clock),
-        tls_(asio::ssl::context::tls_client),
+        tls_(SSL_CTX_new(TLS_client_method()), SSL_CTX_free),
         work_(asio::make_work_guard(io_)),
         prune_timer_(io_) {
-    SSL_CTX* ctx = tls_.native_handle();
+    SSL_CTX* ctx = tls_.get();
+    if (!ctx) throw std::runtime_error("cannot make a TLS context");
     SSL_CTX_set1_cert_store(ctx, trust);
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    tls_.set_verify_mode(asio::ssl::verify_peer);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    // A read takes all the socket holds (an answer's records at once), not one record.
+    SSL_CTX_set_read_ahead(ctx, 1);
     static const unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
     SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof kAlpn);
     // Sessions are kept by TlsSessionCache alone, by origin, and offered on reconnecting.
@@ -283,7 +285,7 @@ class Http1Transport::Impl {
                                    const std::string& origin, const OutgoingRequest& request,
                                    const std::string& wire, std::chrono::milliseconds timeout) {
     Outcome out;
-    if (!connection) connection = std::make_shared<Connection>(io_, tls_);
+    if (!connection) connection = std::make_shared<Connection>(io_, tls_.get());
     Connection& c = *connection;
     auto watch = std::make_shared<Watch>(Watch{connection});
     // The total timeout covers connecting, the handshake, writing and reading.
@@ -303,17 +305,25 @@ class Http1Transport::Impl {
       const tcp::endpoint endpoint(asio::ip::make_address(ip.to_string()), request.port);
       asio::steady_timer connect_deadline(io_);
       arm(connect_deadline, options_.connect_timeout, watch);
-      co_await c.stream.lowest_layer().async_connect(endpoint, on);
+      co_await c.stream.socket().async_connect(endpoint, on);
       connect_deadline.cancel();
       if (!ec) {
-        c.stream.lowest_layer().set_option(tcp::no_delay(true), ec);
+        c.stream.socket().set_option(tcp::no_delay(true), ec);
         stage = Stage::kHandshake;
         const std::string name = certificate_name(request.host);
         boost::system::error_code not_an_address;
         asio::ip::make_address(name, not_an_address);
-        SSL* ssl = c.stream.native_handle();
-        if (not_an_address) SSL_set_tlsext_host_name(ssl, name.c_str());
-        c.stream.set_verify_callback(asio::ssl::host_name_verification(name));
+        SSL* ssl = c.stream.ssl();
+        // The certificate must name the host (or the address) the URL names.
+        const bool named =
+            not_an_address ? SSL_set_tlsext_host_name(ssl, name.c_str()) == 1 &&
+                                 SSL_set1_host(ssl, name.c_str()) == 1
+                           : X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) == 1;
+        if (!named) {
+          watch->done = true;
+          out.result.fail(domain::AttemptError::kTls, "the host name cannot be checked");
+          co_return out;
+        }
         // A session of this origin's (host, port, address) is offered once; the server takes it
         // or makes a full handshake.
         c.sessions = SessionSink{&sessions_, origin};
@@ -322,12 +332,12 @@ class Http1Transport::Impl {
           SSL_set_session(ssl, session);
           SSL_SESSION_free(session);
         }
-        co_await c.stream.async_handshake(asio::ssl::stream_base::client, on);
+        ec = co_await c.stream.handshake();
       }
     }
     if (!ec) {
       stage = Stage::kExchange;
-      co_await asio::async_write(c.stream, asio::buffer(wire), on);
+      ec = co_await c.stream.write(wire);
     }
     // The answer is read until it ends or kMaxResponseBytesRead of its body have arrived: the
     // status is known by then, and the log keeps the first 4 KiB.
@@ -335,14 +345,7 @@ class Http1Transport::Impl {
     parser.body_limit(boost::none);
     parser.header_limit(kMaxResponseHeaderBytes);
     bool cut_short = false;
-    if (!ec) co_await http::async_read_header(c.stream, c.buffer, parser, on);
-    while (!ec && !parser.is_done()) {
-      if (parser.get().body().size() >= kMaxResponseBytesRead) {
-        cut_short = true;
-        break;
-      }
-      co_await http::async_read_some(c.stream, c.buffer, parser, on);
-    }
+    if (!ec) ec = co_await read_answer(c, parser, cut_short);
     out.nothing_read = !parser.got_some();
     watch->done = true;
     deadline.cancel();
@@ -366,6 +369,42 @@ class Http1Transport::Impl {
     co_return out;
   }
 
+  // Reads into `parser` until the answer is complete, or kMaxResponseBytesRead of its body have
+  // arrived (`cut_short`).
+  asio::awaitable<boost::system::error_code> read_answer(
+      Connection& c, http::response_parser<http::string_body>& parser, bool& cut_short) {
+    constexpr size_t kReadSize = 16 * 1024;
+    boost::system::error_code ec;
+    for (;;) {
+      if (c.buffer.size() > 0) {
+        const size_t used = parser.put(c.buffer.data(), ec);
+        c.buffer.consume(used);
+        if (ec == http::error::need_more) {
+          ec = {};
+        } else if (ec) {
+          co_return ec;
+        }
+        if (parser.is_done()) co_return ec;
+        if (parser.is_header_done() && parser.get().body().size() >= kMaxResponseBytesRead) {
+          cut_short = true;
+          co_return ec;
+        }
+        if (used > 0 && c.buffer.size() > 0) continue;
+      }
+      auto space = c.buffer.prepare(kReadSize);
+      auto [read_ec, n] =
+          co_await c.stream.read_some(static_cast<char*>(space.data()), space.size());
+      if (read_ec == asio::error::eof) {
+        // A close_notify, as Beast's read takes it: the end of an answer only where the answer
+        // may end. An end without one (stream_truncated) fails the read, as libcurl's does.
+        parser.put_eof(ec);
+        co_return ec ? ec : (parser.is_done() ? boost::system::error_code() : read_ec);
+      }
+      if (read_ec) co_return read_ec;
+      c.buffer.commit(n);
+    }
+  }
+
   // The name the certificate must carry: the host without brackets or a trailing dot.
   static std::string certificate_name(std::string host) {
     if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
@@ -377,7 +416,7 @@ class Http1Transport::Impl {
   const security::DestinationGuard& guard_;
   const Clock& clock_;
   asio::io_context io_{1};
-  asio::ssl::context tls_;
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> tls_{nullptr, SSL_CTX_free};
   // Touched on the transport's thread alone; outlives every connection of idle_.
   TlsSessionCache sessions_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
