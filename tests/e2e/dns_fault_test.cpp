@@ -28,10 +28,11 @@ class DnsFaultTest : public DeliveryTest {
     return "retry_schedule = [\"200ms\", \"200ms\", \"200ms\"]\n"
            "timeout = \"3s\"\n"
            "connect_timeout = \"3s\"\n"
-           "dns_timeout = \"1s\"\n"
-           "dns_servers = [\"" +
-           dns_.address() + "\"]\n";
+           "dns_timeout = \"" +
+           dns_timeout() + "\"\n" + "dns_servers = [\"" + dns_.address() + "\"]\n";
   }
+
+  virtual std::string dns_timeout() const { return "1s"; }
 
   void SetUp() override {
     // The receiver's certificate also names the host the stub resolves to it.
@@ -66,7 +67,15 @@ class DnsFaultTest : public DeliveryTest {
   StubDnsServer dns_;
 };
 
-TEST_F(DnsFaultTest, NamesThatNeverResolveDoNotDelayAHealthyWebhook) {
+// A lookup that gives up after 3 s: a dispatcher that waited on one would deliver the healthy
+// webhook's event at least that late, twice the bound below, which leaves a slow machine (or
+// the sanitizer build) room.
+class DnsHungNamesTest : public DnsFaultTest {
+ protected:
+  std::string dns_timeout() const override { return "3s"; }
+};
+
+TEST_F(DnsHungNamesTest, NamesThatNeverResolveDoNotDelayAHealthyWebhook) {
   // The slow webhooks come first, so that their deliveries are claimed before the healthy one's:
   // a resolver that blocked the dispatcher would hold the healthy delivery behind all three.
   for (int i = 0; i < 3; ++i) {
@@ -76,15 +85,15 @@ TEST_F(DnsFaultTest, NamesThatNeverResolveDoNotDelayAHealthyWebhook) {
   }
   create_hook_at(kHealthyHost, "/ok/healthy");
 
-  // Events flow, one after another, for longer than a failed name stays cached (5 s) plus a
-  // lookup: the slow names are looked up again while healthy events flow.
+  // Events flow, one after another, for longer than a lookup (3 s) and a failed name's stay in
+  // the cache (5 s): the slow names are looked up again while healthy events flow.
   const auto flow_start = std::chrono::steady_clock::now();
-  const auto flow_until = flow_start + std::chrono::seconds(8);
+  const auto flow_until = flow_start + std::chrono::seconds(11);
   constexpr size_t kMaxEvents = 2000;
   std::map<std::string, double> sent;
   std::optional<size_t> first_lookups;  // queries for a slow name once its first lookup ended
   while (std::chrono::steady_clock::now() < flow_until && sent.size() < kMaxEvents) {
-    if (!first_lookups && std::chrono::steady_clock::now() > flow_start + std::chrono::seconds(2)) {
+    if (!first_lookups && std::chrono::steady_clock::now() > flow_start + std::chrono::seconds(4)) {
       first_lookups = dns_.queries("slow0.hooks.test");
     }
     const double t = now_ms();
@@ -112,7 +121,7 @@ TEST_F(DnsFaultTest, NamesThatNeverResolveDoNotDelayAHealthyWebhook) {
   }
   std::printf("healthy webhook beside three hung names: %zu events, slowest %.1f ms\n", sent.size(),
               worst);
-  EXPECT_LT(worst, 1000.0) << sent.size() << " events\n" << attempts_text();
+  EXPECT_LT(worst, 1500.0) << sent.size() << " events\n" << attempts_text();
   EXPECT_GT(dns_.queries(kHealthyHost), 0u);
 
   // Every attempt to a slow webhook fails with error class dns, and is retried on the schedule.
@@ -137,7 +146,7 @@ TEST_F(DnsFaultTest, NamesThatNeverResolveDoNotDelayAHealthyWebhook) {
     std::string error = row.substr(row.find('|') + 1);
     error.pop_back();  // each column ends with '|'
     EXPECT_EQ(error.rfind("dns: slow", 0), 0u) << row;
-    if (error.find("did not resolve within 1s") != std::string::npos) timed_out = true;
+    if (error.find("did not resolve within 3s") != std::string::npos) timed_out = true;
   }
   EXPECT_TRUE(timed_out) << attempts_text();
   ASSERT_TRUE(first_lookups);
