@@ -849,6 +849,36 @@ TEST_F(DispatcherTest, WebhooksWithWorkWaitingTakeTurnsAtTheSlots) {
   EXPECT_EQ(urls, (std::vector<std::string>{url_of(1), url_of(2), url_of(1), url_of(1)}));
 }
 
+// A webhook a claim passed over at its cap, with handed-off work waiting beyond it: the slots
+// its answers free go to that work, and once it holds less than its cap the next claim takes
+// what the queue still has, without a poll (fails if a freed slot does not mark the queue).
+TEST_F(DispatcherTest, APassedOverWebhookWithHandedOffWorkDrainsBothWithoutAPoll) {
+  auto o = options();
+  o.max_in_flight = 8;
+  o.max_in_flight_per_webhook = 2;
+  std::vector<domain::DeliveryId> queued;
+  for (int i = 0; i < 3; ++i) queued.push_back(queue_.add(1, clock_.now()));
+  start(o);
+  ASSERT_TRUE(transport_.wait_for_held(2));  // the claim took two and passed the third over
+  const TimePoint until = clock_.now() + 30s;
+  std::vector<store::ClaimedDelivery> handed;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(take_slot(1));
+    handed.push_back(queue_.add_handed_off(1, clock_.now(), until));
+  }
+  EXPECT_FALSE(take_slot(1)) << "webhook 1 held more than twice its cap";
+  dispatcher_->hand_off(handed, until, false);
+  transport_.answer([](const OutgoingRequest&) { return answered(200); });
+  transport_.release_all(answered(200));
+  ASSERT_TRUE(queue_.wait_for_records(5))
+      << queue_.recorded().size() << " of 5 recorded before the dispatcher waited";
+  EXPECT_EQ(transport_.max_outstanding_per_url(), 2u);
+  std::set<domain::DeliveryId> recorded;
+  for (const auto& r : queue_.recorded()) recorded.insert(r.delivery_id);
+  for (const auto id : queued) EXPECT_TRUE(recorded.contains(id)) << id;
+  for (const auto& d : handed) EXPECT_TRUE(recorded.contains(d.id)) << d.id;
+}
+
 // What a commit left pending for want of a slot is claimed at once, without waiting for a poll.
 TEST_F(DispatcherTest, WorkAHandOffLeftPendingIsClaimed) {
   transport_.answer([](const OutgoingRequest&) { return answered(200); });
