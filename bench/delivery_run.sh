@@ -19,6 +19,9 @@
 #   WRK_THREADS        wrk threads                            (default 2)
 #   RAW_DURATION       measured raw run                        (default 10s)
 #   WARMUP             unmeasured wrk run before each          (default 2s; 0 skips it)
+#   WARMUP_BATCHES     batches hookd delivers in full before the throughput run: the first
+#                      through libcurl, the second on the HTTP/1.1 transport's connections
+#                      (default 2; 1 leaves the run to open those connections)
 #   WEBHOOKS           webhooks on nginx                       (default 10)
 #   SCOPE              organization: every webhook covers the organization, each event fans out
 #                      to all WEBHOOKS; device: webhook N covers device N alone and events go
@@ -94,6 +97,7 @@ INGEST_CONNECTIONS=${INGEST_CONNECTIONS:-4}
 NGINX_WORKERS=${NGINX_WORKERS:-auto}
 NGINX_HTTP2=${NGINX_HTTP2:-0}
 NGINX_KEEPALIVE_REQUESTS=${NGINX_KEEPALIVE_REQUESTS:-1000000}
+WARMUP_BATCHES=${WARMUP_BATCHES:-2}
 PERF=${PERF:-0}
 DATABASE=${DATABASE:-sqlite}
 PG_STATEMENTS=${PG_STATEMENTS:-0}
@@ -125,6 +129,7 @@ fi
 [[ $DATABASE == sqlite || $DATABASE == postgres ]] || die "DATABASE must be sqlite or postgres"
 [[ $WORKERS =~ ^[0-9]+$ ]] || die "WORKERS must be a number"
 [[ $NGINX_KEEPALIVE_REQUESTS =~ ^[1-9][0-9]*$ ]] || die "NGINX_KEEPALIVE_REQUESTS must be a positive number"
+[[ $WARMUP_BATCHES =~ ^[0-9]+$ ]] || die "WARMUP_BATCHES must be a number"
 (( WORKERS == 0 )) || [[ $DATABASE == postgres ]] || die "WORKERS needs DATABASE=postgres: SQLite serves one process"
 [[ $RESULTS_NAME =~ ^[A-Za-z0-9_.-]+$ ]] || die "RESULTS_NAME must be a plain file name prefix"
 if [[ $DATABASE == postgres ]]; then
@@ -606,12 +611,17 @@ if has_part throughput; then
     return 1
   }
 
-  # Warm-up: one batch, delivered in full, so connections exist and caches are warm.
-  note "throughput: warm-up, $BATCH events x $FANOUT deliveries each ($WEBHOOKS webhooks, scope $SCOPE)"
-  warm_first=$(sql "$hookd_db" "SELECT COALESCE(MAX(id), 0) FROM attempts")
-  post_batch
-  wait_delivered "$warm_first" $((BATCH * FANOUT)) \
-    || die "throughput: the warm-up's deliveries did not finish within ${DELIVERY_TIMEOUT}s"
+  # Warm-up: WARMUP_BATCHES batches, one after another, each delivered in full, so that
+  # connections exist and caches are warm. The first goes out through libcurl, which learns
+  # that nginx answers over HTTP/1.1; the second opens the HTTP/1.1 transport's connections,
+  # which the run then uses.
+  for ((w = 0; w < WARMUP_BATCHES; w++)); do
+    note "throughput: warm-up $((w + 1))/$WARMUP_BATCHES, $BATCH events x $FANOUT deliveries each ($WEBHOOKS webhooks, scope $SCOPE)"
+    warm_first=$(sql "$hookd_db" "SELECT COALESCE(MAX(id), 0) FROM attempts")
+    post_batch 0 "$w"
+    wait_delivered "$warm_first" $((BATCH * FANOUT)) \
+      || die "throughput: the warm-up's deliveries did not finish within ${DELIVERY_TIMEOUT}s"
+  done
   tp[first_id]=$(sql "$hookd_db" "SELECT COALESCE(MAX(id), 0) FROM deliveries")
   tp[first_attempt]=$(sql "$hookd_db" "SELECT COALESCE(MAX(id), 0) FROM attempts")
 
@@ -914,6 +924,7 @@ verdict() { awk -v v="$1" -v aim="$2" -v dir="$3" 'BEGIN {
     echo "## Throughput"
     echo
     echo "- $EVENTS events in $((EVENTS / BATCH)) requests of $BATCH (${tp[request_bytes]} bytes each) from $PRODUCERS concurrent producers, each one request after another$( (( tp[bodies] > 1 )) && echo ", ${tp[bodies]} bodies in turn that take the devices in turn"); all ingested after ${tp[ingest_seconds]} s"
+    echo "- before it, $WARMUP_BATCHES warm-up batches delivered in full, one after another (the first through libcurl, which learns the receiver's protocol; the next on the HTTP/1.1 transport's connections)"
     echo "- last delivery recorded ${tp[seconds]} s after the first request: **${tp[rate]} deliveries/s**; steady state (10 % → 90 % of the attempts): ${tp[steady]}/s"
     echo "- deliveries: ${tp[counts]}; attempts: ${tp[attempts]} (${tp[failed_attempts]} not 2xx)"
     echo "- CPU over the run: hookd ${tp[hookd_cores]} cores (${tp[hookd_us]} µs per delivery), nginx ${tp[nginx_cores]} cores (${tp[nginx_us]} µs per delivery)$([[ $DATABASE == postgres ]] && echo ", PostgreSQL ${tp[pg_cores]} cores")"
