@@ -395,8 +395,10 @@ class Http1Transport::Impl {
       auto [read_ec, n] =
           co_await c.stream.read_some(static_cast<char*>(space.data()), space.size());
       if (read_ec == asio::error::eof) {
-        // A close_notify, as Beast's read takes it: the end of an answer only where the answer
-        // may end. An end without one (stream_truncated) fails the read, as libcurl's does.
+        // A close_notify, as Beast's read takes it: before any byte, the end of the stream; then
+        // the end of an answer only where the answer may end. An end without one
+        // (stream_truncated) fails the read, as libcurl's does.
+        if (!parser.got_some()) co_return http::error::end_of_stream;
         parser.put_eof(ec);
         co_return ec ? ec : (parser.is_done() ? boost::system::error_code() : read_ec);
       }

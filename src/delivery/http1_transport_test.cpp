@@ -190,6 +190,18 @@ TEST_F(Http1TransportTest, ASessionIsOfferedOnlyToTheOriginThatMadeIt) {
   EXPECT_TRUE(there[1].tls_resumed);
 }
 
+// The receiver ends the connection (with a close_notify) without answering: a network failure
+// that says the stream ended, not one that reads as a broken answer.
+TEST_F(Http1TransportTest, AReceiverThatEndsTheConnectionWithoutAnAnswerFailsAsNetwork) {
+  auto t = transport(guard_);
+  const auto r = send(*t, request(receiver_.port(), "/drop/n"));
+  EXPECT_FALSE(r.status_code);
+  EXPECT_TRUE(failed_as(r, domain::AttemptError::kNetwork)) << r.error.value_or("");
+  EXPECT_EQ(r.error, "network: end of stream");
+  // The next request gets its answer on a new connection.
+  EXPECT_EQ(send(*t, request(receiver_.port(), "/ok/n")).status_code, 200);
+}
+
 TEST_F(Http1TransportTest, ARedirectIsNotFollowed) {
   auto t = transport(guard_);
   const auto r = send(*t, request(receiver_.port(), "/status/302/d"));

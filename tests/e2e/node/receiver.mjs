@@ -13,6 +13,7 @@
 //   /slow/MS/...                   200 after MS milliseconds
 //   /then-close/...                200 on a kept-alive connection, which it then closes
 //   /close/...                     200 with Connection: close, the connection ending with it
+//   /drop/...                      no answer: the connection is ended (close_notify, then FIN)
 //   /big/BYTES/...                 200 with a body of BYTES x's
 //   /script/...                    500 with an HTML body holding a <script>, every time
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -77,6 +78,8 @@ const handle = (req, res) => {
                       '<script>window.hookdAnswerRan = true</script><b>failing</b>');
       case 'big':
         return answer(200, {}, 'x'.repeat(Number(parts[1])));
+      case 'drop':
+        return req.socket.end();
       case 'close':
         return answer(200, { connection: 'close' });
       case 'then-close':
