@@ -130,11 +130,17 @@ TEST_F(Http1TransportTest, RequestsOneAfterAnotherShareOneConnection) {
   EXPECT_EQ(got[2].client_port, got[0].client_port);
 }
 
-TEST_F(Http1TransportTest, AKeptAliveConnectionTheReceiverClosedIsReplacedByANewOne) {
+// The receiver closes a kept-alive connection after answering, without a close_notify
+// (/then-close) or with one (/then-end); the next request on it fails before any answer and
+// goes again on a new connection.
+class Http1KeptAliveClosedTest : public Http1TransportTest,
+                                 public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(Http1KeptAliveClosedTest, AKeptAliveConnectionTheReceiverClosedIsReplacedByANewOne) {
   auto t = transport(guard_);
-  ASSERT_EQ(send(*t, request(receiver_.port(), "/then-close/c")).status_code, 200);
+  ASSERT_EQ(send(*t, request(receiver_.port(), GetParam() + "/c")).status_code, 200);
   // The receiver closes that connection 20 ms after answering; the transport does not know.
-  ASSERT_TRUE(receiver_.wait_for(1, "/then-close"));
+  ASSERT_TRUE(receiver_.wait_for(1, GetParam()));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   domain::AttemptResult second;
   // The close may not have happened yet on the first tries: each must still be answered.
@@ -147,6 +153,12 @@ TEST_F(Http1TransportTest, AKeptAliveConnectionTheReceiverClosedIsReplacedByANew
            std::chrono::steady_clock::now() < deadline);
   EXPECT_NE(receiver_.received().back().client_port, receiver_.received().front().client_port);
 }
+
+INSTANTIATE_TEST_SUITE_P(Closes, Http1KeptAliveClosedTest,
+                         ::testing::Values("/then-close", "/then-end"), [](const auto& info) {
+                           return info.param == "/then-end" ? std::string("WithCloseNotify")
+                                                            : std::string("WithoutCloseNotify");
+                         });
 
 // A receiver that closes each connection with its answer: every request opens a new one, which
 // resumes the TLS session the last one left (no certificate exchange, no verification).

@@ -12,6 +12,7 @@
 //   /hang/...                      never answers
 //   /slow/MS/...                   200 after MS milliseconds
 //   /then-close/...                200 on a kept-alive connection, which it then closes
+//   /then-end/...                  the same, ending it with a close_notify first
 //   /close/...                     200 with Connection: close, the connection ending with it
 //   /drop/...                      no answer: the connection is ended (close_notify, then FIN)
 //   /big/BYTES/...                 200 with a body of BYTES x's
@@ -82,6 +83,9 @@ const handle = (req, res) => {
         return req.socket.end();
       case 'close':
         return answer(200, { connection: 'close' });
+      case 'then-end':
+        res.on('finish', () => setTimeout(() => req.socket.end(), 20));
+        return answer(200);
       case 'then-close':
         res.on('finish', () => setTimeout(() => req.socket.destroy(), 20));
         return answer(200);
