@@ -214,6 +214,21 @@ TEST_F(Http1TransportTest, AReceiverThatEndsTheConnectionWithoutAnAnswerFailsAsN
   EXPECT_EQ(send(*t, request(receiver_.port(), "/ok/n")).status_code, 200);
 }
 
+// A request larger than the socket's send buffer is written whole: the writes wait for the
+// socket to drain and go on where they stopped.
+TEST_F(Http1TransportTest, ARequestLargerThanTheSocketBufferArrivesWhole) {
+  auto t = transport(guard_);
+  OutgoingRequest r = request(receiver_.port(), "/ok/large");
+  r.body = "{\"data\":\"" + std::string(4 * 1024 * 1024, 'y') + "\"}";
+  const auto answer = send(*t, r);
+  ASSERT_EQ(answer.status_code, 200) << answer.error.value_or("");
+  ASSERT_TRUE(receiver_.wait_for(1));
+  const auto got = receiver_.received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].body.size(), r.body.size());
+  EXPECT_EQ(got[0].body, r.body);
+}
+
 TEST_F(Http1TransportTest, ARedirectIsNotFollowed) {
   auto t = transport(guard_);
   const auto r = send(*t, request(receiver_.port(), "/status/302/d"));
