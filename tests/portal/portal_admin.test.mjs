@@ -96,7 +96,9 @@ test('an admin session manages a webhook from creation to deletion', async () =>
   await page.fill('#deviceIds', '85, 86');
   await page.fill('#secretHttp', 'a-simple-secret');
   await page.getByRole('button', { name: 'Save' }).click();
-  await page.getByRole('heading', { name: `Webhook #${webhookId}` }).waitFor();
+  // Exact: the edit form's own heading, "Edit webhook #N", holds "Webhook #N" too, and a
+  // substring match would go on before the save has been answered.
+  await page.getByRole('heading', { name: `Webhook #${webhookId}`, exact: true }).waitFor();
   const edited = await world.ok('GET', `/v2/webhooks/${webhookId}`);
   assert.deepEqual(edited.deviceIds, [85, 86]);
   assert.equal(edited.hasSecretHttp, true);
