@@ -263,6 +263,18 @@ TEST_F(Http1TransportTest, ALongAnswerIsReadUpTo64KiBAndItsFirst4KiBKept) {
   EXPECT_EQ(send(*t, request(receiver_.port(), "/ok/k")).status_code, 200);
 }
 
+// An answer's header is read up to 16 KiB: one within it is taken, a longer one fails the
+// attempt, however much the receiver would send.
+TEST_F(Http1TransportTest, AnAnswersHeaderIsReadUpTo16KiB) {
+  auto t = transport(guard_);
+  const auto within = send(*t, request(receiver_.port(), "/big-header/12000/o"));
+  EXPECT_EQ(within.status_code, 200) << within.error.value_or("");
+  const auto beyond = send(*t, request(receiver_.port(), "/big-header/40000/o"));
+  EXPECT_FALSE(beyond.status_code);
+  EXPECT_TRUE(failed_as(beyond, domain::AttemptError::kNetwork)) << beyond.error.value_or("");
+  EXPECT_EQ(send(*t, request(receiver_.port(), "/ok/o")).status_code, 200);
+}
+
 TEST_F(Http1TransportTest, AHungReceiverTimesOut) {
   auto t = transport(guard_);
   const auto r = send(*t, request(receiver_.port(), "/hang/f"));

@@ -34,7 +34,7 @@ int bio_write(BIO* bio, const char* data, int size) {
 
 int bio_read(BIO* bio, char* data, int size) {
   BIO_clear_retry_flags(bio);
-  const ssize_t n = ::recv(descriptor(bio), data, static_cast<size_t>(size), MSG_NOSIGNAL);
+  const ssize_t n = ::recv(descriptor(bio), data, static_cast<size_t>(size), 0);
   if (n < 0 && would_block(errno)) BIO_set_retry_read(bio);
   return static_cast<int>(n);
 }

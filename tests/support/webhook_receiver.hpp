@@ -28,7 +28,7 @@ struct ReceivedRequest {
 
 // A real HTTPS receiver on 127.0.0.1 (tests/e2e/node/receiver.mjs on Node.js) whose answer is
 // chosen by the path: /ok, /fail/N, /status/CODE, /retry-after/S/N, /hang, /slow/MS,
-// /then-close, /then-end, /close, /drop, /big/BYTES.
+// /then-close, /then-end, /close, /drop, /big/BYTES, /big-header/BYTES.
 class WebhookReceiver {
  public:
   enum class Protocols { kHttp1, kHttp2AndHttp1 };

@@ -16,6 +16,7 @@
 //   /close/...                     200 with Connection: close, the connection ending with it
 //   /drop/...                      no answer: the connection is ended (close_notify, then FIN)
 //   /big/BYTES/...                 200 with a body of BYTES x's
+//   /big-header/BYTES/...          200 with a header x-big of BYTES x's
 //   /script/...                    500 with an HTML body holding a <script>, every time
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createSecureServer } from 'node:http2';
@@ -77,6 +78,8 @@ const handle = (req, res) => {
       case 'script':
         return answer(500, { 'content-type': 'text/html' },
                       '<script>window.hookdAnswerRan = true</script><b>failing</b>');
+      case 'big-header':
+        return answer(200, { 'x-big': 'x'.repeat(Number(parts[1])) });
       case 'big':
         return answer(200, {}, 'x'.repeat(Number(parts[1])));
       case 'drop':
