@@ -613,6 +613,59 @@ TEST_P(StoreContractTest, AttemptsAreLoggedAndMoveDeliveriesOn) {
   EXPECT_EQ(store_->queue_stats().pending, 0);
 }
 
+TEST_P(StoreContractTest, AWebhooksLogPagesNewestFirstWhateverTheStatuses) {
+  const auto w = create(webhook({85}));
+  const auto other = create(webhook({86}));
+  const TimePoint t0 = clock_.now();
+  std::vector<domain::DeliveryId> ids;  // w's, oldest first
+  std::vector<DeliveryStatus> statuses;
+  // The oldest is skipped: stored while w was disabled (disabling skips what is pending, so
+  // this comes first).
+  auto changed = *store_->find_webhook(w);
+  changed.status = domain::WebhookStatus::kDisabled;
+  ASSERT_TRUE(store_->update_webhook(changed));
+  ingest({event(85, Topic::kDeviceStatus, t0)}, t0);
+  const auto skipped = store_->list_deliveries({w, DeliveryStatus::kSkipped, 0, 50});
+  ASSERT_EQ(skipped.size(), 1u);
+  ids.push_back(skipped[0].id);
+  statuses.push_back(DeliveryStatus::kSkipped);
+  changed.status = domain::WebhookStatus::kEnabled;
+  ASSERT_TRUE(store_->update_webhook(changed));
+  for (int i = 1; i <= 10; ++i) {
+    const TimePoint at = t0 + i * 1s;
+    clock_.set(at);
+    ingest({event(85, Topic::kDeviceStatus, at), event(86, Topic::kDeviceStatus, at)}, at);
+    for (const auto& d : store_->claim_due("t", at, at + 30s, 10, 16, {})) {
+      if (d.webhook_id != w) continue;
+      // Succeeded, failed, to be retried, and on the wire (leased): pending.
+      const DeliveryStatus status[] = {DeliveryStatus::kSucceeded, DeliveryStatus::kFailed,
+                                       DeliveryStatus::kPending, DeliveryStatus::kPending};
+      if (i % 4 != 3) finish(d, status[i % 4], at);
+      ids.push_back(d.id);
+      statuses.push_back(status[i % 4]);
+    }
+  }
+  ASSERT_EQ(ids.size(), 11u);
+
+  const auto all = store_->list_deliveries({w, std::nullopt, 0, 50});
+  ASSERT_EQ(all.size(), ids.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].id, ids[ids.size() - 1 - i]) << i;
+    EXPECT_EQ(all[i].status, statuses[ids.size() - 1 - i]) << i;
+  }
+  std::vector<domain::DeliveryId> paged;
+  for (int offset = 0; offset < 12; offset += 3) {
+    for (const auto& d : store_->list_deliveries({w, std::nullopt, offset, 3})) {
+      paged.push_back(d.id);
+    }
+  }
+  EXPECT_EQ(paged, std::vector<domain::DeliveryId>(ids.rbegin(), ids.rend()));
+  EXPECT_TRUE(store_->list_deliveries({w, std::nullopt, 11, 50}).empty());
+  const auto others = store_->list_deliveries({other, std::nullopt, 0, 50});
+  EXPECT_EQ(others.size(), 10u);
+  for (const auto& d : others) EXPECT_EQ(std::count(ids.begin(), ids.end(), d.id), 0);
+}
+
 TEST_P(StoreContractTest, GoneDisablesAWebhookAndSkipsWhatItHadPending) {
   const auto w = create(webhook());
   const TimePoint t0 = clock_.now();

@@ -271,6 +271,13 @@ ALTER TABLE tokens ADD COLUMN portal_session BOOLEAN NOT NULL DEFAULT FALSE;
 -- page claimed at once found none left), at the price of a table up to twice as large.
 ALTER TABLE deliveries SET (fillfactor = 50);
 )sql"},
+    {12, "one index fewer for every delivery", R"sql(
+-- A webhook's log pages through deliveries_by_webhook_status, one status at a time, merged
+-- (PostgresStore::list_deliveries); deleting a webhook finds its deliveries there too. The
+-- index on (webhook_id, id) cost every ingestion an insert per delivery, and every recorded
+-- attempt another (a change of status is never a heap-only update).
+DROP INDEX deliveries_by_webhook;
+)sql"},
 };
 
 }  // namespace

@@ -287,6 +287,12 @@ CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys(expires_at);
 ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
 ALTER TABLE tokens ADD COLUMN portal_session INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    {11, "one index fewer for every delivery", R"sql(
+-- A webhook's log pages through deliveries_by_webhook_status, one status at a time, merged
+-- (SqliteStore::list_deliveries); deleting a webhook finds its deliveries there too. The index
+-- on (webhook_id, id) only cost every ingestion a b-tree insert per delivery.
+DROP INDEX deliveries_by_webhook;
+)sql"},
 };
 
 }  // namespace
