@@ -375,6 +375,11 @@ class Http1Transport::Impl {
       Connection& c, http::response_parser<http::string_body>& parser, bool& cut_short) {
     constexpr size_t kReadSize = 16 * 1024;
     boost::system::error_code ec;
+    // The request was just written: its answer cannot be there before the socket is readable.
+    if (c.buffer.size() == 0) {
+      ec = co_await c.stream.wait_readable();
+      if (ec) co_return ec;
+    }
     for (;;) {
       if (c.buffer.size() > 0) {
         const size_t used = parser.put(c.buffer.data(), ec);

@@ -149,6 +149,15 @@ asio::awaitable<error_code> TlsSocket::write(std::string_view data) {
   co_return error_code();
 }
 
+asio::awaitable<error_code> TlsSocket::wait_readable() {
+  if (!socket_.is_open()) co_return error_code(asio::error::operation_aborted);
+  if (attached_ && SSL_has_pending(ssl_) == 1) co_return error_code();
+  error_code ec;
+  co_await socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                              asio::redirect_error(asio::use_awaitable, ec));
+  co_return ec;
+}
+
 asio::awaitable<std::pair<error_code, size_t>> TlsSocket::read_some(char* data, size_t size) {
   const int chunk = static_cast<int>(std::min<size_t>(size, INT_MAX));
   auto [ec, n] = co_await drive(Call::kRead, data, chunk);

@@ -36,6 +36,10 @@ class TlsSocket {
   boost::asio::awaitable<boost::system::error_code> write(std::string_view data);
   boost::asio::awaitable<std::pair<boost::system::error_code, size_t>> read_some(char* data,
                                                                                  size_t size);
+  // Returns once the peer may have sent something: at once when OpenSSL holds bytes of it
+  // already, else when the socket is readable. Before an answer, this saves the read that would
+  // only find the socket empty.
+  boost::asio::awaitable<boost::system::error_code> wait_readable();
 
  private:
   enum class Call { kHandshake, kWrite, kRead };

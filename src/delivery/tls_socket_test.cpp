@@ -141,5 +141,49 @@ TEST_F(TlsSocketTest, WritingToAPeerThatClosedFailsWithoutASignal) {
   EXPECT_NE(ec, asio::error::fault) << "the handshake failed";
 }
 
+// Bytes OpenSSL has taken from the socket and not yet handed over are there to read: the wait
+// returns at once, though the socket has nothing more and the peer stays silent. Without that
+// check the wait lasts until the test's timer closes the socket.
+TEST_F(TlsSocketTest, AWaitForBytesOpenSSLHoldsAlreadyReturnsAtOnce) {
+  SSL_CTX* server_ctx = SSL_CTX_new(TLS_server_method());
+  ASSERT_EQ(SSL_CTX_use_certificate_chain_file(server_ctx, certs_.server_cert.c_str()), 1);
+  ASSERT_EQ(SSL_CTX_use_PrivateKey_file(server_ctx, certs_.server_key.c_str(), SSL_FILETYPE_PEM),
+            1);
+  std::promise<void> finished;
+  std::thread peer([&] {
+    tcp::socket s = acceptor_.accept();
+    SSL* ssl = SSL_new(server_ctx);
+    SSL_set_fd(ssl, s.native_handle());
+    if (SSL_accept(ssl) == 1) SSL_write(ssl, "an answer", 9);  // one record
+    finished.get_future().wait();
+    SSL_free(ssl);
+  });
+  asio::steady_timer timer(io_);
+  std::string got;
+  const error_code ec = run([&](TlsSocket& s) -> asio::awaitable<error_code> {
+    if (error_code e = co_await s.handshake()) co_return e;
+    char c = 0;
+    auto [e, n] = co_await s.read_some(&c, 1);  // the record is taken whole, one byte given
+    if (e) co_return e;
+    got.assign(&c, n);
+    timer.expires_after(std::chrono::seconds(2));
+    timer.async_wait([&s](const error_code& fired) {
+      if (!fired) s.socket().close();
+    });
+    e = co_await s.wait_readable();
+    timer.cancel();
+    if (e) co_return e;
+    char rest[16];
+    auto [e2, m] = co_await s.read_some(rest, sizeof rest);
+    got.append(rest, m);
+    co_return e2;
+  });
+  finished.set_value();
+  peer.join();
+  SSL_CTX_free(server_ctx);
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(got, "an answer");
+}
+
 }  // namespace
 }  // namespace hookd::delivery
