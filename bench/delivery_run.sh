@@ -32,6 +32,10 @@
 #                      deliveries with SCOPE=organization, x 1 with SCOPE=device)
 #   PRODUCERS          throughput run: concurrent ingest clients, each posting its share of
 #                      the batches one after another            (default 1)
+#   PRODUCER_REUSE     1: each producer is one curl process that posts its requests one after
+#                      another on one kept-alive connection; 0: one curl process per request,
+#                      as before (process start-up then takes a fifth of the machine while
+#                      events are ingested: see BENCHMARKS.md)  (default 0)
 #   BATCH              events per ingest request               (default 1000)
 #   DELIVERY_TIMEOUT   seconds the throughput run may take     (default 600)
 #   RATE               latency run: events/s offered           (default 1000)
@@ -85,6 +89,7 @@ WARMUP=${WARMUP:-2s}
 WEBHOOKS=${WEBHOOKS:-10}
 SCOPE=${SCOPE:-organization}
 PRODUCERS=${PRODUCERS:-1}
+PRODUCER_REUSE=${PRODUCER_REUSE:-0}
 EVENTS=${EVENTS:-20000}
 BATCH=${BATCH:-1000}
 DELIVERY_TIMEOUT=${DELIVERY_TIMEOUT:-600}
@@ -570,6 +575,21 @@ if has_part throughput; then
              --data-binary "@$body") || die "throughput: curl failed"
     [[ $code == 202 ]] || die "throughput: POST /v2/platform/events answered $code: $(head -c 300 "$answer")"
   }
+  post_batches() {  # producer count: the producer's requests (producer, producer + PRODUCERS, ...)
+    # in one curl process, one after another on one kept-alive connection
+    local p=$1 count=$2 b codes
+    local -a args=()
+    for ((b = 0; b < count; b++)); do
+      ((b == 0)) || args+=(--next)
+      args+=(-sS -o "$tmp/batch-answer-$p-$b.json" -w '%{http_code}\n' -X POST
+             "$hookd_url/v2/platform/events" -H "Authorization: Bearer $platform_token"
+             -H 'Content-Type: application/json'
+             --data-binary "@$tmp/batch-$(( (b * PRODUCERS + p) % tp[bodies] )).json")
+    done
+    codes=$(curl "${args[@]}") || die "throughput: curl failed"
+    [[ $(grep -cx 202 <<<"$codes") == "$count" ]] \
+      || die "throughput: POST /v2/platform/events answered: $(tr '\n' ' ' <<<"$codes")"
+  }
   # Progress samples (time, last delivery id, last attempt id: both cheap to read, as the
   # harness shares the CPUs with hookd) every 0.5 s, for the waiting, the steady-state rate
   # and the timeline.
@@ -627,7 +647,7 @@ if has_part throughput; then
 
   tp[expected]=$(( EVENTS * FANOUT ))
   tp[load]=$(load_avg)
-  cmd_line[throughput_ingest]="$(shell_words curl -sS -X POST "$hookd_url/v2/platform/events" -H 'Authorization: Bearer $PLATFORM_TOKEN' -H 'Content-Type: application/json' --data-binary @batch-K.json)  # $((EVENTS / BATCH)) times, from $PRODUCERS concurrent producers, each one request after another, over ${tp[bodies]} bodies in turn"
+  cmd_line[throughput_ingest]="$(shell_words curl -sS -X POST "$hookd_url/v2/platform/events" -H 'Authorization: Bearer $PLATFORM_TOKEN' -H 'Content-Type: application/json' --data-binary @batch-K.json)  # $((EVENTS / BATCH)) times, from $PRODUCERS concurrent producers, each one request after another, over ${tp[bodies]} bodies in turn$( [[ $PRODUCER_REUSE == 1 ]] && echo "; each producer one curl process (requests joined by --next), one kept-alive connection" )"
   note "throughput: $EVENTS events x $FANOUT = ${tp[expected]} deliveries ($WEBHOOKS webhooks, scope $SCOPE, $PRODUCERS producers)"
   perf_pid=""
   if [[ $PERF == 1 ]]; then
@@ -645,7 +665,11 @@ if has_part throughput; then
   t_start=$(now_us)
   producer_pids=()
   for ((p = 0; p < PRODUCERS; p++)); do
-    ( for ((b = 0; b < EVENTS / BATCH / PRODUCERS; b++)); do post_batch "$p" $((b * PRODUCERS + p)); done ) &
+    if [[ $PRODUCER_REUSE == 1 ]]; then
+      post_batches "$p" $((EVENTS / BATCH / PRODUCERS)) &
+    else
+      ( for ((b = 0; b < EVENTS / BATCH / PRODUCERS; b++)); do post_batch "$p" $((b * PRODUCERS + p)); done ) &
+    fi
     producer_pids+=($!)
   done
   for p in "${producer_pids[@]}"; do wait "$p" || die "throughput: a producer failed"; done
@@ -923,7 +947,7 @@ verdict() { awk -v v="$1" -v aim="$2" -v dir="$3" 'BEGIN {
     echo
     echo "## Throughput"
     echo
-    echo "- $EVENTS events in $((EVENTS / BATCH)) requests of $BATCH (${tp[request_bytes]} bytes each) from $PRODUCERS concurrent producers, each one request after another$( (( tp[bodies] > 1 )) && echo ", ${tp[bodies]} bodies in turn that take the devices in turn"); all ingested after ${tp[ingest_seconds]} s"
+    echo "- $EVENTS events in $((EVENTS / BATCH)) requests of $BATCH (${tp[request_bytes]} bytes each) from $PRODUCERS concurrent producers, each one request after another$( [[ $PRODUCER_REUSE == 1 ]] && echo " on one kept-alive connection of one curl process" || echo ", one curl process per request")$( (( tp[bodies] > 1 )) && echo ", ${tp[bodies]} bodies in turn that take the devices in turn"); all ingested after ${tp[ingest_seconds]} s"
     echo "- before it, $WARMUP_BATCHES warm-up batches delivered in full, one after another (the first through libcurl, which learns the receiver's protocol; the next on the HTTP/1.1 transport's connections)"
     echo "- last delivery recorded ${tp[seconds]} s after the first request: **${tp[rate]} deliveries/s**; steady state (10 % → 90 % of the attempts): ${tp[steady]}/s"
     echo "- deliveries: ${tp[counts]}; attempts: ${tp[attempts]} (${tp[failed_attempts]} not 2xx)"
