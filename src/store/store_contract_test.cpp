@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -1152,6 +1153,66 @@ TEST_P(StoreContractTest, ConcurrentClaimsOnOneKeyLetOneThrough) {
     EXPECT_EQ(fresh.load(), 1) << key;
     EXPECT_EQ(running.load(), 7) << key;
   }
+}
+
+// Claims and records at once, as the dispatcher's two threads run them: a delivery whose
+// success is recorded is never claimed again, whatever a claim's snapshot saw when the record
+// ended its lease.
+TEST_P(StoreContractTest, ARecordedDeliveryIsNotClaimedAgainByAClaimRunningMeanwhile) {
+  const auto w = create(webhook({85}));
+  const TimePoint t0 = clock_.now();
+  constexpr int kDeliveries = 3000;
+  std::vector<domain::Event> events;
+  for (int i = 0; i < kDeliveries; ++i) events.push_back(event(85, Topic::kDeviceStatus, t0));
+  for (size_t i = 0; i < events.size(); i += 500) {
+    ingest(std::vector<domain::Event>(events.begin() + static_cast<std::ptrdiff_t>(i),
+                                      events.begin() + static_cast<std::ptrdiff_t>(i + 500)),
+           t0);
+  }
+  std::mutex mutex;
+  std::vector<ClaimedDelivery> to_record;
+  std::map<domain::DeliveryId, int> claims;
+  std::atomic<bool> done{false};
+  std::thread claimer([&] {
+    while (!done.load()) {
+      auto claimed = store_->claim_due("t", t0, t0 + 30s, 50, 100000, {});
+      std::lock_guard lock(mutex);
+      for (auto& d : claimed) {
+        ++claims[d.id];
+        to_record.push_back(std::move(d));
+      }
+    }
+  });
+  size_t recorded = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (recorded < kDeliveries && std::chrono::steady_clock::now() < deadline) {
+    std::vector<ClaimedDelivery> batch;
+    {
+      std::lock_guard lock(mutex);
+      batch.swap(to_record);
+    }
+    std::vector<AttemptRecord> records;
+    for (const auto& d : batch) {
+      AttemptRecord r;
+      r.delivery_id = d.id;
+      r.webhook_id = w;
+      r.attempt = 1;
+      r.result.at = t0;
+      r.result.status_code = 200;
+      r.new_status = DeliveryStatus::kSucceeded;
+      records.push_back(r);
+    }
+    store_->record_attempts(records, t0, 24h);
+    recorded += records.size();
+  }
+  done = true;
+  claimer.join();
+  EXPECT_EQ(recorded, static_cast<size_t>(kDeliveries));
+  EXPECT_EQ(claims.size(), static_cast<size_t>(kDeliveries));
+  int again = 0;
+  for (const auto& [id, n] : claims) again += n - 1;
+  EXPECT_EQ(again, 0) << "deliveries claimed again after their success was recorded";
+  EXPECT_EQ(store_->queue_stats().pending, 0);
 }
 
 // A request whose deliveries pass one commit's bound is stored in parts; each part holds
