@@ -647,7 +647,7 @@ if has_part throughput; then
 
   tp[expected]=$(( EVENTS * FANOUT ))
   tp[load]=$(load_avg)
-  cmd_line[throughput_ingest]="$(shell_words curl -sS -X POST "$hookd_url/v2/platform/events" -H 'Authorization: Bearer $PLATFORM_TOKEN' -H 'Content-Type: application/json' --data-binary @batch-K.json)  # $((EVENTS / BATCH)) times, from $PRODUCERS concurrent producers, each one request after another, over ${tp[bodies]} bodies in turn$( [[ $PRODUCER_REUSE == 1 ]] && echo "; each producer one curl process (requests joined by --next), one kept-alive connection" )"
+  cmd_line[throughput_ingest]="$(shell_words curl -sS -X POST "$hookd_url/v2/platform/events" -H 'Authorization: Bearer $PLATFORM_TOKEN' -H 'Content-Type: application/json' --data-binary @batch-K.json)  # $((EVENTS / BATCH)) times, from $PRODUCERS concurrent producers, each one request after another, over ${tp[bodies]} bodies in turn$( [[ $PRODUCER_REUSE == 1 ]] && echo "; each producer one curl process (requests joined by --next), one kept-alive connection" || true )"
   note "throughput: $EVENTS events x $FANOUT = ${tp[expected]} deliveries ($WEBHOOKS webhooks, scope $SCOPE, $PRODUCERS producers)"
   perf_pid=""
   if [[ $PERF == 1 ]]; then
