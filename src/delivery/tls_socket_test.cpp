@@ -42,6 +42,17 @@ struct ClientContext {
   SSL_CTX* ctx;
 };
 
+// A server context with the test CA's server certificate; `ready` once both files loaded.
+struct ServerContext {
+  explicit ServerContext(const testing::TestCertificates& certs)
+      : ctx(SSL_CTX_new(TLS_server_method())),
+        ready(SSL_CTX_use_certificate_chain_file(ctx, certs.server_cert.c_str()) == 1 &&
+              SSL_CTX_use_PrivateKey_file(ctx, certs.server_key.c_str(), SSL_FILETYPE_PEM) == 1) {}
+  ~ServerContext() { SSL_CTX_free(ctx); }
+  SSL_CTX* ctx;
+  bool ready;
+};
+
 class TlsSocketTest : public ::testing::Test {
  protected:
   TlsSocketTest()
@@ -114,14 +125,12 @@ TEST_F(TlsSocketTest, ClosingTheSocketEndsTheWaitAndNoCallTouchesItAfter) {
 // reset, and the next one, into a socket the reset ended, raises SIGPIPE unless sent with
 // MSG_NOSIGNAL (the test binary does not ignore it: it would die).
 TEST_F(TlsSocketTest, WritingToAPeerThatClosedFailsWithoutASignal) {
-  SSL_CTX* server_ctx = SSL_CTX_new(TLS_server_method());
-  ASSERT_EQ(SSL_CTX_use_certificate_chain_file(server_ctx, certs_.server_cert.c_str()), 1);
-  ASSERT_EQ(SSL_CTX_use_PrivateKey_file(server_ctx, certs_.server_key.c_str(), SSL_FILETYPE_PEM),
-            1);
+  ServerContext server(certs_);
+  ASSERT_TRUE(server.ready);
   std::promise<void> closed;
   std::thread peer([&] {
     tcp::socket s = acceptor_.accept();
-    SSL* ssl = SSL_new(server_ctx);
+    SSL* ssl = SSL_new(server.ctx);
     SSL_set_fd(ssl, s.native_handle());
     SSL_accept(ssl);
     SSL_free(ssl);
@@ -136,7 +145,6 @@ TEST_F(TlsSocketTest, WritingToAPeerThatClosedFailsWithoutASignal) {
     co_return e;
   });
   peer.join();
-  SSL_CTX_free(server_ctx);
   EXPECT_TRUE(ec);
   EXPECT_NE(ec, asio::error::fault) << "the handshake failed";
 }
@@ -145,14 +153,12 @@ TEST_F(TlsSocketTest, WritingToAPeerThatClosedFailsWithoutASignal) {
 // returns at once, though the socket has nothing more and the peer stays silent. Without that
 // check the wait lasts until the test's timer closes the socket.
 TEST_F(TlsSocketTest, AWaitForBytesOpenSSLHoldsAlreadyReturnsAtOnce) {
-  SSL_CTX* server_ctx = SSL_CTX_new(TLS_server_method());
-  ASSERT_EQ(SSL_CTX_use_certificate_chain_file(server_ctx, certs_.server_cert.c_str()), 1);
-  ASSERT_EQ(SSL_CTX_use_PrivateKey_file(server_ctx, certs_.server_key.c_str(), SSL_FILETYPE_PEM),
-            1);
+  ServerContext server(certs_);
+  ASSERT_TRUE(server.ready);
   std::promise<void> finished;
   std::thread peer([&] {
     tcp::socket s = acceptor_.accept();
-    SSL* ssl = SSL_new(server_ctx);
+    SSL* ssl = SSL_new(server.ctx);
     SSL_set_fd(ssl, s.native_handle());
     if (SSL_accept(ssl) == 1) SSL_write(ssl, "an answer", 9);  // one record
     finished.get_future().wait();
@@ -180,7 +186,6 @@ TEST_F(TlsSocketTest, AWaitForBytesOpenSSLHoldsAlreadyReturnsAtOnce) {
   });
   finished.set_value();
   peer.join();
-  SSL_CTX_free(server_ctx);
   EXPECT_FALSE(ec) << ec.message();
   EXPECT_EQ(got, "an answer");
 }
