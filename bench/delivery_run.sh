@@ -568,27 +568,26 @@ if has_part throughput; then
     batch_body 85 10 "$BATCH" >"$tmp/batch-0.json"
   fi
   tp[request_bytes]=$(wc -c <"$tmp/batch-0.json")
-  post_batch() {  # [producer [request number]]
-    local code answer=$tmp/batch-answer-${1:-0}.json body=$tmp/batch-$(( ${2:-0} % tp[bodies] )).json
-    code=$(curl -sS -o "$answer" -w '%{http_code}' -X POST "$hookd_url/v2/platform/events" \
-             -H "Authorization: Bearer $platform_token" -H 'Content-Type: application/json' \
-             --data-binary "@$body") || die "throughput: curl failed"
-    [[ $code == 202 ]] || die "throughput: POST /v2/platform/events answered $code: $(head -c 300 "$answer")"
-  }
-  post_batches() {  # producer count: the producer's requests (producer, producer + PRODUCERS, ...)
-    # in one curl process, one after another on one kept-alive connection
-    local p=$1 count=$2 b codes
+  post_requests() {  # producer request-number...: one curl process posts the numbered bodies
+    # one after another on one kept-alive connection; each must be answered 202
+    local p=$1 k=0 n code codes
+    shift
     local -a args=()
-    for ((b = 0; b < count; b++)); do
-      ((b == 0)) || args+=(--next)
-      args+=(-sS -o "$tmp/batch-answer-$p-$b.json" -w '%{http_code}\n' -X POST
+    for n in "$@"; do
+      ((k == 0)) || args+=(--next)
+      args+=(-sS -o "$tmp/batch-answer-$p-$k.json" -w '%{http_code}\n' -X POST
              "$hookd_url/v2/platform/events" -H "Authorization: Bearer $platform_token"
-             -H 'Content-Type: application/json'
-             --data-binary "@$tmp/batch-$(( (b * PRODUCERS + p) % tp[bodies] )).json")
+             -H 'Content-Type: application/json' --data-binary "@$tmp/batch-$((n % tp[bodies])).json")
+      k=$((k + 1))
     done
     codes=$(curl "${args[@]}") || die "throughput: curl failed"
-    [[ $(grep -cx 202 <<<"$codes") == "$count" ]] \
-      || die "throughput: POST /v2/platform/events answered: $(tr '\n' ' ' <<<"$codes")"
+    k=0
+    for code in $codes; do
+      [[ $code == 202 ]] \
+        || die "throughput: POST /v2/platform/events answered $code: $(head -c 300 "$tmp/batch-answer-$p-$k.json")"
+      k=$((k + 1))
+    done
+    ((k == $#)) || die "throughput: $# requests, $k answers"
   }
   # Progress samples (time, last delivery id, last attempt id: both cheap to read, as the
   # harness shares the CPUs with hookd) every 0.5 s, for the waiting, the steady-state rate
@@ -638,7 +637,7 @@ if has_part throughput; then
   for ((w = 0; w < WARMUP_BATCHES; w++)); do
     note "throughput: warm-up $((w + 1))/$WARMUP_BATCHES, $BATCH events x $FANOUT deliveries each ($WEBHOOKS webhooks, scope $SCOPE)"
     warm_first=$(sql "$hookd_db" "SELECT COALESCE(MAX(id), 0) FROM attempts")
-    post_batch 0 "$w"
+    post_requests 0 "$w"
     wait_delivered "$warm_first" $((BATCH * FANOUT)) \
       || die "throughput: the warm-up's deliveries did not finish within ${DELIVERY_TIMEOUT}s"
   done
@@ -665,10 +664,12 @@ if has_part throughput; then
   t_start=$(now_us)
   producer_pids=()
   for ((p = 0; p < PRODUCERS; p++)); do
+    requests=()
+    for ((b = 0; b < EVENTS / BATCH / PRODUCERS; b++)); do requests+=($((b * PRODUCERS + p))); done
     if [[ $PRODUCER_REUSE == 1 ]]; then
-      post_batches "$p" $((EVENTS / BATCH / PRODUCERS)) &
+      post_requests "$p" "${requests[@]}" &
     else
-      ( for ((b = 0; b < EVENTS / BATCH / PRODUCERS; b++)); do post_batch "$p" $((b * PRODUCERS + p)); done ) &
+      ( for n in "${requests[@]}"; do post_requests "$p" "$n"; done ) &
     fi
     producer_pids+=($!)
   done

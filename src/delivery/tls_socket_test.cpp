@@ -19,6 +19,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -49,6 +50,13 @@ struct ServerContext {
         ready(SSL_CTX_use_certificate_chain_file(ctx, certs.server_cert.c_str()) == 1 &&
               SSL_CTX_use_PrivateKey_file(ctx, certs.server_key.c_str(), SSL_FILETYPE_PEM) == 1) {}
   ~ServerContext() { SSL_CTX_free(ctx); }
+  // The server's side of a TLS handshake on `s`; null when it failed.
+  std::unique_ptr<SSL, decltype(&SSL_free)> accept(tcp::socket& s) const {
+    std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx), SSL_free);
+    SSL_set_fd(ssl.get(), s.native_handle());
+    if (SSL_accept(ssl.get()) != 1) ssl.reset();
+    return ssl;
+  }
   SSL_CTX* ctx;
   bool ready;
 };
@@ -130,10 +138,7 @@ TEST_F(TlsSocketTest, WritingToAPeerThatClosedFailsWithoutASignal) {
   std::promise<void> closed;
   std::thread peer([&] {
     tcp::socket s = acceptor_.accept();
-    SSL* ssl = SSL_new(server.ctx);
-    SSL_set_fd(ssl, s.native_handle());
-    SSL_accept(ssl);
-    SSL_free(ssl);
+    server.accept(s);
     s.close();  // a FIN: nothing of the client's is left unread
     closed.set_value();
   });
@@ -158,11 +163,9 @@ TEST_F(TlsSocketTest, AWaitForBytesOpenSSLHoldsAlreadyReturnsAtOnce) {
   std::promise<void> finished;
   std::thread peer([&] {
     tcp::socket s = acceptor_.accept();
-    SSL* ssl = SSL_new(server.ctx);
-    SSL_set_fd(ssl, s.native_handle());
-    if (SSL_accept(ssl) == 1) SSL_write(ssl, "an answer", 9);  // one record
+    const auto ssl = server.accept(s);
+    if (ssl) SSL_write(ssl.get(), "an answer", 9);  // one record
     finished.get_future().wait();
-    SSL_free(ssl);
   });
   asio::steady_timer timer(io_);
   std::string got;

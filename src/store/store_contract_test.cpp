@@ -1159,7 +1159,7 @@ TEST_P(StoreContractTest, ConcurrentClaimsOnOneKeyLetOneThrough) {
 // success is recorded is never claimed again, whatever a claim's snapshot saw when the record
 // ended its lease.
 TEST_P(StoreContractTest, ARecordedDeliveryIsNotClaimedAgainByAClaimRunningMeanwhile) {
-  const auto w = create(webhook({85}));
+  create(webhook({85}));
   const TimePoint t0 = clock_.now();
   constexpr int kDeliveries = 3000;
   std::vector<domain::Event> events;
@@ -1192,16 +1192,8 @@ TEST_P(StoreContractTest, ARecordedDeliveryIsNotClaimedAgainByAClaimRunningMeanw
       batch.swap(to_record);
     }
     std::vector<AttemptRecord> records;
-    for (const auto& d : batch) {
-      AttemptRecord r;
-      r.delivery_id = d.id;
-      r.webhook_id = w;
-      r.attempt = 1;
-      r.result.at = t0;
-      r.result.status_code = 200;
-      r.new_status = DeliveryStatus::kSucceeded;
-      records.push_back(r);
-    }
+    for (const auto& d : batch)
+      records.push_back(attempt_record(d, DeliveryStatus::kSucceeded, t0));
     store_->record_attempts(records, t0, 24h);
     recorded += records.size();
   }

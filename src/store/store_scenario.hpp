@@ -112,6 +112,14 @@ class StoreScenario {
   void finish(const ClaimedDelivery& d, domain::DeliveryStatus status, TimePoint at,
               int attempt = 1, std::optional<int> code = std::nullopt) {
     using namespace std::chrono_literals;
+    subject().record_attempts({attempt_record(d, status, at, attempt, code)}, at, 24h * 365);
+  }
+
+  // Attempt `attempt` of `d`, ending in `status` (pending: retried in a year), as recorded.
+  static AttemptRecord attempt_record(const ClaimedDelivery& d, domain::DeliveryStatus status,
+                                      TimePoint at, int attempt = 1,
+                                      std::optional<int> code = std::nullopt) {
+    using namespace std::chrono_literals;
     AttemptRecord r;
     r.delivery_id = d.id;
     r.webhook_id = d.webhook_id;
@@ -121,7 +129,7 @@ class StoreScenario {
         code ? *code : (status == domain::DeliveryStatus::kSucceeded ? 200 : 500);
     r.new_status = status;
     if (status == domain::DeliveryStatus::kPending) r.next_attempt_at = at + 24h * 365;
-    subject().record_attempts({r}, at, 24h * 365);
+    return r;
   }
 
   ManualClock clock_;
